@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Configuration for every script: defaults, then .config overrides, then the --cloud switch and
+# the derived paths. Source it to inspect the configuration:
+#   source prepare-shell.sh [--cloud]; echo $DATA_PATH
+# Scripts source it with their own arguments; it sets USE_CLOUD and leaves the other arguments
+# in the array SCRIPT_ARGS. Nothing here runs a job.
+
+GYM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export GYM_ROOT
+
+gym_fail() {
+  echo "error: $*" >&2
+  return 1
+}
+
+# --- defaults (every one can be overridden in .config or the environment) -----------------------
+export SUB_PROJECT_NAME="${SUB_PROJECT_NAME:-sciencebeam}"
+export MODEL_NAME="${MODEL_NAME:-pix2pix}"
+export VERSION_NAME="${VERSION_NAME:-v4}"
+export TRAINING_SUFFIX="${TRAINING_SUFFIX:--default}"
+export TRAINING_ARGS="${TRAINING_ARGS:-}"
+export TRAINING_PRESET="${TRAINING_PRESET:-}"
+export LOCAL_PATH_ROOT="${LOCAL_PATH_ROOT:-./.models}"
+export COLOR_MAP_FILENAME="${COLOR_MAP_FILENAME:-color_map.conf}"
+export USE_SEPARATE_CHANNELS="${USE_SEPARATE_CHANNELS:-true}"
+export IMAGE_WIDTH="${IMAGE_WIDTH:-256}"
+export IMAGE_HEIGHT="${IMAGE_HEIGHT:-256}"
+export NUM_WORKERS="${NUM_WORKERS:-}"
+export REGION="${REGION:-us-central1}"
+export MAX_NUM_WORKERS="${MAX_NUM_WORKERS:-10}"
+export MACHINE_TYPE="${MACHINE_TYPE:-n1-standard-8}"
+export ACCELERATOR_TYPE="${ACCELERATOR_TYPE:-NVIDIA_TESLA_T4}"
+export ACCELERATOR_COUNT="${ACCELERATOR_COUNT:-1}"
+export TRAINING_REPLICA_COUNT="${TRAINING_REPLICA_COUNT:-1}"
+export TENSORBOARD_PORT="${TENSORBOARD_PORT:-6006}"
+export SAMPLE_TRAIN_PAGES="${SAMPLE_TRAIN_PAGES:-100}"
+export SAMPLE_TEST_PAGES="${SAMPLE_TEST_PAGES:-20}"
+export SAMPLE_SEED="${SAMPLE_SEED:-1}"
+export GENERATE_SOURCE="${GENERATE_SOURCE:-}"
+export USE_CLOUD=false
+
+# --- .config overrides ------------------------------------------------------------------------
+GYM_CONFIG_FILE="${GYM_CONFIG_FILE:-$GYM_ROOT/.config}"
+if [ -f "$GYM_CONFIG_FILE" ]; then
+  if ! bash -n "$GYM_CONFIG_FILE" 2>/tmp/.gym-config-check.$$; then
+    echo "error: $GYM_CONFIG_FILE does not parse as a bash file:" >&2
+    sed 's/^/  /' /tmp/.gym-config-check.$$ >&2
+    rm -f /tmp/.gym-config-check.$$
+    echo "  fix that line (see .config.example for the format)" >&2
+    return 2 2>/dev/null || exit 2
+  fi
+  rm -f /tmp/.gym-config-check.$$
+  # shellcheck disable=SC1090
+  source "$GYM_CONFIG_FILE" || { echo "error: $GYM_CONFIG_FILE failed while loading" >&2; return 2 2>/dev/null || exit 2; }
+fi
+
+# --- arguments: --cloud switches every path to the bucket; the rest stays for the script --------
+SCRIPT_ARGS=()
+for arg in "$@"; do
+  if [ "$arg" = "--cloud" ]; then
+    USE_CLOUD=true
+  else
+    SCRIPT_ARGS+=("$arg")
+  fi
+done
+export USE_CLOUD
+
+# --- project and bucket ------------------------------------------------------------------------
+if [ -z "${PROJECT:-}" ] && command -v gcloud >/dev/null 2>&1; then
+  PROJECT="$(gcloud config list project --format "value(core.project)" 2>/dev/null || true)"
+fi
+export PROJECT="${PROJECT:-}"
+if [ "$USE_CLOUD" = true ] && [ -z "$PROJECT" ]; then
+  echo "error: --cloud needs a Google Cloud project, and none is set." >&2
+  echo "  set PROJECT in .config (export PROJECT=my-project), in the environment," >&2
+  echo "  or with: gcloud config set project my-project" >&2
+  return 2 2>/dev/null || exit 2
+fi
+export BUCKET="${BUCKET:-gs://${PROJECT:-<project>}-ml}"
+
+# --- job id (kept in .job-id by cloud jobs, as the original did) --------------------------------
+if [ -z "${JOB_ID:-}" ]; then
+  if [ -s "$GYM_ROOT/.job-id" ]; then
+    JOB_ID="$(cat "$GYM_ROOT/.job-id")"
+  else
+    JOB_ID="${SUB_PROJECT_NAME}_${USER:-$(id -un 2>/dev/null || echo user)}_${MODEL_NAME}_$(date +%Y%m%d_%H%M%S)"
+  fi
+fi
+export JOB_ID
+
+# --- derived paths -----------------------------------------------------------------------------
+# Relative local paths are taken from the repository root, so scripts work from any directory.
+case "$LOCAL_PATH_ROOT" in
+  /*) GYM_LOCAL_ROOT="$LOCAL_PATH_ROOT" ;;
+  *) GYM_LOCAL_ROOT="$GYM_ROOT/${LOCAL_PATH_ROOT#./}" ;;
+esac
+export GCS_PATH="${BUCKET}/${SUB_PROJECT_NAME}/${MODEL_NAME}/${VERSION_NAME}"
+export LOCAL_MODEL_PATH="${GYM_LOCAL_ROOT}/${MODEL_NAME}/${VERSION_NAME}"
+
+export GCS_DATA_PATH="${GCS_PATH}/data"
+export GCS_CONFIG_PATH="${GCS_PATH}/config"
+export GCS_PREPROC_PATH="${GCS_PATH}/preproc"
+export GCS_TRAIN_MODEL_PATH="${GCS_PATH}${TRAINING_SUFFIX}/training"
+export GCS_EXPORT_MODEL_PATH="${GCS_PATH}${TRAINING_SUFFIX}/export"
+
+export LOCAL_DATA_PATH="${LOCAL_MODEL_PATH}/data"
+export LOCAL_CONFIG_PATH="${GYM_ROOT}"
+export LOCAL_PREPROC_PATH="${LOCAL_MODEL_PATH}/preproc"
+export LOCAL_TRAIN_MODEL_PATH="${LOCAL_MODEL_PATH}${TRAINING_SUFFIX}/training"
+export LOCAL_EXPORT_MODEL_PATH="${LOCAL_MODEL_PATH}${TRAINING_SUFFIX}/export"
+
+if [ "$USE_CLOUD" = true ]; then
+  export DATA_PATH="$GCS_DATA_PATH"
+  export CONFIG_PATH="$GCS_CONFIG_PATH"
+  export PREPROC_PATH="$GCS_PREPROC_PATH"
+  export TRAIN_MODEL_PATH="$GCS_TRAIN_MODEL_PATH"
+  export EXPORT_MODEL_PATH="$GCS_EXPORT_MODEL_PATH"
+else
+  export DATA_PATH="$LOCAL_DATA_PATH"
+  export CONFIG_PATH="$LOCAL_CONFIG_PATH"
+  export PREPROC_PATH="$LOCAL_PREPROC_PATH"
+  export TRAIN_MODEL_PATH="$LOCAL_TRAIN_MODEL_PATH"
+  export EXPORT_MODEL_PATH="$LOCAL_EXPORT_MODEL_PATH"
+fi
+export COLOR_MAP_PATH="${CONFIG_PATH}/${COLOR_MAP_FILENAME}"
+
+# --- the Python environment -------------------------------------------------------------------
+if [ -x "$GYM_ROOT/.venv/bin/python" ]; then
+  GYM_PYTHON="$GYM_ROOT/.venv/bin/python"
+else
+  GYM_PYTHON=""
+fi
+export GYM_PYTHON
+
+# Run a Python module of the toolkit in the project's environment.
+gym_python() {
+  if [ -z "$GYM_PYTHON" ]; then
+    echo "error: the toolkit is not installed (no $GYM_ROOT/.venv)." >&2
+    echo "  run ./quickstart.sh once, or: python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'" >&2
+    return 3
+  fi
+  "$GYM_PYTHON" "$@"
+}
+
+# Print the configuration in a readable way (on stderr, so scripts' output stays clean).
+gym_print_config() {
+  {
+    echo "ScienceBeam Gym configuration (defaults <- ${GYM_CONFIG_FILE/#$GYM_ROOT\//}$([ -f "$GYM_CONFIG_FILE" ] || echo ' (none)') <- arguments)"
+    printf '  %-22s %s\n' \
+      USE_CLOUD "$USE_CLOUD" \
+      PROJECT "${PROJECT:-(not set)}" \
+      BUCKET "$BUCKET" \
+      JOB_ID "$JOB_ID" \
+      MODEL_NAME "$MODEL_NAME" \
+      VERSION_NAME "$VERSION_NAME" \
+      TRAINING_SUFFIX "$TRAINING_SUFFIX" \
+      TRAINING_PRESET "${TRAINING_PRESET:-(none)}" \
+      TRAINING_ARGS "${TRAINING_ARGS:-(none)}" \
+      USE_SEPARATE_CHANNELS "$USE_SEPARATE_CHANNELS" \
+      IMAGE_SIZE "${IMAGE_WIDTH}x${IMAGE_HEIGHT}" \
+      DATA_PATH "$DATA_PATH" \
+      CONFIG_PATH "$CONFIG_PATH" \
+      COLOR_MAP_PATH "$COLOR_MAP_PATH" \
+      PREPROC_PATH "$PREPROC_PATH" \
+      TRAIN_MODEL_PATH "$TRAIN_MODEL_PATH" \
+      EXPORT_MODEL_PATH "$EXPORT_MODEL_PATH"
+  } >&2
+}
+
+if [ "${GYM_QUIET:-false}" != true ]; then
+  gym_print_config
+fi
