@@ -86,7 +86,9 @@ def _create_bucket(url: str, name: str) -> None:
         response.read()
 
 
-def start_emulator(buckets: Iterable[str] = (DEFAULT_BUCKET,), timeout_s: float = 30) -> GcsEmulator:
+def start_emulator(
+    buckets: Iterable[str] = (DEFAULT_BUCKET,), timeout_s: float = 30
+) -> GcsEmulator:
     """Start the emulator in memory on a free loopback port and create the buckets."""
     try:
         import gcp_storage_emulator  # noqa: F401
@@ -123,16 +125,39 @@ def stop_emulator_process(process: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def emulator_environment(url: str) -> Iterator[None]:
-    """Point STORAGE_EMULATOR_HOST at `url` for the duration, restoring the old value after."""
-    previous = os.environ.get(EMULATOR_ENV_VAR)
-    os.environ[EMULATOR_ENV_VAR] = url
+    """Point STORAGE_EMULATOR_HOST at `url` for the duration, restoring the old values after."""
+    # NO_GCE_CHECK stops Google's auth library from probing the cloud metadata server.
+    settings = {EMULATOR_ENV_VAR: url, "NO_GCE_CHECK": "True"}
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(EMULATOR_ENV_VAR, None)
-        else:
-            os.environ[EMULATOR_ENV_VAR] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def anonymous_beam_credentials() -> Iterator[None]:
+    """Let Beam's GCS filesystem talk to the emulator without looking for Google credentials.
+
+    Without credentials on the machine, Beam retries the search for about 25 s (once per
+    process) before going anonymous; an emulator needs none, so this sets the answer up front.
+    """
+    from apache_beam.internal.gcp import auth
+
+    cache = auth._Credentials
+    with cache._credentials_lock:
+        previous = (cache._credentials_init, cache._credentials)
+        cache._credentials_init, cache._credentials = True, None
+    try:
+        yield
+    finally:
+        with cache._credentials_lock:
+            cache._credentials_init, cache._credentials = previous
 
 
 @contextlib.contextmanager
@@ -140,7 +165,7 @@ def gcs_emulator(buckets: Iterable[str] = (DEFAULT_BUCKET,)) -> Iterator[GcsEmul
     """Run the emulator for the duration of the block, with STORAGE_EMULATOR_HOST set."""
     emulator = start_emulator(buckets)
     try:
-        with emulator_environment(emulator.url):
+        with emulator_environment(emulator.url), anonymous_beam_credentials():
             yield emulator
     finally:
         stop_emulator_process(emulator.process)
