@@ -34,15 +34,16 @@ DEFAULT_PNG_COMPRESS_LEVEL = 1
 class ImageError(ValueError):
     """An input image that cannot be used; `reason` is one of the constants above."""
 
-    def __init__(self, reason: str, message: str):
+    def __init__(self, reason: str, message: str, path: str = "<image>"):
         super().__init__(message)
         self.reason = reason
+        self.path = path
 
 
 def open_image(data: bytes, path: str = "<image>", max_pixels: int | None = None) -> Image.Image:
     """Decode image bytes fully, refusing empty, non-image, truncated and oversized files."""
     if not data:
-        raise ImageError(EMPTY_FILE, f"{path}: the file is empty (0 bytes)")
+        raise ImageError(EMPTY_FILE, f"{path}: the file is empty (0 bytes)", path)
     limit = Image.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
     try:
         with warnings.catch_warnings():
@@ -54,16 +55,21 @@ def open_image(data: bytes, path: str = "<image>", max_pixels: int | None = None
                     IMAGE_TOO_LARGE,
                     f"{path}: {width}x{height} pixels is beyond the limit of {limit} pixels "
                     "(a decompression bomb or a wrong file)",
+                    path,
                 )
             image.load()
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageError(IMAGE_TOO_LARGE, f"{path}: {error}") from error
+        raise ImageError(IMAGE_TOO_LARGE, f"{path}: {error}", path) from error
     except UnidentifiedImageError as error:
-        raise ImageError(NOT_AN_IMAGE, f"{path}: not an image file Pillow can read") from error
+        raise ImageError(
+            NOT_AN_IMAGE, f"{path}: not an image file Pillow can read", path
+        ) from error
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise ImageError(TRUNCATED_IMAGE, f"{path}: broken or truncated image ({error})") from error
+        raise ImageError(
+            TRUNCATED_IMAGE, f"{path}: broken or truncated image ({error})", path
+        ) from error
     return image
 
 
@@ -86,7 +92,9 @@ def page_to_rgb(image: Image.Image, path: str = "<image>") -> Image.Image:
     try:
         return image.convert("RGB")
     except (ValueError, OSError) as error:
-        raise ImageError(UNSUPPORTED_IMAGE, f"{path}: cannot convert mode {image.mode}") from error
+        raise ImageError(
+            UNSUPPORTED_IMAGE, f"{path}: cannot convert mode {image.mode}", path
+        ) from error
 
 
 def annotation_to_rgb(image: Image.Image, path: str = "<image>") -> Image.Image:
@@ -97,13 +105,17 @@ def annotation_to_rgb(image: Image.Image, path: str = "<image>") -> Image.Image:
         values = np.asarray(image)
         if values.max(initial=0) > 255 or values.min(initial=0) < 0:
             raise ImageError(
-                UNSUPPORTED_IMAGE, f"{path}: label values beyond 0..255 in a {image.mode} image"
+                UNSUPPORTED_IMAGE,
+                f"{path}: label values beyond 0..255 in a {image.mode} image",
+                path,
             )
         return Image.fromarray(values.astype(np.uint8)).convert("RGB")
     try:
         return image.convert("RGB")
     except (ValueError, OSError) as error:
-        raise ImageError(UNSUPPORTED_IMAGE, f"{path}: cannot convert mode {image.mode}") from error
+        raise ImageError(
+            UNSUPPORTED_IMAGE, f"{path}: cannot convert mode {image.mode}", path
+        ) from error
 
 
 def resize_page(

@@ -108,7 +108,9 @@ def _decode_feature(data: bytes) -> list:
                 pos, packed = 0, item
                 while pos < len(packed):  # type: ignore[arg-type]
                     number_value, pos = _read_varint(packed, pos)  # type: ignore[arg-type]
-                    values.append(number_value if number_value < 1 << 63 else number_value - (1 << 64))
+                    values.append(
+                        number_value if number_value < 1 << 63 else number_value - (1 << 64)
+                    )
     return values
 
 

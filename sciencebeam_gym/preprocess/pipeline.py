@@ -1,0 +1,584 @@
+"""Preprocess page/annotation image pairs into gzipped TFRecords, with Apache Beam.
+
+    python -m sciencebeam_gym.preprocess.pipeline \\
+        --data_paths '.models/pix2pix/v4/data/train/*/*/*-page1*.png' \\
+        --output_path .models/pix2pix/v4/preproc/train \\
+        --image_width 256 --image_height 256 --color_map color_map.conf
+
+Files are paired by name (see `pairing`), each pair is resized and colour-mapped (see `images`)
+and written as a `tf.train.Example` with the features input_uri, annotation_uri, input_image and
+annotation_image to `<output_path>/part-*.tfrecord.gz`. Unusable files are skipped and listed,
+with their reason, in `<output_path>/preprocess-report.json`, which is written last: a folder
+without it holds no complete run. Every other flag goes to Beam (e.g. `--runner`,
+`--direct_num_workers`, Dataflow's options); `--cloud` adds the Dataflow options of the
+configuration (see `sciencebeam_gym.cloud.dataflow`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from sciencebeam_gym import fs
+from sciencebeam_gym.color_map import ColorMap, ColorMapError, default_color_map_path
+from sciencebeam_gym.color_map import load_color_map as _load_color_map
+from sciencebeam_gym.preprocess import images, records
+from sciencebeam_gym.preprocess.pairing import (
+    DEFAULT_TARGET_PATTERN,
+    Pair,
+    Skipped,
+    compile_target_pattern,
+    find_pairs,
+)
+
+LOGGER = logging.getLogger(__name__)
+
+METRICS_NAMESPACE = "preprocess"
+FOUND = "pairs_found"
+WRITTEN = "records_written"
+SKIPPED_PREFIX = "skipped_"
+
+REPORT_NAME = "preprocess-report.json"
+SHARD_PREFIX = "part"
+SHARD_SUFFIX = ".tfrecord.gz"
+TEMP_FOLDER_PREFIX = ".preprocess-tmp-"
+DEFAULT_MAX_ERROR_RATE = 0.1
+PROGRESS_INTERVAL_SECONDS = 5.0
+
+SKIPPED_TAG = "skipped"
+
+
+class PreprocessError(Exception):
+    """A problem the user can fix (bad flag, missing input, too many bad files); no traceback."""
+
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# --- the Beam steps ---------------------------------------------------------------------------
+
+
+class ReadAndResizeDoFn(beam.DoFn):
+    """Reads a pair, resizes both images and colour-maps the annotation; bad input is skipped."""
+
+    def __init__(
+        self,
+        image_size: tuple[int, int],
+        color_map: ColorMap,
+        reducing_gap: float | None,
+        compress_level: int,
+        total: int = 0,
+    ):
+        self.image_size = image_size
+        self.color_map = color_map
+        self.reducing_gap = reducing_gap
+        self.compress_level = compress_level
+        self.total = total
+        self.found = Metrics.counter(METRICS_NAMESPACE, FOUND)
+        self.skipped_counters: dict = {}
+
+    def setup(self):
+        self.processed = 0
+        self.started = self.last_report = time.monotonic()
+
+    def _skip(self, skipped: Skipped):
+        if skipped.reason not in self.skipped_counters:
+            self.skipped_counters[skipped.reason] = Metrics.counter(
+                METRICS_NAMESPACE, SKIPPED_PREFIX + skipped.reason
+            )
+        self.skipped_counters[skipped.reason].inc()
+        LOGGER.warning("skipped (%s): %s", skipped.reason, skipped.message)
+        return beam.pvalue.TaggedOutput(SKIPPED_TAG, asdict(skipped))
+
+    def _report_progress(self):
+        self.processed += 1
+        now = time.monotonic()
+        if now - self.last_report >= PROGRESS_INTERVAL_SECONDS:
+            self.last_report = now
+            rate = self.processed / max(now - self.started, 1e-9)
+            of_total = f" (of {self.total} in all)" if self.total else ""
+            print(
+                f"  worker {os.getpid()}: {self.processed} pairs done{of_total}, {rate:.1f} pairs/s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def process(self, item: dict):
+        self.found.inc()
+        try:
+            if "reason" in item:
+                yield self._skip(Skipped(**item))
+                return
+            pair = Pair(**item)
+            try:
+                page_png = self.resize_page(pair.page)
+                annotation_png = self.resize_annotation(pair.annotation)
+            except images.ImageError as error:
+                yield self._skip(Skipped(error.path, error.reason, str(error)))
+                return
+            yield pair.page, pair.annotation, page_png, annotation_png
+        finally:
+            self._report_progress()
+
+    def resize_page(self, path: str) -> bytes:
+        return images.preprocess_page(
+            _read(path),
+            self.image_size,
+            path=path,
+            reducing_gap=self.reducing_gap,
+            compress_level=self.compress_level,
+        )
+
+    def resize_annotation(self, path: str) -> bytes:
+        return images.preprocess_annotation(
+            _read(path),
+            self.image_size,
+            self.color_map,
+            path=path,
+            compress_level=self.compress_level,
+        )
+
+
+def _read(path: str) -> bytes:
+    try:
+        return fs.read_bytes(path)
+    except Exception as error:  # noqa: BLE001 - any storage error becomes a skip reason
+        raise images.ImageError(
+            images.READ_ERROR, f"{path}: cannot read ({type(error).__name__}: {error})", path
+        ) from error
+
+
+class ToTFExampleDoFn(beam.DoFn):
+    """Serialises a resized pair as a tf.train.Example with the four original features."""
+
+    def __init__(self):
+        self.written = Metrics.counter(METRICS_NAMESPACE, WRITTEN)
+
+    def process(self, resized: tuple[str, str, bytes, bytes]):
+        page_uri, annotation_uri, page_png, annotation_png = resized
+        self.written.inc()
+        yield records.encode_example(
+            {
+                records.INPUT_URI: page_uri,
+                records.ANNOTATION_URI: annotation_uri,
+                records.INPUT_IMAGE: page_png,
+                records.ANNOTATION_IMAGE: annotation_png,
+            }
+        )
+
+
+@dataclass
+class Settings:
+    """What the pipeline needs besides Beam's own options."""
+
+    work_list_path: str
+    staging_path: str
+    image_size: tuple[int, int]
+    color_map: ColorMap
+    reducing_gap: float | None
+    compress_level: int
+    total: int
+    num_shards: int = 0
+    beam_args: list[str] = field(default_factory=list)
+
+
+def build_pipeline(p: beam.Pipeline, settings: Settings) -> None:
+    """The pipeline: read the pairs, resize them, write TFRecords and the list of skipped files."""
+    resized = (
+        p
+        | "ReadPairList" >> beam.io.ReadFromText(settings.work_list_path)
+        | "ParsePairs" >> beam.Map(json.loads)
+        # Break fusion so the pairs spread over all workers instead of the one that read the list.
+        | "Distribute" >> beam.Reshuffle()
+        | "ReadAndResize"
+        >> beam.ParDo(
+            ReadAndResizeDoFn(
+                settings.image_size,
+                settings.color_map,
+                settings.reducing_gap,
+                settings.compress_level,
+                settings.total,
+            )
+        ).with_outputs(SKIPPED_TAG, main="resized")
+    )
+    (
+        resized.resized
+        | "ToTFExample" >> beam.ParDo(ToTFExampleDoFn())
+        | "WriteTFRecords"
+        >> beam.io.WriteToTFRecord(
+            fs.join(settings.staging_path, SHARD_PREFIX),
+            file_name_suffix=SHARD_SUFFIX,
+            num_shards=settings.num_shards,
+        )
+    )
+    (
+        resized[SKIPPED_TAG]
+        | "FormatSkipped" >> beam.Map(json.dumps, ensure_ascii=False)
+        | "WriteSkipped"
+        >> beam.io.WriteToText(fs.join(settings.staging_path, "skipped"), file_name_suffix=".jsonl")
+    )
+
+
+# --- before and after the run -----------------------------------------------------------------
+
+
+def get_args_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sciencebeam_gym.preprocess.pipeline",
+        description=(
+            "Pair page images with their annotations, resize and colour-map them and write "
+            "gzipped TFRecords. Flags not listed here go to Apache Beam (e.g. --runner, "
+            "--direct_num_workers, Dataflow options)."
+        ),
+    )
+    parser.add_argument(
+        "--data_paths",
+        action="append",
+        required=True,
+        help="glob of page and annotation images (local or gs://); repeat for more globs",
+    )
+    parser.add_argument(
+        "--target_pattern",
+        default=DEFAULT_TARGET_PATTERN,
+        help="regex on the file name that marks annotation images (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--output_path", required=True, help="folder for the *.tfrecord.gz shards and the report"
+    )
+    parser.add_argument("--image_width", type=int, default=256, help="default: %(default)s")
+    parser.add_argument("--image_height", type=int, default=256, help="default: %(default)s")
+    parser.add_argument(
+        "--color_map", default=None, help="colour map file (default: the toolkit's color_map.conf)"
+    )
+    parser.add_argument(
+        "--num_workers",
+        type=int,
+        default=None,
+        help="local: worker processes (default: all cores); Dataflow: initial worker count",
+    )
+    parser.add_argument(
+        "--runner",
+        default=None,
+        help="Beam runner (default: DirectRunner, or Dataflow with --cloud)",
+    )
+    parser.add_argument(
+        "--cloud",
+        action="store_true",
+        help="run on Dataflow with the options of the configuration (PROJECT, BUCKET, REGION, ...)",
+    )
+    parser.add_argument(
+        "--job_name", default=None, help="Dataflow job name (default: derived from the output)"
+    )
+    parser.add_argument(
+        "--max_error_rate",
+        type=float,
+        default=DEFAULT_MAX_ERROR_RATE,
+        help="fail (exit 1) when more than this fraction of the pairs is skipped (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--num_shards",
+        type=int,
+        default=0,
+        help="number of output shards (default: 0, the runner decides)",
+    )
+    parser.add_argument(
+        "--reducing_gap",
+        type=float,
+        default=images.DEFAULT_REDUCING_GAP,
+        help="Pillow's reducing_gap for the page resize; 0 for a full bicubic (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--png_compress_level",
+        type=int,
+        choices=range(10),
+        default=images.DEFAULT_PNG_COMPRESS_LEVEL,
+        metavar="0-9",
+        help="zlib level of the PNGs in the records (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--dry_run",
+        action="store_true",
+        help="print the resolved settings and pipeline options, then stop",
+    )
+    return parser
+
+
+def _has_flag(args: Sequence[str], name: str) -> bool:
+    return any(a == name or a.startswith(name + "=") for a in args)
+
+
+def default_local_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+def resolve_beam_args(opts: argparse.Namespace, beam_args: list[str]) -> list[str]:
+    """Beam's arguments: the user's, plus the runner, cloud and parallelism defaults."""
+    args = list(beam_args)
+    if opts.cloud:
+        from sciencebeam_gym.cloud.dataflow import DataflowConfigError, dataflow_args
+
+        try:
+            cloud_args = dataflow_args(opts.job_name or _default_job_name(opts.output_path))
+        except DataflowConfigError as error:
+            raise PreprocessError(f"--cloud: {error}") from error
+        if opts.num_workers:
+            cloud_args += ["--num_workers", str(opts.num_workers)]
+        # The user's own flags come last so they win.
+        args = cloud_args + args
+    if opts.runner:
+        args += ["--runner", opts.runner]
+    runner = _runner_name(args)
+    if runner in ("DirectRunner", "") and not _has_flag(args, "--direct_num_workers"):
+        workers = opts.num_workers or default_local_workers()
+        args += ["--direct_num_workers", str(workers)]
+        if workers > 1 and not _has_flag(args, "--direct_running_mode"):
+            args += ["--direct_running_mode", "multi_processing"]
+    elif runner not in ("DirectRunner", "") and opts.num_workers and not opts.cloud:
+        args += ["--num_workers", str(opts.num_workers)]
+    return args
+
+
+def _runner_name(args: Sequence[str]) -> str:
+    runner = ""
+    for i, arg in enumerate(args):
+        if arg == "--runner" and i + 1 < len(args):
+            runner = args[i + 1]
+        elif arg.startswith("--runner="):
+            runner = arg.split("=", 1)[1]
+    return runner
+
+
+def _default_job_name(output_path: str) -> str:
+    split = fs.basename(output_path.rstrip("/")) or "output"
+    user = os.environ.get("USER", "user")
+    return f"preprocess-{split}-{user}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def find_work(data_paths: Sequence[str], target_pattern: str) -> tuple[list[Pair], list[Skipped]]:
+    """Glob the inputs and pair them; an input glob matching nothing at all is an error."""
+    pattern = compile_target_pattern(target_pattern)
+    paths: list[str] = []
+    for data_path in data_paths:
+        try:
+            matched = fs.glob(data_path)
+        except Exception as error:  # noqa: BLE001 - storage errors are user errors here
+            raise PreprocessError(
+                f"--data_paths {data_path}: cannot list files ({error})"
+            ) from error
+        if not matched:
+            LOGGER.warning("--data_paths %s matches no files", data_path)
+        paths.extend(matched)
+    if not paths:
+        raise PreprocessError(
+            f"no files match --data_paths {' '.join(data_paths)}; check the path "
+            "(e.g. run ./generate-sample-data.sh first, or set DATA_PATH)"
+        )
+    return find_pairs(paths, pattern)
+
+
+def write_work_list(path: str, pairs: Sequence[Pair], skipped: Sequence[Skipped]) -> None:
+    lines = [json.dumps(asdict(item), ensure_ascii=False) for item in [*pairs, *skipped]]
+    fs.write_text(path, "\n".join(lines) + "\n")
+
+
+def read_metrics(result) -> dict[str, int]:
+    """The preprocess counters of a finished run, by name."""
+    counters: dict[str, int] = {}
+    query = result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))
+    for counter in query["counters"]:
+        value = counter.committed if counter.committed is not None else counter.attempted
+        counters[counter.key.metric.name] = counters.get(counter.key.metric.name, 0) + int(
+            value or 0
+        )
+    return counters
+
+
+def read_skipped(staging_path: str) -> list[dict]:
+    skipped = []
+    for path in fs.glob(fs.join(staging_path, "skipped*.jsonl")):
+        text = fs.read_bytes(path).decode("utf-8")
+        skipped.extend(json.loads(line) for line in text.splitlines() if line.strip())
+    return sorted(skipped, key=lambda s: (s["path"], s["reason"]))
+
+
+def publish_output(staging_path: str, output_path: str) -> list[str]:
+    """Replace the previous shards of output_path by the new ones; returns the new paths."""
+    new_shards = fs.glob(fs.join(staging_path, f"{SHARD_PREFIX}-*{SHARD_SUFFIX}"))
+    fs.delete([fs.join(output_path, REPORT_NAME)])
+    fs.delete_matching(fs.join(output_path, f"*{SHARD_SUFFIX}"))
+    targets = [fs.join(output_path, fs.basename(shard)) for shard in new_shards]
+    if new_shards:
+        from apache_beam.io.filesystems import FileSystems
+
+        FileSystems.rename(new_shards, targets)
+    return targets
+
+
+def remove_stale_staging(output_path: str) -> None:
+    """Remove the temporary folders of earlier, interrupted runs."""
+    stale = fs.glob(fs.join(output_path, TEMP_FOLDER_PREFIX + "*"))
+    if stale:
+        LOGGER.info("removing %d temporary folder(s) of interrupted runs", len(stale))
+        fs.delete(stale)
+
+
+def summarise(
+    counters: dict[str, int], skipped: list[dict], seconds: float, max_error_rate: float
+) -> dict:
+    found = counters.get(FOUND, 0)
+    written = counters.get(WRITTEN, 0)
+    by_reason = {
+        name[len(SKIPPED_PREFIX) :]: value
+        for name, value in sorted(counters.items())
+        if name.startswith(SKIPPED_PREFIX) and value
+    }
+    skipped_count = sum(by_reason.values())
+    error_rate = skipped_count / found if found else 0.0
+    failure = None
+    if written == 0:
+        failure = "nothing was written: every pair was skipped (see 'skipped')"
+    elif error_rate > max_error_rate:
+        failure = (
+            f"{skipped_count} of {found} pairs skipped ({error_rate:.1%}), above "
+            f"--max_error_rate {max_error_rate:.1%}"
+        )
+    return {
+        "status": "failed" if failure else "ok",
+        "failure": failure,
+        "pairs_found": found,
+        "records_written": written,
+        "skipped_total": skipped_count,
+        "skipped_by_reason": by_reason,
+        "error_rate": round(error_rate, 6),
+        "max_error_rate": max_error_rate,
+        "seconds": round(seconds, 3),
+        "pairs_per_second": round(found / seconds, 3) if seconds > 0 else None,
+        "skipped": skipped,
+    }
+
+
+def print_summary(report: dict, output_path: str) -> None:
+    print(
+        f"preprocess {output_path}: {report['pairs_found']} pairs found, "
+        f"{report['records_written']} written, {report['skipped_total']} skipped, "
+        f"{report['seconds']:.1f} s, {report['pairs_per_second'] or 0:.1f} pairs/s",
+        file=sys.stderr,
+    )
+    for reason, count in report["skipped_by_reason"].items():
+        print(f"  skipped {count:5d} x {reason}", file=sys.stderr)
+    if report["skipped"]:
+        print(f"  (paths and reasons in {fs.join(output_path, REPORT_NAME)})", file=sys.stderr)
+
+
+def load_color_map(path: str | None) -> ColorMap:
+    try:
+        return _load_color_map(path or default_color_map_path())
+    except ColorMapError as error:
+        raise PreprocessError(f"--color_map: {error}") from error
+
+
+def run(argv: Sequence[str] | None = None) -> dict:
+    """Run the preprocessing; returns the report (also written next to the output)."""
+    parser = get_args_parser()
+    opts, beam_args = parser.parse_known_args(argv)
+    if opts.image_width < 1 or opts.image_height < 1:
+        raise PreprocessError("--image_width and --image_height must be positive")
+    if not 0 <= opts.max_error_rate <= 1:
+        raise PreprocessError("--max_error_rate must be between 0 and 1")
+    beam_args = resolve_beam_args(opts, beam_args)
+    output_path = opts.output_path.rstrip("/") or opts.output_path
+    color_map = load_color_map(opts.color_map)
+
+    if opts.dry_run:
+        options = PipelineOptions(beam_args).get_all_options(
+            drop_default=True, retain_unknown_options=True
+        )
+        print(
+            json.dumps(
+                {
+                    "preprocess": {k: v for k, v in vars(opts).items() if k not in ("dry_run",)}
+                    | {"color_map": color_map.source, "num_classes": color_map.num_classes},
+                    "beam_args": beam_args,
+                    "pipeline_options": options,
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return {}
+
+    started = time.monotonic()
+    pairs, skipped = find_work(opts.data_paths, opts.target_pattern)
+    print(
+        f"preprocess: {len(pairs)} pairs and {len(skipped)} unpaired file(s) from "
+        f"{len(opts.data_paths)} glob(s) -> {output_path} ({_runner_name(beam_args) or 'DirectRunner'})",
+        file=sys.stderr,
+        flush=True,
+    )
+    fs.makedirs(output_path)
+    remove_stale_staging(output_path)
+    staging_path = fs.join(output_path, f"{TEMP_FOLDER_PREFIX}{uuid.uuid4().hex[:12]}")
+    fs.makedirs(staging_path)
+    settings = Settings(
+        work_list_path=fs.join(staging_path, "pairs.jsonl"),
+        staging_path=staging_path,
+        image_size=(opts.image_width, opts.image_height),
+        color_map=color_map,
+        reducing_gap=opts.reducing_gap or None,
+        compress_level=opts.png_compress_level,
+        total=len(pairs) + len(skipped),
+        num_shards=opts.num_shards,
+        beam_args=beam_args,
+    )
+    try:
+        write_work_list(settings.work_list_path, pairs, skipped)
+        pipeline = beam.Pipeline(options=PipelineOptions(beam_args))
+        build_pipeline(pipeline, settings)
+        result = pipeline.run()
+        result.wait_until_finish()
+        counters = read_metrics(result)
+        report = summarise(
+            counters, read_skipped(staging_path), time.monotonic() - started, opts.max_error_rate
+        )
+        report["output_path"] = output_path
+        report["shards"] = [fs.basename(p) for p in publish_output(staging_path, output_path)]
+        fs.write_text(
+            fs.join(output_path, REPORT_NAME), json.dumps(report, indent=2, ensure_ascii=False)
+        )
+    finally:
+        fs.delete([staging_path])
+    print_summary(report, output_path)
+    if report["failure"]:
+        raise PreprocessError(report["failure"], exit_code=1)
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    logging.getLogger(__name__).setLevel(logging.INFO)
+    try:
+        run(argv)
+    except PreprocessError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: the output folder was left as it was before this run", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
