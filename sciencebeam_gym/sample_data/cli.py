@@ -1,0 +1,264 @@
+"""Write the embedded sample corpus: synthetic article first pages with their label images.
+
+    python -m sciencebeam_gym.sample_data --output_path .models/pix2pix/v4/data
+
+writes <output_path>/{train,test}/<group>/<doc_id>/<doc_id>-page1.png and
+<doc_id>-page1.annot.png (and with --format pdf also <doc_id>.pdf and <doc_id>.xml, JATS).
+The same --seed always gives the same bytes; train and test pages come from different seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+
+from sciencebeam_gym import fs
+from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
+from sciencebeam_gym.sample_data.corpus import (
+    SPLITS,
+    WrittenDocument,
+    existing_sample_files,
+    make_document,
+    write_document,
+)
+
+DEFAULT_TRAIN_PAGES = 100
+DEFAULT_TEST_PAGES = 20
+DEFAULT_SEED = 1
+REQUIRED_LABELS = (
+    "manuscript_title",
+    "author",
+    "author_aff",
+    "abstract",
+    "keywords_title",
+    "keywords",
+    "journal",
+    "doi",
+    "manuscript_type",
+    "section_title",
+    "section_paragraph",
+    "figure_title",
+    "table_title",
+    "table_header_cell",
+    "table_body_cell",
+    "reference_list_title",
+    "reference",
+    "page_no",
+    "copyright_statement",
+)
+
+
+class UsageError(Exception):
+    """A bad flag value; reported without a traceback."""
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sciencebeam_gym.sample_data",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--output_path",
+        required=True,
+        help="data folder (local or gs://); train/ and test/ are written in it",
+    )
+    parser.add_argument(
+        "--color_map",
+        default=None,
+        help="colour map whose class keys label the pages (default: the toolkit's color_map.conf)",
+    )
+    parser.add_argument(
+        "--train_pages",
+        type=non_negative_int,
+        default=DEFAULT_TRAIN_PAGES,
+        help="number of training pages (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--test_pages",
+        type=non_negative_int,
+        default=DEFAULT_TEST_PAGES,
+        help="number of test pages (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=DEFAULT_SEED,
+        help="corpus seed; the same seed gives identical files (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("png", "pdf"),
+        default="png",
+        help="png: page + label PNGs (default); pdf: also a PDF of the page with "
+        "selectable text and its JATS XML, for measuring PDF+XML alignment",
+    )
+    parser.add_argument(
+        "--dpi",
+        type=non_negative_int,
+        default=0,
+        help="render every page at this DPI (pixels = points * dpi / 72); "
+        "0 (default) picks a DPI per page that makes it 1150-1650 px tall",
+    )
+    parser.add_argument(
+        "--workers",
+        type=non_negative_int,
+        default=0,
+        help="worker processes (default 0: one per CPU core)",
+    )
+    return parser
+
+
+def _generate_one(task) -> WrittenDocument:
+    split, index, seed, dpi, output_path, keys, write_pdf = task
+    document = make_document(split, index, seed, dpi)
+    return write_document(document, output_path, split, keys, write_pdf)
+
+
+def _run_tasks(tasks, workers: int):
+    if workers <= 1 or len(tasks) <= 1:
+        yield from map(_generate_one, tasks)
+        return
+    # fork is cheap and deterministic here: every page has its own seed
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    with multiprocessing.get_context(method).Pool(workers) as pool:
+        yield from pool.imap(_generate_one, tasks, chunksize=2)
+
+
+def clear_previous_output(output_path: str) -> int:
+    """Delete the files an earlier run wrote, so a smaller corpus leaves no stale pages."""
+    count = 0
+    for split in SPLITS:
+        paths = existing_sample_files(output_path, split)
+        fs.delete(paths)
+        count += len(paths)
+        if not fs.is_remote(output_path):
+            _remove_empty_folders(fs.join(output_path, split))
+    return count
+
+
+def _remove_empty_folders(root: str) -> None:
+    if not os.path.isdir(root):
+        return
+    for folder, _, _ in sorted(os.walk(root), key=lambda item: -len(item[0])):
+        if folder != root and os.path.basename(os.path.dirname(folder)) and not os.listdir(folder):
+            os.rmdir(folder)
+
+
+def generate_corpus(
+    output_path: str,
+    color_map_path: str,
+    train_pages: int,
+    test_pages: int,
+    seed: int,
+    write_pdf: bool = False,
+    dpi: int = 0,
+    workers: int = 0,
+    log=print,
+) -> dict:
+    """Write the corpus and return a summary (pages, time, classes, sizes)."""
+    color_map = load_color_map(color_map_path)
+    keys = {c.label: c.key for c in color_map.classes}
+    missing = [label for label in REQUIRED_LABELS if label not in keys]
+    if missing:
+        log(
+            f"warning: {color_map_path} has no class for {', '.join(missing)}; "
+            "those regions stay background"
+        )
+    workers = workers or os.cpu_count() or 1
+    start = time.monotonic()
+    removed = clear_previous_output(output_path)
+    if removed:
+        log(f"removed {removed} files of an earlier sample corpus under {output_path}")
+    counts = {split: pages for split, pages in zip(SPLITS, (train_pages, test_pages), strict=True)}
+    tasks = [
+        (split, index, seed, dpi, output_path, keys, write_pdf)
+        for split in SPLITS
+        for index in range(counts[split])
+    ]
+    written: list[WrittenDocument] = []
+    step = max(1, len(tasks) // 10)
+    for done, result in enumerate(_run_tasks(tasks, workers), start=1):
+        written.append(result)
+        if done % step == 0 or done == len(tasks):
+            log(f"  {done}/{len(tasks)} pages written ({time.monotonic() - start:.1f} s)")
+    return _summary(written, counts, output_path, time.monotonic() - start, workers)
+
+
+def _summary(written, counts, output_path, seconds, workers) -> dict:
+    classes = Counter(label for doc in written for label in doc.labels)
+    heights = [doc.size[1] for doc in written] or [0]
+    return {
+        "output_path": output_path,
+        "pages": counts,
+        "files": sum(len(doc.paths) for doc in written),
+        "seconds": round(seconds, 2),
+        "workers": workers,
+        "height_px": [min(heights), max(heights)],
+        "page_sizes": dict(Counter(doc.page_size for doc in written)),
+        "columns": dict(Counter(doc.columns for doc in written)),
+        "pages_per_class": dict(sorted(classes.items())),
+    }
+
+
+def print_summary(summary: dict) -> None:
+    pages = summary["pages"]
+    print(
+        f"Sample corpus: {pages['train']} train + {pages['test']} test pages, "
+        f"{summary['files']} files in {summary['seconds']} s ({summary['workers']} workers)"
+    )
+    print(f"  written to {summary['output_path']}/{{train,test}}")
+    low, high = summary["height_px"]
+    print(
+        f"  page heights {low}-{high} px; page sizes {summary['page_sizes']}; "
+        f"columns {summary['columns']}"
+    )
+    classes = ", ".join(f"{label} {n}" for label, n in summary["pages_per_class"].items())
+    print(f"  pages per class: {classes}")
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    color_map_path = args.color_map or default_color_map_path()
+    if args.train_pages + args.test_pages == 0:
+        print("error: --train_pages and --test_pages are both 0; nothing to write", file=sys.stderr)
+        return 2
+    print(
+        f"Writing {args.train_pages} train + {args.test_pages} test sample pages "
+        f"(seed {args.seed}, format {args.format}) to {args.output_path}"
+    )
+    try:
+        summary = generate_corpus(
+            args.output_path,
+            color_map_path,
+            args.train_pages,
+            args.test_pages,
+            args.seed,
+            write_pdf=args.format == "pdf",
+            dpi=args.dpi,
+            workers=args.workers,
+        )
+    except ColorMapError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(
+            f"error: cannot write the sample corpus to {args.output_path}: {error}", file=sys.stderr
+        )
+        return 1
+    print_summary(summary)
+    return 0

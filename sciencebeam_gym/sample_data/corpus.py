@@ -1,0 +1,123 @@
+"""One sample document end to end: content, layout, raster, files; and the corpus layout.
+
+Layout of the corpus (the original data format)::
+
+    <output>/<split>/<group>/<doc_id>/<doc_id>-page1.png         page image (RGB)
+    <output>/<split>/<group>/<doc_id>/<doc_id>-page1.annot.png   label image (grey k = class k)
+    <output>/<split>/<group>/<doc_id>/<doc_id>.pdf, <doc_id>.xml  with --format pdf
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from sciencebeam_gym import fs
+from sciencebeam_gym.sample_data.article import Article, generate_article
+from sciencebeam_gym.sample_data.design import Style, compose_page
+from sciencebeam_gym.sample_data.layout import Page
+from sciencebeam_gym.sample_data.render import (
+    png_bytes,
+    render_label_image,
+    render_page_image,
+)
+
+SPLITS = ("train", "test")
+GROUP_PREFIX = "sample-"
+DOCS_PER_GROUP = 100
+MIN_HEIGHT_PX, MAX_HEIGHT_PX = 1150, 1650
+
+
+@dataclass
+class Document:
+    doc_id: str
+    group: str
+    article: Article
+    page: Page
+    style: Style
+    dpi: int
+
+
+@dataclass
+class WrittenDocument:
+    doc_id: str
+    paths: list[str]
+    size: tuple[int, int]
+    dpi: int
+    labels: list[str]
+    page_size: str
+    columns: int
+    fonts: list[str]
+
+
+def doc_id_for(split: str, index: int) -> str:
+    return f"{GROUP_PREFIX}{split}-{index:05d}"
+
+
+def group_for(index: int) -> str:
+    return f"{GROUP_PREFIX}{index // DOCS_PER_GROUP:03d}"
+
+
+def document_seed(seed: int, split: str, index: int) -> str:
+    """Each page's own seed: derived from the corpus seed, the split and the page number, so
+    train and test differ and a page does not depend on which worker made it."""
+    return f"sciencebeam-gym-sample/{seed}/{split}/{index}"
+
+
+def choose_dpi(page: Page, rng: random.Random) -> int:
+    """A whole-number DPI that makes the page 1150-1650 pixels tall."""
+    low = MIN_HEIGHT_PX * 72 / page.height
+    high = MAX_HEIGHT_PX * 72 / page.height
+    return rng.randint(int(low) + 1, int(high))
+
+
+def make_document(split: str, index: int, seed: int, dpi: int = 0) -> Document:
+    """Content and layout of one sample page (dpi 0: chosen per page)."""
+    rng = random.Random(document_seed(seed, split, index))
+    doc_id = doc_id_for(split, index)
+    article = generate_article(rng, doc_id, short=rng.random() < 0.35)
+    page, style = compose_page(article, rng)
+    page_dpi = dpi or choose_dpi(page, rng)
+    return Document(doc_id, group_for(index), article, page, style, page_dpi)
+
+
+def document_folder(output_path: str, split: str, document: Document) -> str:
+    return fs.join(output_path, split, document.group, document.doc_id)
+
+
+def write_document(
+    document: Document, output_path: str, split: str, keys: dict[str, int], write_pdf: bool = False
+) -> WrittenDocument:
+    """Write the page PNG and its label PNG (and with write_pdf the PDF and JATS XML)."""
+    folder = document_folder(output_path, split, document)
+    base = fs.join(folder, document.doc_id)
+    page_image = render_page_image(document.page, document.dpi)
+    label_image = render_label_image(document.page, document.dpi, keys)
+    paths = [f"{base}-page1.png", f"{base}-page1.annot.png"]
+    fs.write_bytes(paths[0], png_bytes(page_image, document.dpi))
+    fs.write_bytes(paths[1], png_bytes(label_image, document.dpi))
+    if write_pdf:
+        from sciencebeam_gym.sample_data.jats import jats_xml_bytes
+        from sciencebeam_gym.sample_data.pdf import pdf_bytes
+
+        paths += [f"{base}.pdf", f"{base}.xml"]
+        fs.write_bytes(paths[2], pdf_bytes(document.page, document.article))
+        fs.write_bytes(paths[3], jats_xml_bytes(document.article))
+    labels = sorted({r.label for r in document.page.regions if keys.get(r.label)})
+    style = document.style
+    return WrittenDocument(
+        doc_id=document.doc_id,
+        paths=paths,
+        size=page_image.size,
+        dpi=document.dpi,
+        labels=labels,
+        page_size=style.page_size,
+        columns=style.columns,
+        fonts=sorted({style.body_family, style.heading_family}),
+    )
+
+
+def existing_sample_files(output_path: str, split: str) -> list[str]:
+    """Files an earlier run of the generator wrote for a split (and nothing else)."""
+    pattern = fs.join(output_path, split, f"{GROUP_PREFIX}*", f"{GROUP_PREFIX}{split}-*", "*")
+    return fs.glob(pattern)
