@@ -1,0 +1,214 @@
+"""Class weights for the weighted cross-entropy, computed from training records.
+
+    python -m sciencebeam_gym.trainer.class_weights \\
+        --data_paths '.models/pix2pix/v4/preproc/train/*tfrecord*' --output_path class-weights.json
+
+Median-frequency balancing: the frequency of a class is its pixel count divided by the pixels of
+the images it appears in; its weight is median(frequencies) / frequency. The background counts
+as a class (index 0). Classes absent from the records get weight 1 (they never occur in the
+loss). Weights are capped (`--max_weight`) so a class seen in a handful of pixels cannot
+dominate the loss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from sciencebeam_gym import fs
+from sciencebeam_gym.color_map import BACKGROUND_LABEL, ColorMapError, load_color_map
+
+DEFAULT_MAX_WEIGHT = 50.0
+METHODS = ("median_frequency", "inverse_frequency", "none")
+
+
+class ClassWeightsError(ValueError):
+    """A class-weights file that cannot be used with this colour map."""
+
+
+def count_pixels(class_index_images: Iterable[np.ndarray], size: int) -> tuple[np.ndarray, ...]:
+    """(pixel counts per class, pixels of the images each class appears in, image counts)."""
+    pixel_counts = np.zeros(size, dtype=np.int64)
+    image_pixels = np.zeros(size, dtype=np.int64)
+    image_counts = np.zeros(size, dtype=np.int64)
+    for image in class_index_images:
+        counts = np.bincount(np.asarray(image, dtype=np.int64).ravel(), minlength=size)[:size]
+        present = counts > 0
+        pixel_counts += counts
+        image_pixels[present] += image.size
+        image_counts[present] += 1
+    return pixel_counts, image_pixels, image_counts
+
+
+def median_frequency_weights(
+    pixel_counts: np.ndarray, image_pixels: np.ndarray, max_weight: float = DEFAULT_MAX_WEIGHT
+) -> np.ndarray:
+    """median(freq) / freq_c with freq_c = pixels of c / pixels of the images containing c."""
+    pixel_counts = np.asarray(pixel_counts, dtype=np.float64)
+    present = pixel_counts > 0
+    weights = np.ones(len(pixel_counts), dtype=np.float64)
+    if not present.any():
+        return weights
+    frequency = pixel_counts[present] / np.asarray(image_pixels, dtype=np.float64)[present]
+    weights[present] = np.median(frequency) / frequency
+    return np.minimum(weights, max_weight)
+
+
+def inverse_frequency_weights(
+    pixel_counts: np.ndarray, max_weight: float = DEFAULT_MAX_WEIGHT
+) -> np.ndarray:
+    """total / (classes * count_c), the plain inverse frequency."""
+    pixel_counts = np.asarray(pixel_counts, dtype=np.float64)
+    present = pixel_counts > 0
+    weights = np.ones(len(pixel_counts), dtype=np.float64)
+    if present.any():
+        weights[present] = pixel_counts.sum() / (present.sum() * pixel_counts[present])
+    return np.minimum(weights, max_weight)
+
+
+def compute_weights(
+    pixel_counts,
+    image_pixels,
+    method: str = "median_frequency",
+    max_weight: float = DEFAULT_MAX_WEIGHT,
+) -> np.ndarray:
+    if method == "median_frequency":
+        return median_frequency_weights(pixel_counts, image_pixels, max_weight)
+    if method == "inverse_frequency":
+        return inverse_frequency_weights(pixel_counts, max_weight)
+    if method == "none":
+        return np.ones(len(pixel_counts), dtype=np.float64)
+    raise ClassWeightsError(f"unknown method {method!r}; use one of {METHODS}")
+
+
+def class_index_images_from_records(files: Sequence[str], color_map, max_records: int = 0):
+    """Class-index images (0 background) of the annotation images in the records."""
+    from sciencebeam_gym.trainer import data
+
+    for count, (_uri, _page, annotation) in enumerate(data.iterate_examples(files), start=1):
+        yield color_map.rgb_to_class_index(annotation)
+        if max_records and count >= max_records:
+            return
+
+
+def weights_document(
+    labels: Sequence[str], weights, pixel_counts, image_counts, method: str, source: str
+) -> dict:
+    """The JSON the trainer reads: labels (background first) and one weight per label."""
+    return {
+        "method": method,
+        "source": source,
+        "labels": [BACKGROUND_LABEL, *labels],
+        "weights": [round(float(w), 6) for w in weights],
+        "pixel_counts": [int(c) for c in pixel_counts],
+        "image_counts": [int(c) for c in image_counts],
+    }
+
+
+def calculate_class_weights(
+    files: Sequence[str],
+    color_map,
+    method: str = "median_frequency",
+    max_weight: float = DEFAULT_MAX_WEIGHT,
+    max_records: int = 0,
+    source: str = "",
+) -> dict:
+    """Read the records' annotations and return the weights document."""
+    size = color_map.num_classes + 1
+    images = class_index_images_from_records(files, color_map, max_records)
+    pixel_counts, image_pixels, image_counts = count_pixels(images, size)
+    if pixel_counts.sum() == 0:
+        raise ClassWeightsError(f"no records could be read from {source or files}")
+    weights = compute_weights(pixel_counts, image_pixels, method, max_weight)
+    return weights_document(
+        color_map.labels, weights, pixel_counts, image_counts, method, source or ",".join(files)
+    )
+
+
+def load_class_weights(path: str, labels: Sequence[str]) -> np.ndarray:
+    """Weights (background first) from a JSON file; its labels must match the colour map's."""
+    try:
+        document = json.loads(fs.read_bytes(path).decode("utf-8"))
+    except Exception as error:  # noqa: BLE001 - unreadable or not JSON: same advice
+        raise ClassWeightsError(
+            f"cannot read class weights {path}: {error}; run ./calculate-class-weights.sh"
+        ) from error
+    return weights_from_document(document, labels, path)
+
+
+def weights_from_document(document: dict, labels: Sequence[str], source: str) -> np.ndarray:
+    expected = [BACKGROUND_LABEL, *labels]
+    if document.get("labels") != expected or len(document.get("weights", [])) != len(expected):
+        raise ClassWeightsError(
+            f"{source}: its labels do not match the colour map ({len(expected) - 1} classes); "
+            "recompute it with ./calculate-class-weights.sh"
+        )
+    weights = np.asarray(document["weights"], dtype=np.float32)
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ClassWeightsError(f"{source}: weights must be finite and >= 0")
+    return weights
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sciencebeam_gym.trainer.class_weights",
+        description="Compute class weights for --base_loss weighted_cross_entropy from "
+        "training TFRecords and write them as JSON (read by the trainer's --class_weights).",
+    )
+    parser.add_argument(
+        "--data_paths",
+        action="append",
+        required=True,
+        help="glob of *.tfrecord.gz training shards (repeatable)",
+    )
+    parser.add_argument("--output_path", required=True, help="JSON file to write")
+    parser.add_argument("--color_map", default="", help="color_map.conf (default: the shipped one)")
+    parser.add_argument("--method", choices=METHODS, default="median_frequency")
+    parser.add_argument(
+        "--max_weight", type=float, default=DEFAULT_MAX_WEIGHT, help="cap on any weight"
+    )
+    parser.add_argument(
+        "--max_records", type=int, default=0, help="records to read (0: all of them)"
+    )
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from sciencebeam_gym.color_map import default_color_map_path
+    from sciencebeam_gym.trainer import data
+
+    try:
+        color_map = load_color_map(args.color_map or default_color_map_path())
+        files = data.find_files(args.data_paths, "training", "--data_paths")
+        started = time.time()
+        print(f"reading annotations of {len(files)} file(s)...", file=sys.stderr)
+        document = calculate_class_weights(
+            files,
+            color_map,
+            args.method,
+            args.max_weight,
+            args.max_records,
+            source=",".join(args.data_paths),
+        )
+    except (ColorMapError, ClassWeightsError, data.DataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    fs.write_text(args.output_path, json.dumps(document, indent=2) + "\n")
+    print(
+        f"wrote {args.output_path} ({args.method}, {document['image_counts'][0]} page(s), "
+        f"{time.time() - started:.1f}s)",
+        file=sys.stderr,
+    )
+    for label, weight in zip(document["labels"], document["weights"], strict=True):
+        print(f"  {label:28s} {weight:8.3f}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,259 @@
+"""The trainer's configuration: defaults in one place, named presets, checked overrides.
+
+    python -m sciencebeam_gym.trainer.task --preset quick --ngf 16 ...
+
+Resolution order: DEFAULTS <- PRESETS[preset] <- explicit overrides (flags, TRAINING_ARGS).
+Every override is type-checked against its default and unknown keys are refused. The resolved
+config is saved as `config.json` in the model directory, so evaluation, export and prediction
+read it instead of asking again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sciencebeam_gym import fs
+
+CONFIG_FILENAME = "config.json"
+
+DEFAULTS: dict[str, Any] = {
+    # --- data -------------------------------------------------------------------------------
+    "train_data_paths": [],  # globs of gzipped TFRecord shards (repeatable flag)
+    "eval_data_paths": [],  # globs of the evaluation shards
+    "output_path": "",  # model directory: checkpoints, config.json, TensorBoard events
+    "color_map": "",  # color_map.conf; empty: the one shipped with the toolkit
+    "use_separate_channels": True,  # one output channel per class (else RGB output)
+    "image_size": 256,  # records are decoded and checked against this size
+    "shuffle_buffer": 256,  # examples held for shuffling
+    "skip_corrupt_records": False,  # skip unreadable records instead of stopping
+    # --- model ------------------------------------------------------------------------------
+    "model": "pix2pix",
+    "ngf": 64,  # generator filters in the first layer
+    "ndf": 64,  # discriminator filters in the first layer
+    # --- loss -------------------------------------------------------------------------------
+    "base_loss": "L1",  # L1 | cross_entropy | weighted_cross_entropy
+    "l1_weight": 100.0,  # weight of the base loss (named as in the original)
+    "gan_weight": 1.0,  # weight of the GAN loss; 0 trains the generator alone
+    "class_weights": "",  # JSON from calculate-class-weights.sh; empty: computed at start
+    "class_weights_max_records": 2000,  # records read when computing weights at start
+    # --- optimiser --------------------------------------------------------------------------
+    "lr": 0.0002,
+    "beta1": 0.5,
+    "precision": "auto",  # auto | float32 | mixed_bfloat16 | mixed_float16
+    "seed": 1,
+    # --- task -------------------------------------------------------------------------------
+    "batch_size": 10,  # global batch, split across replicas
+    "eval_set_size": 10,  # evaluation pages per evaluation during training; 0: all
+    "max_steps": 1000,
+    "save_max_to_keep": 3,
+    "log_freq": 50,  # steps between progress lines and TensorBoard scalars
+    "eval_freq": 500,  # steps between evaluations (metrics + images)
+    "save_freq": 500,  # steps between checkpoints
+    "log_interval_secs": 600,  # also log when this many seconds passed (0: off)
+    "eval_interval_secs": 300,
+    "save_interval_secs": 300,
+}
+
+# Keys that fix the shape of the network: a checkpoint only resumes with the same values.
+MODEL_SHAPE_KEYS = ("model", "ngf", "ndf", "base_loss", "use_separate_channels", "image_size")
+
+BASE_LOSSES = ("L1", "cross_entropy", "weighted_cross_entropy")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+
+# Named budgets: `TRAINING_PRESET=quick` in .config selects one; TRAINING_ARGS override it.
+# The values were chosen by measurement on the sample corpus (see doc/training.md).
+PRESETS: dict[str, dict[str, Any]] = {
+    # about 10 minutes on 2 CPU cores
+    "quick": {
+        "ngf": 32,
+        "ndf": 32,
+        "base_loss": "weighted_cross_entropy",
+        "gan_weight": 0.0,
+        "l1_weight": 1.0,
+        "lr": 0.002,
+        "beta1": 0.9,
+        "batch_size": 8,
+        "max_steps": 1000,
+        "log_freq": 50,
+        "eval_freq": 250,
+        "save_freq": 250,
+        "eval_set_size": 0,
+    },
+    # up to an hour on 2 CPU cores
+    "long": {
+        "ngf": 32,
+        "ndf": 32,
+        "base_loss": "weighted_cross_entropy",
+        "gan_weight": 0.0,
+        "l1_weight": 1.0,
+        "lr": 0.002,
+        "beta1": 0.9,
+        "batch_size": 8,
+        "max_steps": 6000,
+        "log_freq": 100,
+        "eval_freq": 1000,
+        "save_freq": 500,
+        "eval_set_size": 0,
+    },
+    # a few steps on tiny images: smoke tests of the whole flow
+    "smoke": {
+        "ngf": 8,
+        "ndf": 8,
+        "batch_size": 2,
+        "max_steps": 4,
+        "log_freq": 2,
+        "eval_freq": 4,
+        "save_freq": 2,
+        "eval_set_size": 2,
+    },
+}
+
+
+class ConfigError(ValueError):
+    """A configuration value or key that cannot be used; the message says which and why."""
+
+
+def _check_type(key: str, value: Any, where: str) -> Any:
+    default = DEFAULTS[key]
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise ConfigError(f"{where}: {key} must be true or false, got {value!r}")
+    if isinstance(default, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
+    if isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ConfigError(f"{where}: {key} must be a whole number, got {value!r}")
+    if isinstance(default, list):
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return list(value)
+        raise ConfigError(f"{where}: {key} must be a list of strings, got {value!r}")
+    if isinstance(default, str):
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{where}: {key} must be a string, got {value!r}")
+    raise ConfigError(f"{where}: {key} has an unsupported default type")
+
+
+def apply_overrides(config: dict, overrides: dict, where: str = "override") -> dict:
+    """A copy of `config` with `overrides` applied; unknown keys and wrong types are refused."""
+    unknown = sorted(set(overrides) - set(DEFAULTS))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(DEFAULTS))}"
+        )
+    result = dict(config)
+    for key, value in overrides.items():
+        result[key] = _check_type(key, value, where)
+    return result
+
+
+def validate(config: dict) -> dict:
+    """Check values that types alone do not catch; return the config unchanged."""
+    checks = [
+        (config["base_loss"] in BASE_LOSSES, f"base_loss must be one of {BASE_LOSSES}"),
+        (config["precision"] in PRECISIONS, f"precision must be one of {PRECISIONS}"),
+        (config["model"] == "pix2pix", "model must be pix2pix (the only model)"),
+        (config["ngf"] >= 1 and config["ndf"] >= 1, "ngf and ndf must be >= 1"),
+        (config["batch_size"] >= 1, "batch_size must be >= 1"),
+        (config["max_steps"] >= 0, "max_steps must be >= 0"),
+        (config["save_max_to_keep"] >= 1, "save_max_to_keep must be >= 1"),
+        (
+            min(config["log_freq"], config["eval_freq"], config["save_freq"]) >= 1,
+            "log_freq, eval_freq and save_freq must be >= 1",
+        ),
+        (config["lr"] > 0, "lr must be > 0"),
+        (config["l1_weight"] >= 0 and config["gan_weight"] >= 0, "loss weights must be >= 0"),
+        (
+            config["l1_weight"] > 0 or config["gan_weight"] > 0,
+            "l1_weight and gan_weight cannot both be 0",
+        ),
+        (
+            config["image_size"] >= 32 and config["image_size"] & (config["image_size"] - 1) == 0,
+            "image_size must be a power of two >= 32",
+        ),
+        (
+            config["use_separate_channels"] or config["base_loss"] == "L1",
+            "cross-entropy losses need use_separate_channels=true (RGB output trains with L1)",
+        ),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+    return config
+
+
+def resolve_config(preset: str | None = None, overrides: dict | None = None) -> dict:
+    """DEFAULTS <- preset <- overrides, checked."""
+    config = dict(DEFAULTS)
+    if preset:
+        if preset not in PRESETS:
+            raise ConfigError(
+                f"unknown preset {preset!r} (TRAINING_PRESET / --preset); "
+                f"known: {', '.join(sorted(PRESETS))}"
+            )
+        config = apply_overrides(config, PRESETS[preset], where=f"preset {preset}")
+    config = apply_overrides(config, overrides or {}, where="flags")
+    return validate(config)
+
+
+def describe_overrides(config: dict) -> list[str]:
+    """Lines `key = value (default d)` for every value that differs from the defaults."""
+    return [
+        f"{key} = {config[key]!r} (default {DEFAULTS[key]!r})"
+        for key in DEFAULTS
+        if key in config and config[key] != DEFAULTS[key]
+    ]
+
+
+def config_path(model_dir: str) -> str:
+    return fs.join(model_dir, CONFIG_FILENAME)
+
+
+def save_config(model_dir: str, config: dict) -> str:
+    """Write the resolved config (plus derived facts such as classes) as config.json."""
+    path = config_path(model_dir)
+    fs.makedirs(model_dir)
+    fs.write_text(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def load_saved_config(model_dir: str) -> dict | None:
+    """The config.json of a model directory, or None when there is none yet."""
+    path = config_path(model_dir)
+    if not fs.exists(path):
+        return None
+    try:
+        return json.loads(fs.read_bytes(path).decode("utf-8"))
+    except ValueError as error:
+        raise ConfigError(f"{path}: not valid JSON ({error}); delete it to start over") from error
+
+
+def check_resumable(saved: dict, config: dict, model_dir: str) -> None:
+    """Refuse to resume a model directory with a different network shape or class list."""
+    for key in MODEL_SHAPE_KEYS:
+        if key in saved and saved[key] != config.get(key):
+            raise ConfigError(
+                f"{config_path(model_dir)} was trained with {key}={saved[key]!r} but this run "
+                f"asks for {key}={config.get(key)!r}; use the same value, or another "
+                "output path (TRAINING_SUFFIX) to train a new model"
+            )
+    saved_labels = [c["label"] for c in saved.get("classes", [])]
+    labels = [c["label"] for c in config.get("classes", [])]
+    if saved_labels and saved_labels != labels:
+        raise ConfigError(
+            f"the colour map {config.get('color_map')!r} has {len(labels)} classes but the "
+            f"checkpoint in {model_dir} was trained with {len(saved_labels)} "
+            f"({', '.join(saved_labels[:5])}...); use the colour map it was trained with, "
+            "or another output path"
+        )

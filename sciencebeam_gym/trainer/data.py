@@ -1,0 +1,195 @@
+"""The input pipeline: gzipped TFRecord shards -> batches of (page, target) tensors.
+
+Each record is a tf.train.Example with bytes features `input_uri`, `annotation_uri`,
+`input_image` (PNG, RGB) and `annotation_image` (PNG, RGB in the colour map's colours, black
+background). Decoding and channel separation run inside the tf.data graph, in parallel.
+
+Tensors produced:
+- page: float32 (H, W, 3) in [-1, 1]
+- target: float32 (H, W, C) with one 0/1 channel per class (classes by key) when separate
+  channels are used, else the RGB annotation in [-1, 1]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from sciencebeam_gym import fs
+
+FEATURES = {
+    "input_uri": tf.io.FixedLenFeature([], tf.string, default_value=""),
+    "annotation_uri": tf.io.FixedLenFeature([], tf.string, default_value=""),
+    "input_image": tf.io.FixedLenFeature([], tf.string),
+    "annotation_image": tf.io.FixedLenFeature([], tf.string),
+}
+COMPRESSION = "GZIP"
+
+
+class DataError(ValueError):
+    """Training data that cannot be used; the message names the file or glob."""
+
+
+def find_files(patterns: Sequence[str], what: str = "data", flag: str = "--train_data_paths"):
+    """Files matching the globs, sorted; a clear error when there are none."""
+    if not patterns:
+        raise DataError(f"no {what} given: pass {flag} (a glob of *.tfrecord.gz files)")
+    files = fs.glob_many(patterns)
+    if not files:
+        raise DataError(
+            f"no {what} files match {', '.join(patterns)} ({flag}); "
+            "run ./preprocess.sh first, or check PREPROC_PATH"
+        )
+    return files
+
+
+def pack_rgb(rgb: tf.Tensor) -> tf.Tensor:
+    """(…, 3) uint8 colours -> (…) int32 r<<16 | g<<8 | b, for exact colour comparison."""
+    rgb = tf.cast(rgb, tf.int32)
+    return rgb[..., 0] * 65536 + rgb[..., 1] * 256 + rgb[..., 2]
+
+
+def separate_channels(annotation: tf.Tensor, colors: np.ndarray) -> tf.Tensor:
+    """(H, W, 3) uint8 annotation -> (H, W, C) float32, 1 where the pixel has class c's colour."""
+    packed_colors = tf.constant(
+        (colors[:, 0].astype(np.int32) << 16) | (colors[:, 1].astype(np.int32) << 8) | colors[:, 2],
+        dtype=tf.int32,
+    )
+    return tf.cast(tf.equal(pack_rgb(annotation)[..., None], packed_colors), tf.float32)
+
+
+def to_unit_range(image: tf.Tensor) -> tf.Tensor:
+    """uint8 [0, 255] -> float32 [-1, 1]."""
+    return tf.cast(image, tf.float32) / 127.5 - 1.0
+
+
+def parse_example(serialized: tf.Tensor) -> dict:
+    return tf.io.parse_single_example(serialized, FEATURES)
+
+
+def decode_example(
+    features: dict, image_size: int, colors: np.ndarray | None
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Parsed features -> (page, target) tensors, with shapes checked against image_size."""
+    page = tf.io.decode_png(features["input_image"], channels=3)
+    annotation = tf.io.decode_png(features["annotation_image"], channels=3)
+    expected = tf.constant([image_size, image_size, 3])
+    message = f"image size differs from image_size={image_size}"
+    with tf.control_dependencies(
+        [
+            tf.debugging.assert_equal(tf.shape(page), expected, message=message),
+            tf.debugging.assert_equal(tf.shape(annotation), expected, message=message),
+        ]
+    ):
+        page = tf.ensure_shape(page, [image_size, image_size, 3])
+        annotation = tf.ensure_shape(annotation, [image_size, image_size, 3])
+    target = to_unit_range(annotation) if colors is None else separate_channels(annotation, colors)
+    return to_unit_range(page), target
+
+
+def read_records(files: Sequence[str], shuffle: bool, skip_corrupt: bool) -> tf.data.Dataset:
+    """Serialized records of all files, read in parallel (interleaved) when shuffling."""
+
+    def read_file(path):
+        records = tf.data.TFRecordDataset(path, compression_type=COMPRESSION)
+        return records.ignore_errors() if skip_corrupt else records
+
+    paths = tf.data.Dataset.from_tensor_slices(list(files))
+    if shuffle:
+        paths = paths.shuffle(len(files), reshuffle_each_iteration=True)
+    return paths.interleave(
+        read_file,
+        cycle_length=min(len(files), 8),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=not shuffle,
+    )
+
+
+def make_dataset(
+    files: Sequence[str],
+    batch_size: int,
+    image_size: int,
+    colors: np.ndarray | None,
+    training: bool,
+    shuffle_buffer: int = 256,
+    skip_corrupt: bool = False,
+    seed: int | None = None,
+    with_uris: bool = False,
+) -> tf.data.Dataset:
+    """Batches of (page, target) — or (page, target, input_uri) with `with_uris`.
+
+    Training: shuffled, repeated forever, only full batches. Evaluation: one ordered pass.
+    """
+    records = read_records(files, shuffle=training, skip_corrupt=skip_corrupt)
+    if training:
+        records = records.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        records = records.repeat()
+
+    def decode(serialized):
+        features = parse_example(serialized)
+        page, target = decode_example(features, image_size, colors)
+        if with_uris:
+            return page, target, features["input_uri"]
+        return page, target
+
+    examples = records.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training)
+    if skip_corrupt:
+        examples = examples.ignore_errors()
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    examples = examples.with_options(options)
+    return examples.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+
+
+def check_file(path: str, image_size: int, colors: np.ndarray | None) -> str | None:
+    """Read and decode every record of one file; the error text, or None when it is sound."""
+    dataset = tf.data.TFRecordDataset(path, compression_type=COMPRESSION)
+    count = 0
+    try:
+        for serialized in dataset:
+            count += 1
+            decode_example(parse_example(serialized), image_size, colors)
+    except (tf.errors.OpError, ValueError) as error:
+        detail = getattr(error, "message", str(error)).strip().splitlines()[0]
+        return f"record {count + 1 if count == 0 else count}: {detail}"
+    return None
+
+
+def find_corrupt_files(
+    files: Sequence[str], image_size: int, colors: np.ndarray | None
+) -> list[tuple[str, str]]:
+    """(file, problem) for every file that cannot be read through; used to explain a failure."""
+    problems = []
+    for path in files:
+        problem = check_file(path, image_size, colors)
+        if problem:
+            problems.append((path, problem))
+    return problems
+
+
+def explain_data_error(
+    error: Exception, files: Sequence[str], image_size: int, colors: np.ndarray | None
+) -> DataError:
+    """Turn a failure inside the input pipeline into an error naming the bad file(s)."""
+    problems = find_corrupt_files(files, image_size, colors)
+    if not problems:
+        return DataError(f"reading the data failed: {error}")
+    listed = "\n".join(f"  {path}: {problem}" for path, problem in problems)
+    return DataError(
+        f"corrupt or unusable data in {len(problems)} file(s):\n{listed}\n"
+        "re-run ./preprocess.sh for those files, remove them, or pass --skip_corrupt_records "
+        "to skip the records that cannot be read"
+    )
+
+
+def iterate_examples(path_or_files):
+    """(input_uri, page uint8, annotation uint8) of every record, in file order (numpy)."""
+    files = [path_or_files] if isinstance(path_or_files, str) else list(path_or_files)
+    for path in files:
+        for serialized in tf.data.TFRecordDataset(path, compression_type=COMPRESSION):
+            features = parse_example(serialized)
+            page = tf.io.decode_png(features["input_image"], channels=3).numpy()
+            annotation = tf.io.decode_png(features["annotation_image"], channels=3).numpy()
+            yield features["input_uri"].numpy().decode("utf-8"), page, annotation

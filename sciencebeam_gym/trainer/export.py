@@ -1,0 +1,184 @@
+"""Export the latest checkpoint as a TensorFlow SavedModel, with its metadata beside it.
+
+    python -m sciencebeam_gym.trainer.export \\
+        --model_path .models/pix2pix/v4-default/training \\
+        --export_path .models/pix2pix/v4-default/export
+
+The export folder holds the SavedModel (serving signatures `serving_default` for uint8 RGB
+batches and `predict_png` for encoded images, see `inference.py`) and `metadata.json` (class
+names and colours, image size, training step, source checkpoint). `metadata.json` is written
+last: an export without it is incomplete and is never used. Locally the whole folder is written
+under a temporary name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+
+import tensorflow as tf
+
+from sciencebeam_gym import fs
+from sciencebeam_gym.color_map import ColorMapError, load_color_map
+from sciencebeam_gym.trainer.inference import (
+    METADATA_FILENAME,
+    InferenceError,
+    ModelInfo,
+    PagePredictor,
+    check_same_classes,
+)
+
+LOGGER = logging.getLogger(__name__)
+
+
+class ExportError(ValueError):
+    """An export that cannot be made or used; the message names the path and what to do."""
+
+
+def is_complete_export(export_path: str) -> bool:
+    """True when an export folder holds its metadata (written last) and a SavedModel."""
+    return fs.exists(fs.join(export_path, METADATA_FILENAME)) and fs.exists(
+        fs.join(export_path, "saved_model.pb")
+    )
+
+
+def save_local(predictor: PagePredictor, folder: str) -> None:
+    """The SavedModel and its metadata into a new local folder."""
+    tf.saved_model.save(predictor, folder, signatures=predictor.signatures())
+    with open(os.path.join(folder, METADATA_FILENAME), "w", encoding="utf-8") as f:
+        json.dump(predictor.info.to_metadata(), f, indent=2)
+        f.write("\n")
+
+
+def publish_local(staged: str, export_path: str) -> None:
+    """Move a finished export folder into place; a previous export is replaced whole."""
+    export_path = os.path.abspath(export_path)
+    old = None
+    if os.path.lexists(export_path):
+        old = f"{export_path}.old-{uuid.uuid4().hex[:8]}"
+        os.rename(export_path, old)
+    os.rename(staged, export_path)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def publish_remote(staged: str, export_path: str) -> None:
+    """Upload a finished export folder; the metadata goes last and the old one goes first."""
+    fs.delete([fs.join(export_path, METADATA_FILENAME)])
+    fs.delete_matching(fs.join(export_path, "**"))
+    files = []
+    for root, _dirs, names in os.walk(staged):
+        for name in names:
+            relative = os.path.relpath(os.path.join(root, name), staged)
+            if relative != METADATA_FILENAME:
+                files.append(relative)
+    for relative in [*sorted(files), METADATA_FILENAME]:
+        with open(os.path.join(staged, relative), "rb") as f:
+            fs.write_bytes(fs.join(export_path, *relative.split(os.sep)), f.read())
+
+
+def export_saved_model(generator, info: ModelInfo, export_path: str) -> str:
+    """Save `generator` with its pre/post-processing as a SavedModel at `export_path`."""
+    predictor = PagePredictor(generator, info)
+    if fs.is_remote(export_path):
+        with tempfile.TemporaryDirectory(prefix="export-") as temp:
+            staged = os.path.join(temp, "export")
+            save_local(predictor, staged)
+            publish_remote(staged, export_path)
+        return export_path
+    parent = os.path.dirname(os.path.abspath(export_path))
+    os.makedirs(parent, exist_ok=True)
+    staged = os.path.join(parent, f".{os.path.basename(export_path)}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        save_local(predictor, staged)
+        publish_local(staged, export_path)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+    return export_path
+
+
+def load_checkpoint(model_path: str):
+    """(generator, config, step, checkpoint) of the latest checkpoint in a training folder."""
+    from sciencebeam_gym.trainer import model_dir
+
+    if not fs.exists(model_path):
+        raise ExportError(
+            f"no training folder at {model_path} (--model_path / TRAIN_MODEL_PATH); "
+            "train a model first with ./train.sh"
+        )
+    checkpoint = model_dir.latest_checkpoint(model_path)
+    try:
+        generator, config, step = model_dir.load_generator(model_path, checkpoint)
+    except (OSError, ValueError, tf.errors.OpError) as error:
+        raise ExportError(f"cannot load a model from {model_path}: {error}") from error
+    return generator, config, step, checkpoint or f"{model_path} (step {step})"
+
+
+def export_from_checkpoint(model_path: str, export_path: str, color_map_path: str = "") -> dict:
+    """Export the latest checkpoint of `model_path`; the metadata written."""
+    generator, config, step, checkpoint = load_checkpoint(model_path)
+    info = ModelInfo.from_config(config, step=step, source_checkpoint=checkpoint)
+    if color_map_path:
+        check_same_classes(info.color_map, load_color_map(color_map_path), checkpoint)
+    export_saved_model(generator, info, export_path)
+    return info.to_metadata()
+
+
+def get_args_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sciencebeam_gym.trainer.export",
+        description="Export the latest checkpoint of a training folder as a SavedModel.",
+    )
+    parser.add_argument(
+        "--model_path",
+        "--model-path",
+        required=True,
+        help="training folder with the checkpoints and config.json (TRAIN_MODEL_PATH)",
+    )
+    parser.add_argument(
+        "--export_path",
+        "--export-path",
+        required=True,
+        help="folder to write the SavedModel to (EXPORT_MODEL_PATH); replaced whole",
+    )
+    parser.add_argument(
+        "--color_map",
+        "--color-map",
+        default="",
+        help="colour map the model must have been trained with (checked, optional)",
+    )
+    return parser
+
+
+def main(argv=None) -> int:
+    args = get_args_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    started = time.monotonic()
+    LOGGER.info("[export] loading the latest checkpoint of %s", args.model_path)
+    try:
+        metadata = export_from_checkpoint(args.model_path, args.export_path, args.color_map)
+    except (ExportError, InferenceError, ColorMapError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    LOGGER.info(
+        "[export] step %s (%s), %d classes, %dx%d input -> %s (%.1f s)",
+        metadata["training_step"],
+        metadata["source_checkpoint"],
+        len(metadata["classes"]),
+        metadata["image_size"],
+        metadata["image_size"],
+        args.export_path,
+        time.monotonic() - started,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""Inference on pages: a trained generator wrapped as a module that export saves and predict runs.
+
+    predictor = PagePredictor(generator, ModelInfo.from_config(config, color_map, step, source))
+    outputs = predictor.predict_images(pages_uint8)  # {"classes", "colors", "probabilities"}
+
+The module's two functions are the SavedModel's serving signatures:
+- `serving_default`: `images`, a (N, H, W, 3) uint8 RGB batch of any size;
+- `predict_png`: `png`, a (N,) batch of encoded images (PNG, or JPEG/GIF/BMP) of any sizes.
+Both resize to the model's size exactly as the training records were prepared (bicubic, kept
+as uint8), normalise as the input pipeline does, and return at the model's size:
+- `classes`: (N, S, S) uint8, 0 background, i + 1 for class i of the colour map (by key);
+- `colors`: (N, S, S, 3) uint8, each pixel in its class's colour (background black);
+- `probabilities`: (N, S, S, 1 + C) float32, background first; they sum to 1 per pixel.
+`predict_png` also returns `image_sizes`, (N, 2) int32 height and width of each input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from sciencebeam_gym.color_map import ColorClass, ColorMap, load_color_map
+from sciencebeam_gym.trainer import data, losses, model
+
+METADATA_FILENAME = "metadata.json"
+METADATA_FORMAT = "sciencebeam-gym-export"
+METADATA_VERSION = 1
+BACKGROUND_LABEL = "background"
+BACKGROUND_COLOR = (0, 0, 0)
+# Softness of the class scores of an RGB-output model (distance to the class colours, 0..255).
+RGB_SCORE_SCALE = 32.0
+
+
+class InferenceError(ValueError):
+    """A model or its description that cannot be used for prediction; the message says why."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What prediction needs to know about a trained generator; saved as the export metadata."""
+
+    image_size: int
+    base_loss: str
+    use_separate_channels: bool
+    classes: tuple[ColorClass, ...]
+    training_step: int | None = None
+    source_checkpoint: str = ""
+
+    @property
+    def color_map(self) -> ColorMap:
+        return ColorMap(classes=self.classes, source=self.source_checkpoint or "<model>")
+
+    @property
+    def labels(self) -> list[str]:
+        return [c.label for c in self.classes]
+
+    @property
+    def palette(self) -> np.ndarray:
+        """(1 + C, 3) uint8: black for background, then the class colours by key."""
+        return np.array([BACKGROUND_COLOR, *(c.color for c in self.classes)], dtype=np.uint8)
+
+    @classmethod
+    def from_config(
+        cls,
+        config: dict,
+        color_map: ColorMap | None = None,
+        step: int | None = None,
+        source_checkpoint: str = "",
+    ) -> ModelInfo:
+        """From the trainer's resolved config (config.json); classes from it or the colour map."""
+        if color_map is None:
+            color_map = color_map_from_config(config)
+        try:
+            return cls(
+                image_size=int(config["image_size"]),
+                base_loss=str(config["base_loss"]),
+                use_separate_channels=bool(config["use_separate_channels"]),
+                classes=tuple(color_map.classes),
+                training_step=step,
+                source_checkpoint=source_checkpoint,
+            )
+        except KeyError as error:
+            raise InferenceError(f"the training config lacks the setting {error}") from error
+
+    def to_metadata(self) -> dict:
+        """The JSON-ready metadata written beside an export."""
+        return {
+            "format": METADATA_FORMAT,
+            "format_version": METADATA_VERSION,
+            "image_size": self.image_size,
+            "base_loss": self.base_loss,
+            "use_separate_channels": self.use_separate_channels,
+            "background": {"index": 0, "label": BACKGROUND_LABEL, "color": list(BACKGROUND_COLOR)},
+            "classes": [
+                {"index": i, "key": c.key, "label": c.label, "color": list(c.color)}
+                for i, c in enumerate(self.classes, start=1)
+            ],
+            "training_step": self.training_step,
+            "source_checkpoint": self.source_checkpoint,
+        }
+
+    @classmethod
+    def from_metadata(cls, metadata: dict, source: str = "<metadata>") -> ModelInfo:
+        if metadata.get("format") != METADATA_FORMAT:
+            raise InferenceError(f"{source}: not the metadata of a ScienceBeam Gym export")
+        if metadata.get("format_version", 0) > METADATA_VERSION:
+            raise InferenceError(
+                f"{source}: export format version {metadata.get('format_version')} is newer "
+                f"than this toolkit reads ({METADATA_VERSION}); update the toolkit"
+            )
+        try:
+            classes = tuple(
+                ColorClass(key=int(c["key"]), label=str(c["label"]), color=tuple(c["color"]))
+                for c in metadata["classes"]
+            )
+            return cls(
+                image_size=int(metadata["image_size"]),
+                base_loss=str(metadata["base_loss"]),
+                use_separate_channels=bool(metadata["use_separate_channels"]),
+                classes=classes,
+                training_step=metadata.get("training_step"),
+                source_checkpoint=str(metadata.get("source_checkpoint", "")),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise InferenceError(f"{source}: incomplete export metadata ({error!r})") from error
+
+
+def color_map_from_config(config: dict) -> ColorMap:
+    """The classes a model was trained with: config.json's `classes`, else its colour map file."""
+    classes = config.get("classes")
+    if classes:
+        return ColorMap(
+            classes=tuple(
+                ColorClass(
+                    key=int(c.get("key", index)), label=str(c["label"]), color=tuple(c["color"])
+                )
+                for index, c in enumerate(classes, start=1)
+            ),
+            source="config.json",
+        )
+    if config.get("color_map"):
+        return load_color_map(config["color_map"])
+    from sciencebeam_gym.color_map import default_color_map_path
+
+    return load_color_map(default_color_map_path())
+
+
+def describe_classes(color_map: ColorMap, limit: int = 4) -> str:
+    labels = color_map.labels
+    more = f", ... ({len(labels)} in all)" if len(labels) > limit else ""
+    return ", ".join(labels[:limit]) + more
+
+
+def check_same_classes(model_map: ColorMap, given: ColorMap, model_source: str) -> None:
+    """Refuse a colour map whose classes (keys, labels, colours) differ from the model's."""
+    if list(model_map.classes) == list(given.classes):
+        return
+    difference = next(
+        (
+            f"class {i}: model {a.key}={a.label} {a.color}, colour map {b.key}={b.label} {b.color}"
+            for i, (a, b) in enumerate(zip(model_map.classes, given.classes, strict=False), start=1)
+            if a != b
+        ),
+        f"the model has {model_map.num_classes} classes, the colour map {given.num_classes}",
+    )
+    raise InferenceError(
+        f"{model_source} was trained with another class set than the colour map {given.source} "
+        f"({difference}); model classes: {describe_classes(model_map)}. Use the colour map the "
+        "model was trained with (--color_map / COLOR_MAP_FILENAME) or another model"
+    )
+
+
+def class_probabilities(output: tf.Tensor, info: ModelInfo) -> tf.Tensor:
+    """Generator output -> (…, 1 + C) float32 scores summing to 1, background first.
+
+    Cross-entropy models: the softmax of their logits. Per-class tanh channels (L1): each class's
+    channel mapped to [0, 1], background 1 - the best of them, normalised. RGB output: a softmax
+    of the negative distances to the class colours. The argmax is the predicted class in each case.
+    """
+    output = tf.cast(output, tf.float32)
+    if losses.is_cross_entropy(info.base_loss):
+        return tf.nn.softmax(output, axis=-1)
+    if info.use_separate_channels:
+        scores = (output + 1.0) / 2.0
+        background = 1.0 - tf.reduce_max(scores, axis=-1, keepdims=True)
+        scores = tf.concat([background, scores], axis=-1)
+        return scores / tf.maximum(tf.reduce_sum(scores, axis=-1, keepdims=True), 1e-6)
+    rgb = (output + 1.0) * 127.5
+    palette = tf.constant(info.palette.astype(np.float32))
+    distances = tf.sqrt(tf.reduce_sum(tf.square(rgb[..., None, :] - palette), -1))
+    return tf.nn.softmax(-distances / RGB_SCORE_SCALE, axis=-1)
+
+
+def resize_to_model(images: tf.Tensor, image_size: int) -> tf.Tensor:
+    """(N, H, W, 3) uint8 -> (N, S, S, 3) uint8: bicubic as the training records, or unchanged."""
+    shape = tf.shape(images)
+
+    def resize():
+        resized = tf.image.resize(images, [image_size, image_size], "bicubic", antialias=True)
+        return tf.cast(tf.clip_by_value(tf.round(resized), 0.0, 255.0), tf.uint8)
+
+    same = tf.logical_and(tf.equal(shape[1], image_size), tf.equal(shape[2], image_size))
+    resized = tf.cond(same, lambda: images, resize)
+    return tf.ensure_shape(resized, [None, image_size, image_size, 3])
+
+
+class PagePredictor(tf.Module):
+    """A generator with its pre- and post-processing, as saved in the SavedModel."""
+
+    def __init__(self, generator, info: ModelInfo):
+        super().__init__(name="page_predictor")
+        self.generator = generator
+        self.info = info
+        self._palette = tf.constant(info.palette)
+        self._colors = np.asarray(info.color_map.color_array)
+
+    def outputs_from_model_images(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
+        """(N, S, S, 3) uint8 -> the outputs; the generator runs in inference mode."""
+        output = self.generator(data.to_unit_range(images), training=False)
+        classes = model.predict_class_index(
+            output, self.info.base_loss, self.info.use_separate_channels, self._colors
+        )
+        return {
+            "classes": tf.cast(classes, tf.uint8),
+            "colors": tf.gather(self._palette, classes),
+            "probabilities": class_probabilities(output, self.info),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
+    def predict_images(self, images):
+        """A batch of RGB uint8 images of one size -> classes, colours and probabilities."""
+        return self.outputs_from_model_images(resize_to_model(images, self.info.image_size))
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="png")])
+    def predict_png(self, png):
+        """A batch of encoded images of any sizes -> the same outputs plus each input's size."""
+        size = self.info.image_size
+
+        def decode(encoded):
+            image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
+            image = tf.image.convert_image_dtype(image, tf.uint8, saturate=True)
+            resized = resize_to_model(image[None], size)[0]
+            return resized, tf.shape(image)[:2]
+
+        images, sizes = tf.map_fn(
+            decode,
+            png,
+            fn_output_signature=(
+                tf.TensorSpec([size, size, 3], tf.uint8),
+                tf.TensorSpec([2], tf.int32),
+            ),
+        )
+        outputs = self.outputs_from_model_images(images)
+        outputs["image_sizes"] = sizes
+        return outputs
+
+    def signatures(self) -> dict:
+        return {"serving_default": self.predict_images, "predict_png": self.predict_png}

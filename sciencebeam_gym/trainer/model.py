@@ -1,0 +1,291 @@
+"""The pix2pix model: a U-Net generator, a 70x70 PatchGAN discriminator and their training step.
+
+model = Pix2Pix(build_generator(256, 3, 25, ngf=32), build_discriminator(256, 3, 25))
+model.compile(keras.optimizers.Adam(2e-4, 0.5), keras.optimizers.Adam(2e-4, 0.5))
+losses = model.train_step((pages, targets))  # {"gen_total", "gen_gan", "gen_base", "disc"}
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from sciencebeam_gym.trainer import losses
+
+MAX_DEPTH = 8  # 256 -> 1, as published
+
+
+def downsample(filters: int, size: int = 4, batch_norm: bool = True, name: str = None):
+    """Conv (stride 2) -> BatchNorm -> LeakyReLU: halves the image."""
+    block = keras.Sequential(name=name)
+    block.add(
+        keras.layers.Conv2D(
+            filters,
+            size,
+            strides=2,
+            padding="same",
+            use_bias=not batch_norm,
+            kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02),
+        )
+    )
+    if batch_norm:
+        block.add(keras.layers.BatchNormalization())
+    block.add(keras.layers.LeakyReLU(0.2))
+    return block
+
+
+def upsample(filters: int, size: int = 4, dropout: bool = False, name: str = None):
+    """Transposed conv (stride 2) -> BatchNorm -> (Dropout) -> ReLU: doubles the image."""
+    block = keras.Sequential(name=name)
+    block.add(
+        keras.layers.Conv2DTranspose(
+            filters,
+            size,
+            strides=2,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02),
+        )
+    )
+    block.add(keras.layers.BatchNormalization())
+    if dropout:
+        block.add(keras.layers.Dropout(0.5))
+    block.add(keras.layers.ReLU())
+    return block
+
+
+def generator_depth(image_size: int) -> int:
+    return min(MAX_DEPTH, int(math.log2(image_size)))
+
+
+def build_generator(
+    image_size: int,
+    input_channels: int,
+    output_channels: int,
+    ngf: int = 64,
+    output_activation: str | None = None,
+) -> keras.Model:
+    """U-Net with skip connections; at 256 x 256 and ngf 64 exactly the published generator.
+
+    Output: (image_size, image_size, output_channels) float32, tanh for L1 or logits.
+    """
+    depth = generator_depth(image_size)
+    multipliers = [1, 2, 4, 8, 8, 8, 8, 8][:depth]
+    down_stack = [
+        downsample(ngf * 1, batch_norm=False, name="down1"),  # (128, 128, ngf)
+        downsample(ngf * 2, name="down2"),  # (64, 64, 2 ngf)
+        downsample(ngf * 4, name="down3"),  # (32, 32, 4 ngf)
+        downsample(ngf * 8, name="down4"),  # (16, 16, 8 ngf)
+        downsample(ngf * 8, name="down5"),  # (8, 8, 8 ngf)
+        downsample(ngf * 8, name="down6"),  # (4, 4, 8 ngf)
+        downsample(ngf * 8, name="down7"),  # (2, 2, 8 ngf)
+        downsample(ngf * 8, name="down8"),  # (1, 1, 8 ngf)
+    ][:depth]
+    # the up stack mirrors the down stack; dropout on the three innermost, as published
+    up_multipliers = list(reversed(multipliers[:-1]))
+    up_stack = [
+        upsample(ngf * m, dropout=i < 3 and m == 8, name=f"up{i + 1}")
+        for i, m in enumerate(up_multipliers)
+    ]  # (2, 2, 16 ngf) ... (128, 128, 2 ngf) after concatenating the skips
+    last = keras.layers.Conv2DTranspose(
+        output_channels,
+        4,
+        strides=2,
+        padding="same",
+        dtype="float32",
+        kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02),
+        name="output",
+    )  # (256, 256, output_channels)
+
+    inputs = keras.layers.Input(shape=(image_size, image_size, input_channels), name="page")
+    x = inputs
+    skips = []
+    for down in down_stack:
+        x = down(x)
+        skips.append(x)
+    for up, skip in zip(up_stack, reversed(skips[:-1]), strict=True):
+        x = up(x)
+        x = keras.layers.Concatenate()([x, skip])
+    x = last(x)
+    if output_activation:
+        x = keras.layers.Activation(output_activation, dtype="float32")(x)
+    return keras.Model(inputs=inputs, outputs=x, name="generator")
+
+
+def build_discriminator(
+    image_size: int, input_channels: int, target_channels: int, ndf: int = 64
+) -> keras.Model:
+    """70 x 70 PatchGAN: one real/fake logit per patch of (page, target) pairs."""
+    init = keras.initializers.RandomNormal(0.0, 0.02)
+    page = keras.layers.Input(shape=(image_size, image_size, input_channels), name="page")
+    target = keras.layers.Input(shape=(image_size, image_size, target_channels), name="target")
+    x = keras.layers.Concatenate()([page, target])  # (256, 256, 3 + C)
+    x = downsample(ndf, batch_norm=False, name="d_down1")(x)  # (128, 128, ndf)
+    x = downsample(ndf * 2, name="d_down2")(x)  # (64, 64, 2 ndf)
+    x = downsample(ndf * 4, name="d_down3")(x)  # (32, 32, 4 ndf)
+    x = keras.layers.ZeroPadding2D()(x)  # (34, 34, 4 ndf)
+    x = keras.layers.Conv2D(ndf * 8, 4, strides=1, kernel_initializer=init, use_bias=False)(x)
+    x = keras.layers.BatchNormalization()(x)  # (31, 31, 8 ndf)
+    x = keras.layers.LeakyReLU(0.2)(x)
+    x = keras.layers.ZeroPadding2D()(x)  # (33, 33, 8 ndf)
+    x = keras.layers.Conv2D(1, 4, strides=1, kernel_initializer=init, dtype="float32")(x)
+    return keras.Model(inputs=[page, target], outputs=x, name="discriminator")  # (30, 30, 1)
+
+
+def output_channels_for(base_loss: str, separate_channels: bool, num_classes: int) -> int:
+    """Classes (+ background for softmax losses) with separate channels, else RGB."""
+    if not separate_channels:
+        return 3
+    return num_classes + 1 if losses.is_cross_entropy(base_loss) else num_classes
+
+
+def output_activation_for(base_loss: str) -> str | None:
+    return None if losses.is_cross_entropy(base_loss) else "tanh"
+
+
+def build_models(config: dict, num_classes: int) -> tuple[keras.Model, keras.Model]:
+    """Generator and discriminator for a resolved config."""
+    channels = output_channels_for(
+        config["base_loss"], config["use_separate_channels"], num_classes
+    )
+    generator = build_generator(
+        config["image_size"],
+        3,
+        channels,
+        ngf=config["ngf"],
+        output_activation=output_activation_for(config["base_loss"]),
+    )
+    discriminator = build_discriminator(config["image_size"], 3, channels, ndf=config["ndf"])
+    return generator, discriminator
+
+
+def predict_class_index(
+    output: tf.Tensor, base_loss: str, separate_channels: bool, colors: np.ndarray
+) -> tf.Tensor:
+    """Generator output -> (…, H, W) int32 class index: 0 background, i + 1 for class i."""
+    output = tf.cast(output, tf.float32)
+    if losses.is_cross_entropy(base_loss):
+        return tf.argmax(output, axis=-1, output_type=tf.int32)
+    if separate_channels:
+        best = tf.argmax(output, axis=-1, output_type=tf.int32) + 1
+        return tf.where(tf.reduce_max(output, axis=-1) > 0.0, best, 0)
+    return nearest_color_index((output + 1.0) * 127.5, colors)
+
+
+def nearest_color_index(rgb: tf.Tensor, colors: np.ndarray) -> tf.Tensor:
+    """(…, 3) RGB values -> index of the nearest of [black] + colours."""
+    palette = tf.constant(np.concatenate([[[0, 0, 0]], colors]).astype(np.float32))
+    distances = tf.reduce_sum(tf.square(tf.cast(rgb, tf.float32)[..., None, :] - palette), -1)
+    return tf.argmin(distances, axis=-1, output_type=tf.int32)
+
+
+def target_class_index(target: tf.Tensor, separate_channels: bool, colors: np.ndarray):
+    """Pipeline target -> (…, H, W) int32 class index: 0 background, i + 1 for class i."""
+    if separate_channels:
+        return tf.argmax(losses.with_background(target), axis=-1, output_type=tf.int32)
+    return nearest_color_index((target + 1.0) * 127.5, colors)
+
+
+class Pix2Pix(keras.Model):
+    """Generator + discriminator trained together; `train_step` returns a dict of losses."""
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        base_loss="L1",
+        separate_channels=True,
+        class_weights=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.base_loss = base_loss
+        self.separate_channels = separate_channels
+        self.class_weights = (
+            None if class_weights is None else tf.constant(class_weights, dtype=tf.float32)
+        )
+        if base_loss == "weighted_cross_entropy" and class_weights is None:
+            raise ValueError("base_loss weighted_cross_entropy needs class_weights")
+
+    def compile(
+        self,
+        generator_optimizer,
+        discriminator_optimizer,
+        l1_weight=100.0,
+        gan_weight=1.0,
+        **kwargs,
+    ):
+        super().compile(**kwargs)
+        self.generator_optimizer = generator_optimizer
+        self.discriminator_optimizer = discriminator_optimizer
+        self.l1_weight = float(l1_weight)
+        self.gan_weight = float(gan_weight)
+
+    def call(self, pages, training=False):
+        return self.generator(pages, training=training)
+
+    def _compute_losses(self, pages, target, output, fake_logits, real_logits):
+        base = losses.base_loss_value(self.base_loss, target, output, self.class_weights)
+        gen = losses.generator_loss(base, fake_logits, self.l1_weight, self.gan_weight)
+        disc = (
+            losses.discriminator_loss(real_logits, fake_logits)
+            if fake_logits is not None
+            else tf.constant(0.0)
+        )
+        return gen, disc
+
+    def train_step(self, data):
+        pages, target = data[0], data[1]
+        target = losses.prepare_target(target, self.base_loss, self.separate_channels)
+        use_gan = self.gan_weight > 0
+        # each replica's loss is divided by the replica count: gradients are summed across them
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        with tf.GradientTape(persistent=use_gan) as tape:
+            output = self.generator(pages, training=True)
+            fake_logits = real_logits = None
+            if use_gan:
+                fake = losses.output_as_image(output, self.base_loss)
+                real_logits = self.discriminator([pages, target], training=True)
+                fake_logits = self.discriminator([pages, fake], training=True)
+            gen, disc = self._compute_losses(pages, target, output, fake_logits, real_logits)
+            gen_scaled = self.generator_optimizer.scale_loss(gen["total"] / replicas)
+            if use_gan:
+                disc_scaled = self.discriminator_optimizer.scale_loss(disc / replicas)
+        gen_vars = self.generator.trainable_variables
+        self.generator_optimizer.apply_gradients(
+            zip(tape.gradient(gen_scaled, gen_vars), gen_vars, strict=True)
+        )
+        if use_gan:
+            disc_vars = self.discriminator.trainable_variables
+            self.discriminator_optimizer.apply_gradients(
+                zip(tape.gradient(disc_scaled, disc_vars), disc_vars, strict=True)
+            )
+        del tape
+        return {
+            "gen_total": gen["total"],
+            "gen_gan": gen["gan"],
+            "gen_base": gen["base"],
+            "disc": disc,
+        }
+
+    def test_step(self, data):
+        pages, target = data[0], data[1]
+        target = losses.prepare_target(target, self.base_loss, self.separate_channels)
+        output = self.generator(pages, training=False)
+        fake_logits = real_logits = None
+        if self.gan_weight > 0:
+            fake = losses.output_as_image(output, self.base_loss)
+            real_logits = self.discriminator([pages, target], training=False)
+            fake_logits = self.discriminator([pages, fake], training=False)
+        gen, disc = self._compute_losses(pages, target, output, fake_logits, real_logits)
+        return {
+            "gen_total": gen["total"],
+            "gen_gan": gen["gan"],
+            "gen_base": gen["base"],
+            "disc": disc,
+        }
