@@ -6,6 +6,7 @@ import io
 import math
 from functools import lru_cache
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont, features
 
 from sciencebeam_gym.sample_data.fonts import font_path
@@ -15,8 +16,13 @@ PAPER = (255, 255, 255)
 
 
 def pixel_size(page: Page, dpi: float) -> tuple[int, int]:
-    """Page size in pixels at a DPI (points * dpi / 72, rounded)."""
-    return round(page.width * dpi / 72), round(page.height * dpi / 72)
+    """Page size in pixels at a DPI: ceil(points * dpi / 72), computed as a PDF renderer does
+    (the page box as a 32-bit float), so rendering the PDF at that DPI gives the same size."""
+    scale = dpi / 72
+    return (
+        math.ceil(float(np.float32(page.width)) * scale),
+        math.ceil(float(np.float32(page.height)) * scale),
+    )
 
 
 # With text shaping available, glyphs are placed at the font's unhinted advances (kerning and

@@ -61,8 +61,8 @@ FIELDS = _words(
     "Biology|Neuroscience|Ecology|Genetics|Cell Biology|Biochemistry|Physics|Chemistry|"
     "Medicine|Epidemiology|Immunology|Microbiology|Materials Science|Computer Science|"
     "Bioinformatics|Pharmacology|Physiology|Psychology|Environmental Science|Oncology|"
-    "Plant Science|Evolutionary Biology|Biophysics|Public Health|Geosciences|Mathematics"
-    "|",
+    "Plant Science|Evolutionary Biology|Biophysics|Public Health|Geosciences|Mathematics",
+    separator="|",
 )
 
 FIRST_NAMES = _words(
@@ -70,8 +70,8 @@ FIRST_NAMES = _words(
     "Ingrid|Carlos|Mei|David|Aisha|Jonas|Laura|Kenji|Priya|Mateo|Chloe|Ahmed|Hannah|Juan|Yuki|"
     "Peter|Nadia|Samuel|Leila|Marco|Sara|Daniel|Lin|Emma|Omar|Julia|Felix|Ana|Robert|Zhen|"
     "Katarzyna|Michael|Isabel|Tomas|Grace|Arjun|Clara|Henrik|Noura|Paul|Rosa|Viktor|Helen|"
-    "José|Zoë|André"
-    "|",
+    "José|Zoë|André",
+    separator="|",
 )
 
 SURNAMES = _words(
@@ -79,8 +79,8 @@ SURNAMES = _words(
     "Chen|Novak|Hansen|Kim|Fischer|Lopez|Ivanova|Brown|Schmidt|Tanaka|Mensah|Costa|Nguyen|"
     "Andersen|Martin|Li|Weber|Hernandez|Zhang|Moreau|Singh|Kovacs|Taylor|Becker|Ahmed|Sato|"
     "Jensen|Romano|Wilson|Petrov|Lindqvist|Yamamoto|Ferreira|Walker|Haddad|Rahman|O'Brien|"
-    "Schneider|Suzuki|Khan|Jovanović|Larsen|Baker|Moretti|Das|Park|Clarke|Álvarez"
-    "|",
+    "Schneider|Suzuki|Khan|Jovanović|Larsen|Baker|Moretti|Das|Park|Clarke|Álvarez",
+    separator="|",
 )
 
 CITIES = _words(
@@ -90,28 +90,28 @@ CITIES = _words(
     "Madrid, Spain|Moscow, Russia|Toronto, ON, Canada|Heidelberg, Germany|Osaka, Japan|"
     "Accra, Ghana|Lisbon, Portugal|Hanoi, Vietnam|Aarhus, Denmark|Paris, France|"
     "Melbourne, VIC, Australia|Zurich, Switzerland|Edinburgh, UK|Seattle, WA, USA|"
-    "Helsinki, Finland|Leiden, The Netherlands|Vienna, Austria|Cape Town, South Africa"
-    "|",
+    "Helsinki, Finland|Leiden, The Netherlands|Vienna, Austria|Cape Town, South Africa",
+    separator="|",
 )
 
 MANUSCRIPT_TYPES = _words(
     "Research Article|Original Article|Research Paper|Article|Brief Communication|"
-    "Short Report|Original Research|Letter|Review|Methods Article|Research Letter"
-    "|",
+    "Short Report|Original Research|Letter|Review|Methods Article|Research Letter",
+    separator="|",
 )
 
 SECTION_NAMES = _words(
     "Introduction|Background|Materials and Methods|Methods|Results|Discussion|"
     "Results and Discussion|Conclusions|Study Design|Data Analysis|Experimental Procedures|"
-    "Statistical Analysis|Related Work|Theory|Model Description"
-    "|",
+    "Statistical Analysis|Related Work|Theory|Model Description",
+    separator="|",
 )
 
 FUNDERS = _words(
     "National Science Foundation|European Research Council|Wellcome Trust|"
     "Japan Society for the Promotion of Science|German Research Foundation|"
-    "National Institutes of Health|Swiss National Science Foundation|Research Council"
-    "|",
+    "National Institutes of Health|Swiss National Science Foundation|Research Council",
+    separator="|",
 )
 
 SMALL_WORDS = {"of", "and", "in", "the", "a", "for", "on", "by", "with", "to", "from", "as"}
