@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Generate training data (page PNG + label PNG) from PDF + JATS XML pairs into $DATA_PATH.
+#   ./generate-data.sh [--cloud] [--source FOLDER_OR_FILE_LIST] [--pages 1] [--write_overlay] [...]
+# The source defaults to GENERATE_SOURCE (.config), else ../shared/data/pdf-jats beside the
+# repository. Run with --help for every option; the report goes to $DATA_PATH/generate-report/.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
+
+: "${XML_MAPPING_PATH:=$GYM_ROOT/xml-mapping.conf}"
+: "${GENERATE_DPI:=100}"
+: "${GENERATE_PAGES:=1}"
+: "${GENERATE_TEST_FRACTION:=0.2}"
+
+has_source=false
+for arg in "${SCRIPT_ARGS[@]}"; do
+  case "$arg" in --source | --source=*) has_source=true ;; esac
+done
+
+source_args=()
+if [ "$has_source" = false ]; then
+  source_path="${GENERATE_SOURCE:-}"
+  if [ -z "$source_path" ] && [ -d "$GYM_ROOT/../shared/data/pdf-jats" ]; then
+    source_path="$(cd "$GYM_ROOT/../shared/data/pdf-jats" && pwd)"
+  fi
+  if [ -z "$source_path" ]; then
+    echo "error: no source of PDF + XML pairs." >&2
+    echo "  pass --source FOLDER_OR_FILE_LIST, or set GENERATE_SOURCE in .config" >&2
+    echo "  (e.g. export GENERATE_SOURCE=/data/pdf-jats or gs://bucket/pdf-jats/file-list.tsv)" >&2
+    exit 2
+  fi
+  source_args=(--source "$source_path")
+fi
+
+cloud_args=()
+if [ "$USE_CLOUD" = true ]; then
+  cloud_args=(--cloud --job_name "generate-data-${JOB_ID}")
+fi
+
+gym_python -m sciencebeam_gym.generate.pipeline \
+  "${source_args[@]}" \
+  --output_path "$DATA_PATH" \
+  --color_map "$COLOR_MAP_PATH" \
+  --xml_mapping "$XML_MAPPING_PATH" \
+  --dpi "$GENERATE_DPI" \
+  --pages "$GENERATE_PAGES" \
+  --test_fraction "$GENERATE_TEST_FRACTION" \
+  "${cloud_args[@]}" \
+  "${SCRIPT_ARGS[@]}"

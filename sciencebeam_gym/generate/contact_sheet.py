@@ -1,0 +1,105 @@
+"""A contact sheet: many page overlays in one picture, with the colour legend, for a visual check.
+
+    python -m sciencebeam_gym.generate.contact_sheet \\
+        --overlays .models/pix2pix/v4/data/generate-report/overlays --output sheet.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import math
+import sys
+from collections.abc import Sequence
+
+from PIL import Image, ImageDraw, ImageFont
+
+from sciencebeam_gym import fs
+from sciencebeam_gym.color_map import ColorMap, ColorMapError, default_color_map_path, load_color_map
+
+THUMB_WIDTH = 360
+COLUMNS = 5
+CAPTION_HEIGHT = 16
+LEGEND_ROW_HEIGHT = 16
+
+
+def _font() -> ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=12)
+    except TypeError:  # older Pillow without sizes
+        return ImageFont.load_default()
+
+
+def contact_sheet(
+    named_images: list[tuple[str, Image.Image]],
+    color_map: ColorMap | None = None,
+    columns: int = COLUMNS,
+    thumb_width: int = THUMB_WIDTH,
+) -> Image.Image:
+    """Thumbnails in a grid with their names below, and the class legend at the bottom."""
+    font = _font()
+    thumbs = []
+    for name, image in named_images:
+        height = round(image.height * thumb_width / image.width)
+        thumbs.append((name, image.convert("RGB").resize((thumb_width, height), Image.LANCZOS)))
+    columns = max(1, min(columns, len(thumbs) or 1))
+    rows = math.ceil(len(thumbs) / columns)
+    cell_height = max((t.height for _, t in thumbs), default=0) + CAPTION_HEIGHT
+    legend_columns = 6
+    legend_rows = math.ceil(len(color_map.classes) / legend_columns) if color_map else 0
+    width = columns * (thumb_width + 8) + 8
+    height = rows * (cell_height + 8) + 8 + legend_rows * LEGEND_ROW_HEIGHT + 8
+    sheet = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(sheet)
+    for index, (name, thumb) in enumerate(thumbs):
+        x = 8 + (index % columns) * (thumb_width + 8)
+        y = 8 + (index // columns) * (cell_height + 8)
+        sheet.paste(thumb, (x, y))
+        draw.rectangle((x, y, x + thumb.width - 1, y + thumb.height - 1), outline=(160, 160, 160))
+        draw.text((x, y + thumb.height + 2), name, fill="black", font=font)
+    if color_map:
+        top = 8 + rows * (cell_height + 8)
+        column_width = width // legend_columns
+        for index, item in enumerate(color_map.classes):
+            x = 8 + (index % legend_columns) * column_width
+            y = top + (index // legend_columns) * LEGEND_ROW_HEIGHT
+            draw.rectangle((x, y + 2, x + 12, y + 12), fill=item.color, outline="black")
+            draw.text((x + 16, y), f"{item.key} {item.label}", fill="black", font=font)
+    return sheet
+
+
+def write_contact_sheet(overlay_folder: str, output: str, color_map: ColorMap | None) -> int:
+    """Contact sheet of every PNG in a folder (sorted by name); returns how many pages."""
+    paths = fs.glob(fs.join(overlay_folder, "*.png"))
+    images = []
+    for path in paths:
+        image = Image.open(io.BytesIO(fs.read_bytes(path)))
+        images.append((fs.basename(path).replace(".overlay.png", ""), image))
+    sheet = contact_sheet(images, color_map)
+    buffer = io.BytesIO()
+    sheet.save(buffer, format="PNG", optimize=True)
+    fs.write_bytes(output, buffer.getvalue())
+    return len(images)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--overlays", required=True, help="folder of overlay PNGs")
+    parser.add_argument("--output", required=True, help="the contact sheet PNG to write")
+    parser.add_argument("--color_map", default=None, help="colour map for the legend")
+    args = parser.parse_args(argv)
+    try:
+        color_map = load_color_map(args.color_map or default_color_map_path())
+    except ColorMapError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    count = write_contact_sheet(args.overlays, args.output, color_map)
+    if not count:
+        print(f"error: no PNG files in {args.overlays} (--overlays)", file=sys.stderr)
+        return 1
+    print(f"contact sheet of {count} pages: {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""One document: PDF + XML bytes -> for each chosen page, the page image, label image and the
+token coverage of every field. `generate_pages` is pure (bytes in, images out); `process_pair`
+reads and writes files and turns bad input into a skip reason."""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from sciencebeam_gym import fs
+from sciencebeam_gym.color_map import ColorMap
+from sciencebeam_gym.generate.align import FieldMatch, align_fields
+from sciencebeam_gym.generate.jats import XmlError, extract_fields, parse_article
+from sciencebeam_gym.generate.mapping import XmlMapping
+from sciencebeam_gym.generate.paint import overlay_image, paint_label_image
+from sciencebeam_gym.generate.pdf import PdfError, extract_page_text, open_pdf, render_page
+from sciencebeam_gym.generate.sources import SourcePair, split_for
+
+OK = "ok"
+SKIPPED = "skipped"
+NO_TEXT_LAYER = "no text layer"
+NO_MATCHING_FIELDS = "no matching fields"
+
+
+class SkipDocument(Exception):
+    """A document that cannot give training data; `reason` goes into the report."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class GeneratedPage:
+    page_number: int  # 1-based
+    image: Image.Image
+    label: np.ndarray
+    matches: list[FieldMatch]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every document needs: pages, resolution, classes and the XML mapping."""
+
+    output_path: str
+    color_map: ColorMap
+    mapping: XmlMapping
+    pages: tuple[int, ...] = (1,)  # 1-based; empty means every page
+    dpi: float = 100.0
+    test_fraction: float = 0.2
+    group: str = "generated"
+    overlay_path: str | None = None
+
+    @property
+    def keys_by_label(self) -> dict[str, int]:
+        return {c.label: c.key for c in self.color_map.classes}
+
+
+@dataclass
+class DocumentResult:
+    """What happened to one document, for the run's report."""
+
+    doc_id: str
+    split: str
+    status: str
+    reason: str = ""
+    detail: str = ""
+    pdf: str | None = None
+    xml: str | None = None
+    pages: list[int] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    fields: list[dict] = field(default_factory=list)  # one row per page and label
+    seconds: float = 0.0
+
+
+def generate_pages(pdf_bytes: bytes, xml_bytes: bytes, settings: Settings) -> list[GeneratedPage]:
+    """Render the chosen pages and paint the XML's fields on them; SkipDocument for bad input."""
+    try:
+        article = parse_article(xml_bytes)
+    except XmlError as error:
+        raise SkipDocument(error.reason, str(error)) from error
+    fields = extract_fields(article, settings.mapping)
+    if not fields:
+        raise SkipDocument(NO_MATCHING_FIELDS, "the mapping selects nothing in this XML")
+    try:
+        document = open_pdf(pdf_bytes)
+    except PdfError as error:
+        raise SkipDocument(error.reason, str(error)) from error
+    page_count = len(document)
+    numbers = settings.pages or tuple(range(1, page_count + 1))
+    numbers = [n for n in numbers if 1 <= n <= page_count]
+    if not numbers:
+        raise SkipDocument("page out of range", f"the PDF has {page_count} pages")
+    generated = []
+    any_text = False
+    for number in numbers:
+        page = document[number - 1]
+        text = extract_page_text(page)
+        any_text = any_text or text.has_text
+        if not text.has_text:
+            continue
+        matches = align_fields(text, fields, page_index=number - 1)
+        image = render_page(page, settings.dpi)
+        label = paint_label_image(text, matches, settings.keys_by_label, image.size)
+        generated.append(GeneratedPage(number, image, label, matches))
+    document.close()
+    if not any_text:
+        raise SkipDocument(NO_TEXT_LAYER, "the page has no extractable text (scanned?)")
+    if not any(m.found for page in generated for m in page.matches):
+        raise SkipDocument(NO_MATCHING_FIELDS, "no field of the XML was found on the page")
+    return generated
+
+
+def coverage_rows(matches: list[FieldMatch], page_number: int) -> list[dict]:
+    """Per label: instances in the XML and on the page, tokens, and tokens found and painted."""
+    rows: dict[str, dict] = {}
+    for match in matches:
+        row = rows.setdefault(
+            match.field.label,
+            {
+                "label": match.field.label,
+                "page": page_number,
+                "instances": 0,
+                "instances_found": 0,
+                "tokens": 0,
+                "tokens_on_page": 0,
+                "tokens_found": 0,
+            },
+        )
+        row["instances"] += 1
+        row["tokens"] += match.tokens
+        if match.found:
+            row["instances_found"] += 1
+            row["tokens_on_page"] += match.tokens
+            row["tokens_found"] += match.matched
+    for row in rows.values():
+        row["coverage"] = round(row["tokens_found"] / row["tokens_on_page"], 4) if row["tokens_on_page"] else 0.0
+    return list(rows.values())
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def output_base(settings: Settings, split: str, doc_id: str, page_number: int) -> str:
+    folder = fs.join(settings.output_path, split, settings.group, doc_id)
+    return fs.join(folder, f"{doc_id}-page{page_number}")
+
+
+def process_pair(pair: SourcePair, settings: Settings) -> DocumentResult:
+    """Generate and write one document's pages; bad input ends as a skipped result, not an error."""
+    started = time.monotonic()
+    split = split_for(pair.doc_id, settings.test_fraction)
+    result = DocumentResult(pair.doc_id, split, OK, pdf=pair.pdf, xml=pair.xml)
+    try:
+        if not pair.pdf:
+            raise SkipDocument("missing PDF partner", f"no PDF next to {pair.xml}")
+        if not pair.xml:
+            raise SkipDocument("missing XML partner", f"no XML next to {pair.pdf}")
+        pdf_bytes = _read(pair.pdf, "missing PDF file")
+        xml_bytes = _read(pair.xml, "missing XML file")
+        pages = generate_pages(pdf_bytes, xml_bytes, settings)
+        for page in pages:
+            base = output_base(settings, split, pair.doc_id, page.page_number)
+            # the label first: a page image without its label is never left behind
+            fs.write_bytes(f"{base}.annot.png", png_bytes(Image.fromarray(page.label, "L")))
+            fs.write_bytes(f"{base}.png", png_bytes(page.image))
+            result.outputs += [f"{base}.png", f"{base}.annot.png"]
+            result.pages.append(page.page_number)
+            result.fields += coverage_rows(page.matches, page.page_number)
+            if settings.overlay_path:
+                overlay = overlay_image(page.image, page.label, settings.color_map)
+                name = f"{pair.doc_id}-page{page.page_number}.overlay.png"
+                fs.write_bytes(fs.join(settings.overlay_path, name), png_bytes(overlay))
+    except SkipDocument as skip:
+        result.status, result.reason, result.detail = SKIPPED, skip.reason, skip.detail
+    except Exception as error:  # noqa: BLE001 - one broken document must not stop the run
+        result.status, result.reason = SKIPPED, "unexpected error"
+        result.detail = f"{type(error).__name__}: {error}"
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def _read(path: str, reason: str) -> bytes:
+    try:
+        return fs.read_bytes(path)
+    except Exception as error:  # noqa: BLE001 - any read failure is a skip with its cause
+        raise SkipDocument(reason, f"{path}: {error}") from error

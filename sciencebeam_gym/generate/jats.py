@@ -1,0 +1,153 @@
+"""JATS / NLM XML: parse safely (no DTD, no network) and pull out the fields of the mapping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from sciencebeam_gym.generate.mapping import XmlMapping
+from sciencebeam_gym.generate.pdf import maybe_gunzip
+from sciencebeam_gym.generate.text import collapse_whitespace
+
+
+class XmlError(ValueError):
+    """XML that cannot be used; `reason` is a short, report-friendly cause."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Field:
+    """One block of XML text to find on the page, with its class label and options."""
+
+    label: str
+    text: str
+    index: int  # position among the fields of the same label, in document order
+    options: frozenset[str] = frozenset()
+
+
+def _parser() -> etree.XMLParser:
+    # Never load or fetch DTDs, never expand external entities: publishers' DOCTYPEs point at
+    # URLs and files that are not here.
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
+        huge_tree=True,
+    )
+
+
+def parse_article(data: bytes) -> etree._Element:
+    """The <article> element of JATS bytes (optionally gzip); XmlError if it does not parse."""
+    if not data or not data.strip():
+        raise XmlError("XML does not parse", "the file is empty")
+    try:
+        root = etree.fromstring(maybe_gunzip(data), _parser())
+    except (etree.XMLSyntaxError, OSError, EOFError, ValueError) as error:
+        raise XmlError("XML does not parse", str(error)) from error
+    _strip_namespaces(root)
+    article = root if root.tag == "article" else root.find(".//article")
+    if article is None:
+        raise XmlError("XML has no matching fields", f"no <article> element (root <{root.tag}>)")
+    return article
+
+
+def _strip_namespaces(root: etree._Element) -> None:
+    """Drop namespaces from element names, so mapping XPaths stay simple."""
+    for element in root.iter():
+        if isinstance(element.tag, str) and "}" in element.tag:
+            element.tag = etree.QName(element).localname
+    etree.cleanup_namespaces(root)
+
+
+def drop_elements(article: etree._Element, names: tuple[str, ...]) -> None:
+    """Remove elements (with their content) such as referee sub-articles."""
+    for name in names:
+        for element in list(article.iter(name)):
+            if element is not article and element.getparent() is not None:
+                _remove_keeping_tail(element)
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    parent = element.getparent()
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def element_text(
+    element: etree._Element, inline: frozenset[str], skip: frozenset[str] = frozenset()
+) -> str:
+    """Text of an element: block-level children separated by spaces, inline ones joined."""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in _display_order(node):
+            if isinstance(child.tag, str):
+                if child.tag not in skip:
+                    separator = "" if child.tag in inline else " "
+                    parts.append(separator)
+                    walk(child)
+                    parts.append(separator)
+            else:
+                parts.append(" ")  # an unexpanded entity such as &nbsp;
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(element)
+    return collapse_whitespace("".join(parts))
+
+
+def _display_order(node: etree._Element) -> list[etree._Element]:
+    """Children in the order a page shows them: a <name> prints given names before the surname."""
+    children = list(node)
+    if node.tag in ("name", "string-name"):
+        given = [c for c in children if c.tag == "given-names"]
+        return given + [c for c in children if c.tag != "given-names"]
+    return children
+
+
+def _select(article: etree._Element, xpath: str) -> list[etree._Element | str]:
+    result = article.xpath(xpath)
+    if isinstance(result, list):
+        return [r for r in result if isinstance(r, (etree._Element, str))]
+    if isinstance(result, str):
+        return [result] if result.strip() else []
+    return []
+
+
+def extract_fields(article: etree._Element, mapping: XmlMapping) -> list[Field]:
+    """The fields of the mapping found in the article, in mapping order."""
+    drop_elements(article, mapping.drop)
+    fields: list[Field] = []
+    for rule in mapping.rules:
+        selected: list[etree._Element | str] = []
+        for xpath in rule.xpaths:
+            selected = _select(article, xpath)
+            if selected:
+                break
+        texts = [
+            collapse_whitespace(item)
+            if isinstance(item, str)
+            else element_text(item, mapping.inline, mapping.skip)
+            for item in selected
+        ]
+        texts = [text for text in texts if text]
+        if "group" in rule.options and texts:
+            texts = [" ".join(texts)]
+        fields.extend(
+            Field(rule.label, text, index, rule.options) for index, text in enumerate(texts)
+        )
+    return fields

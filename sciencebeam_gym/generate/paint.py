@@ -1,0 +1,90 @@
+"""Paint matched fields into a label image (grey k = class key k), and the coloured overlay.
+
+Painting convention: each text line of a matched block is a rectangle from its first to its last
+glyph horizontally and spanning the full line height vertically; consecutive lines of a block
+are stretched to meet halfway, so a paragraph becomes one solid region.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image
+
+from sciencebeam_gym.color_map import ColorMap
+from sciencebeam_gym.generate.align import FieldMatch
+from sciencebeam_gym.generate.pdf import PageText
+
+Rect = tuple[float, float, float, float]  # x0, top, x1, bottom in points
+# Lines of one block further apart than this share of a line's height are left apart.
+MAX_LINE_GAP_HEIGHTS = 0.8
+
+
+def block_rectangles(page: PageText, first_word: int, last_word: int) -> list[Rect]:
+    """One rectangle per text line of the words first_word..last_word, lines made to touch."""
+    extents: dict[int, list[float]] = {}
+    for word in page.words[first_word : last_word + 1]:
+        boxes = page.glyph_boxes[word.glyph_start : word.glyph_end]
+        lines = page.glyph_lines[word.glyph_start : word.glyph_end]
+        for box, line in zip(boxes, lines, strict=True):
+            extent = extents.setdefault(int(line), [box[0], box[2]])
+            extent[0] = min(extent[0], box[0])
+            extent[1] = max(extent[1], box[2])
+    rects = [
+        [x0, page.line_boxes[line][1], x1, page.line_boxes[line][3]]
+        for line, (x0, x1) in extents.items()
+    ]
+    return [tuple(rect) for rect in _make_lines_touch(rects)]
+
+
+def _make_lines_touch(rects: list[list[float]]) -> list[list[float]]:
+    rects = sorted(rects, key=lambda r: (r[1], r[0]))
+    for upper in rects:
+        below = [
+            r
+            for r in rects
+            if r[1] >= upper[1] and r is not upper and min(r[2], upper[2]) > max(r[0], upper[0])
+        ]
+        if not below:
+            continue
+        lower = min(below, key=lambda r: r[1])
+        gap = lower[1] - upper[3]
+        height = min(upper[3] - upper[1], lower[3] - lower[1])
+        if 0 < gap <= MAX_LINE_GAP_HEIGHTS * height:
+            middle = (upper[3] + lower[1]) / 2
+            upper[3] = middle
+            lower[1] = middle
+    return rects
+
+
+def paint_label_image(
+    page: PageText,
+    matches: list[FieldMatch],
+    keys_by_label: dict[str, int],
+    size: tuple[int, int],
+) -> np.ndarray:
+    """A (height, width) uint8 label image of the page at `size` (the rendered image's size)."""
+    width, height = size
+    scale_x = width / page.width
+    scale_y = height / page.height
+    label = np.zeros((height, width), dtype=np.uint8)
+    for match in matches:
+        key = keys_by_label[match.field.label]
+        for first, last in match.word_spans:
+            for x0, top, x1, bottom in block_rectangles(page, first, last):
+                left = max(0, math.floor(x0 * scale_x))
+                right = min(width, math.ceil(x1 * scale_x))
+                upper = max(0, math.floor(top * scale_y))
+                lower = min(height, math.ceil(bottom * scale_y))
+                label[upper:lower, left:right] = key
+    return label
+
+
+def overlay_image(page_image: Image.Image, label: np.ndarray, color_map: ColorMap, alpha: float = 0.45) -> Image.Image:
+    """The page with each labelled pixel tinted in its class colour (a visual check)."""
+    page = np.asarray(page_image.convert("RGB"), dtype=np.float32)
+    colours = color_map.label_image_to_rgb(label).astype(np.float32)
+    painted = (label > 0)[..., None]
+    blended = np.where(painted, (1 - alpha) * page + alpha * colours, page)
+    return Image.fromarray(blended.round().astype(np.uint8), "RGB")

@@ -1,0 +1,239 @@
+"""Generate training data (page PNG + label PNG) from PDF + JATS XML pairs, with Apache Beam.
+
+    python -m sciencebeam_gym.generate.pipeline \\
+        --source ../shared/data/pdf-jats --output_path .models/pix2pix/v4/data --write_overlay
+
+For each document, the chosen pages (default: the first) are written as
+`<output_path>/{train,test}/<group>/<doc_id>/<doc_id>-page<N>.png` and `...-page<N>.annot.png`
+(grey k = class k of the colour map). The split is by document, from a hash of its id. Bad input
+is skipped with its reason; the report (`<output_path>/generate-report/`) lists every document
+and the token coverage of every field. Every other flag goes to Beam (e.g. `--runner`,
+`--direct_num_workers`); `--cloud` adds the Dataflow options of the configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+from collections.abc import Sequence
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from sciencebeam_gym import fs
+from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
+from sciencebeam_gym.generate.document import OK, DocumentResult, Settings, process_pair
+from sciencebeam_gym.generate.mapping import MappingError, default_xml_mapping_path, load_xml_mapping
+from sciencebeam_gym.generate.report import format_summary, report_folder, write_report
+from sciencebeam_gym.generate.sources import SourceError, SourcePair, find_pairs, safe_id
+
+LOGGER = logging.getLogger(__name__)
+METRICS_NAMESPACE = "generate"
+OVERLAY_FOLDER = "overlays"
+
+
+class GenerateError(Exception):
+    """A problem the user can fix (flag, setting, input); printed without a traceback."""
+
+
+class GenerateDocumentDoFn(beam.DoFn):
+    """Renders a document's pages and paints its XML fields; yields its report entry."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.documents_ok = Metrics.counter(METRICS_NAMESPACE, "documents_ok")
+        self.documents_skipped = Metrics.counter(METRICS_NAMESPACE, "documents_skipped")
+        self.pages_written = Metrics.counter(METRICS_NAMESPACE, "pages_written")
+
+    def process(self, pair: SourcePair):
+        result = process_pair(pair, self.settings)
+        if result.status == OK:
+            self.documents_ok.inc()
+            self.pages_written.inc(len(result.pages))
+            print(f"  {result.doc_id}: pages {result.pages} ({result.seconds:.1f} s)", flush=True)
+        else:
+            self.documents_skipped.inc()
+            print(f"  {result.doc_id}: skipped, {result.reason}", flush=True)
+        yield result
+
+
+def write_report_step(results: list[DocumentResult], output_path: str, info: dict) -> int:
+    report = write_report(output_path, results, info)
+    return report["summary"]["pages_written"]
+
+
+def parse_pages(text: str) -> tuple[int, ...]:
+    """'1', '1,3', '1-3' or 'all' (empty tuple) -> 1-based page numbers."""
+    if text.strip().lower() == "all":
+        return ()
+    pages: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not match or int(match.group(1)) < 1:
+            raise argparse.ArgumentTypeError(
+                f"--pages {text!r}: use page numbers from 1, e.g. 1 or 1,2 or 1-3 or all"
+            )
+        first = int(match.group(1))
+        last = int(match.group(2) or first)
+        pages.update(range(first, last + 1))
+    return tuple(sorted(pages))
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"--test_fraction must be between 0 and 1, got {text}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Any other flag is passed to Apache Beam (e.g. --runner, --direct_num_workers).",
+    )
+    parser.add_argument(
+        "--source",
+        required=True,
+        help="folder with PDF + XML pairs matched by name (x.pdf + x.xml/.nxml, optionally .gz; "
+        "subfolders one level down too), or a TSV/CSV file list with pdf and xml columns",
+    )
+    parser.add_argument("--output_path", required=True, help="data folder ($DATA_PATH)")
+    parser.add_argument("--color_map", default=None, help="colour map (default: color_map.conf)")
+    parser.add_argument(
+        "--xml_mapping", default=None, help="XML field -> class mapping (default: xml-mapping.conf)"
+    )
+    parser.add_argument(
+        "--pages", type=parse_pages, default=(1,), help="pages to write: 1 (default), 1,2, 1-3, all"
+    )
+    parser.add_argument("--dpi", type=_positive, default=100.0, help="render resolution (100)")
+    parser.add_argument(
+        "--test_fraction",
+        type=_fraction,
+        default=0.2,
+        help="share of documents in test/ (by a hash of the document id; default 0.2)",
+    )
+    parser.add_argument(
+        "--group", default=None, help="folder between split and document (default: source name)"
+    )
+    parser.add_argument(
+        "--write_overlay",
+        action="store_true",
+        help="also write each page with its annotation blended over it, to "
+        "<output_path>/generate-report/overlays/",
+    )
+    parser.add_argument(
+        "--contact_sheet",
+        default=None,
+        help="after the run, put all overlays into this one PNG (implies --write_overlay)",
+    )
+    parser.add_argument("--limit", type=int, default=None, help="only the first N documents")
+    parser.add_argument("--cloud", action="store_true", help="run on Dataflow (configuration)")
+    parser.add_argument("--job_name", default=None, help="Dataflow job name")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        color_map = load_color_map(args.color_map or default_color_map_path())
+        mapping = load_xml_mapping(args.xml_mapping or default_xml_mapping_path())
+        mapping.check_labels(color_map.labels)
+    except (ColorMapError, MappingError) as error:
+        raise GenerateError(str(error)) from error
+    group = args.group or safe_id(fs.basename(args.source.rstrip("/")).split(".")[0])
+    overlay_path = None
+    if args.write_overlay or args.contact_sheet:
+        overlay_path = fs.join(report_folder(args.output_path), OVERLAY_FOLDER)
+    return Settings(
+        output_path=args.output_path,
+        color_map=color_map,
+        mapping=mapping,
+        pages=args.pages,
+        dpi=args.dpi,
+        test_fraction=args.test_fraction,
+        group=group,
+        overlay_path=overlay_path,
+    )
+
+
+def _pipeline_args(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
+    if not args.cloud:
+        return beam_args
+    from sciencebeam_gym.cloud.dataflow import DataflowConfigError, dataflow_args
+
+    try:
+        return dataflow_args(args.job_name or "generate-data") + beam_args
+    except DataflowConfigError as error:
+        raise GenerateError(f"--cloud: {error}") from error
+
+
+def run(argv: Sequence[str] | None = None, save_main_session: bool = False) -> dict:
+    """Run the pipeline; returns the report (see `report`). GenerateError for user errors."""
+    args, beam_args = build_parser().parse_known_args(argv)
+    settings = _settings(args)
+    try:
+        pairs = find_pairs(args.source)
+    except SourceError as error:
+        raise GenerateError(str(error)) from error
+    if args.limit:
+        pairs = pairs[: args.limit]
+    info = {
+        "source": args.source,
+        "output_path": args.output_path,
+        "pages": list(settings.pages) or "all",
+        "dpi": settings.dpi,
+        "test_fraction": settings.test_fraction,
+        "group": settings.group,
+        "color_map": settings.color_map.source,
+        "xml_mapping": settings.mapping.source,
+    }
+    print(f"generate: {len(pairs)} documents from {args.source} -> {args.output_path}", flush=True)
+    options = PipelineOptions(_pipeline_args(args, beam_args))
+    if save_main_session:
+        options.view_as(beam.options.pipeline_options.SetupOptions).save_main_session = True
+    with beam.Pipeline(options=options) as pipeline:
+        _ = (
+            pipeline
+            | "ListDocuments" >> beam.Create(pairs)
+            | "Spread" >> beam.Reshuffle()
+            | "Generate" >> beam.ParDo(GenerateDocumentDoFn(settings))
+            | "CollectResults" >> beam.combiners.ToList()
+            | "WriteReport" >> beam.Map(write_report_step, args.output_path, info)
+        )
+    report = json.loads(fs.read_bytes(fs.join(report_folder(args.output_path), "report.json")))
+    if args.contact_sheet and settings.overlay_path:
+        from sciencebeam_gym.generate.contact_sheet import write_contact_sheet
+
+        write_contact_sheet(settings.overlay_path, args.contact_sheet, settings.color_map)
+        print(f"contact sheet: {args.contact_sheet}")
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        report = run(argv)
+    except GenerateError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(format_summary(report))
+    print(f"report: {report_folder(report['settings']['output_path'])}/")
+    if report["summary"]["pages_written"] == 0:
+        print("error: no page was produced (see the skip reasons above)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The run's report: per document its status or skip reason, per field its token coverage.
+
+Written to `<output_path>/generate-report/`: `documents.csv`, `fields.csv` (one row per document,
+page and label, like an annotation evaluation) and `report.json` (everything, plus the summary).
+Token coverage is the share of an XML field's tokens found and painted on the page, counted over
+the field instances found on that page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict
+
+from sciencebeam_gym import fs
+from sciencebeam_gym.generate.document import OK, DocumentResult
+
+REPORT_FOLDER = "generate-report"
+DOCUMENT_COLUMNS = ("doc_id", "split", "status", "reason", "detail", "pages", "seconds", "pdf", "xml")
+FIELD_COLUMNS = (
+    "doc_id",
+    "page",
+    "label",
+    "instances",
+    "instances_found",
+    "tokens",
+    "tokens_on_page",
+    "tokens_found",
+    "coverage",
+)
+
+
+def report_folder(output_path: str) -> str:
+    return fs.join(output_path, REPORT_FOLDER)
+
+
+def summarise(results: list[dict]) -> dict:
+    """Totals and per-label coverage over all documents (micro-averaged over tokens)."""
+    labels: dict[str, dict] = {}
+    for result in results:
+        for row in result["fields"]:
+            summary = labels.setdefault(
+                row["label"],
+                {"documents": 0, "found_on_page": 0, "tokens_on_page": 0, "tokens_found": 0, "min": 1.0},
+            )
+            summary["documents"] += 1
+            if row["instances_found"]:
+                summary["found_on_page"] += 1
+                summary["tokens_on_page"] += row["tokens_on_page"]
+                summary["tokens_found"] += row["tokens_found"]
+                summary["min"] = min(summary["min"], row["coverage"])
+    for summary in labels.values():
+        on_page = summary["tokens_on_page"]
+        summary["coverage"] = round(summary["tokens_found"] / on_page, 4) if on_page else None
+        summary["min"] = round(summary["min"], 4) if summary["found_on_page"] else None
+    skipped: dict[str, int] = {}
+    for result in results:
+        if result["status"] != OK:
+            skipped[result["reason"]] = skipped.get(result["reason"], 0) + 1
+    return {
+        "documents": len(results),
+        "documents_ok": sum(r["status"] == OK for r in results),
+        "pages_written": sum(len(r["pages"]) for r in results),
+        "skipped": skipped,
+        "labels": labels,
+    }
+
+
+def _csv(rows: list[dict], columns: tuple[str, ...]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+def write_report(output_path: str, documents: list[DocumentResult], settings_info: dict) -> dict:
+    """Write the three report files (atomically); returns the JSON report."""
+    results = sorted((asdict(d) for d in documents), key=lambda r: r["doc_id"])
+    report = {"settings": settings_info, "summary": summarise(results), "documents": results}
+    folder = report_folder(output_path)
+    document_rows = [{**r, "pages": " ".join(map(str, r["pages"]))} for r in results]
+    field_rows = [{"doc_id": r["doc_id"], **row} for r in results for row in r["fields"]]
+    fs.write_text(fs.join(folder, "documents.csv"), _csv(document_rows, DOCUMENT_COLUMNS))
+    fs.write_text(fs.join(folder, "fields.csv"), _csv(field_rows, FIELD_COLUMNS))
+    fs.write_text(fs.join(folder, "report.json"), json.dumps(report, indent=1, ensure_ascii=False))
+    return report
+
+
+def format_summary(report: dict) -> str:
+    """A readable summary table of a report."""
+    summary = report["summary"]
+    lines = [
+        f"documents: {summary['documents']}  ok: {summary['documents_ok']}  "
+        f"pages written: {summary['pages_written']}"
+    ]
+    for reason, count in sorted(summary["skipped"].items()):
+        lines.append(f"  skipped ({reason}): {count}")
+    for result in report["documents"]:
+        if result["status"] != OK:
+            lines.append(f"    {result['doc_id']}: {result['reason']} {result['detail'][:100]}")
+    lines.append("")
+    lines.append(f"{'label':<22} {'on page':>9} {'coverage':>9} {'min':>6}")
+    for label, row in sorted(summary["labels"].items()):
+        coverage = "-" if row["coverage"] is None else f"{row['coverage']:.3f}"
+        minimum = "-" if row["min"] is None else f"{row['min']:.2f}"
+        on_page = f"{row['found_on_page']}/{row['documents']}"
+        lines.append(f"{label:<22} {on_page:>9} {coverage:>9} {minimum:>6}")
+    lines.append("(on page: documents whose page shows the field / documents whose XML has it;")
+    lines.append(" coverage: share of those fields' tokens found and painted)")
+    return "\n".join(lines)

@@ -1,0 +1,163 @@
+"""Input documents: PDF + JATS XML pairs found in a folder or listed in a TSV/CSV file, and the
+deterministic train/test split by document."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+
+from sciencebeam_gym import fs
+
+PDF_SUFFIXES = (".pdf", ".pdf.gz")
+XML_SUFFIXES = (".xml", ".nxml", ".xml.gz", ".nxml.gz")
+LIST_SUFFIXES = (".tsv", ".csv", ".tsv.gz", ".csv.gz", ".txt")
+PDF_COLUMNS = ("pdf", "pdf_url", "pdf_path", "pdf_file", "source_url", "source")
+XML_COLUMNS = ("xml", "xml_url", "xml_path", "xml_file", "nxml", "jats")
+ID_COLUMNS = ("id", "doc_id", "document_id", "name")
+# Stems that name a file's role rather than the article; the folder name is the id then.
+_GENERIC_STEMS = {"fulltext", "article", "main", "paper", "document"}
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class SourceError(ValueError):
+    """A source folder or file list that cannot be read; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class SourcePair:
+    """One document: its id and the paths of its PDF and XML (None when the partner is missing)."""
+
+    doc_id: str
+    pdf: str | None
+    xml: str | None
+
+
+def _kind_and_stem(path: str) -> tuple[str | None, str]:
+    name = fs.basename(path)
+    lower = name.lower()
+    for kind, suffixes in (("pdf", PDF_SUFFIXES), ("xml", XML_SUFFIXES)):
+        for suffix in suffixes:
+            if lower.endswith(suffix):
+                return kind, name[: -len(suffix)]
+    return None, name
+
+
+def safe_id(text: str) -> str:
+    """A document id usable as a folder and file name."""
+    return _UNSAFE.sub("_", text).strip("._") or "document"
+
+
+def _doc_id(path: str, stem: str) -> str:
+    if stem.lower() in _GENERIC_STEMS:
+        return safe_id(fs.basename(fs.dirname(path)) or stem)
+    return safe_id(stem)
+
+
+def find_pairs_in_folder(folder: str) -> list[SourcePair]:
+    """Pairs matched by name (same folder, same stem) in a folder and its direct subfolders."""
+    paths = fs.glob_many([fs.join(folder, "*"), fs.join(folder, "*", "*")])
+    grouped: dict[tuple[str, str], dict[str, str]] = {}
+    for path in paths:
+        kind, stem = _kind_and_stem(path)
+        if kind:
+            grouped.setdefault((fs.dirname(path), stem), {})[kind] = path
+    pairs = []
+    for (_folder, stem), files in sorted(grouped.items()):
+        any_path = files.get("pdf") or files["xml"]
+        pairs.append(SourcePair(_doc_id(any_path, stem), files.get("pdf"), files.get("xml")))
+    return _unique_ids(pairs)
+
+
+def _unique_ids(pairs: list[SourcePair]) -> list[SourcePair]:
+    seen: dict[str, int] = {}
+    result = []
+    for pair in pairs:
+        count = seen.get(pair.doc_id, 0)
+        seen[pair.doc_id] = count + 1
+        doc_id = pair.doc_id if count == 0 else f"{pair.doc_id}_{count + 1}"
+        result.append(SourcePair(doc_id, pair.pdf, pair.xml))
+    return result
+
+
+def _resolve(base_folder: str, path: str) -> str:
+    path = path.strip()
+    if not path or fs.is_remote(path) or path.startswith("/"):
+        return path
+    return fs.join(base_folder, path)
+
+
+def read_file_list(list_path: str) -> list[SourcePair]:
+    """Pairs listed in a TSV/CSV file: columns pdf and xml (e.g. pdf_url, xml_url; optional id),
+    or, without a header, the PDF in the first column and the XML in the second. Relative paths
+    are taken from the list's folder."""
+    from sciencebeam_gym.generate.pdf import maybe_gunzip
+
+    try:
+        text = maybe_gunzip(fs.read_bytes(list_path)).decode("utf-8-sig")
+    except Exception as error:  # noqa: BLE001 - reported with the flag to fix
+        raise SourceError(f"cannot read the file list {list_path} (--source): {error}") from error
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise SourceError(f"the file list {list_path} (--source) is empty")
+    delimiter = "\t" if "\t" in lines[0] else ","
+    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+    header = [cell.strip().lower() for cell in rows[0]]
+    pdf_column = next((header.index(c) for c in PDF_COLUMNS if c in header), None)
+    xml_column = next((header.index(c) for c in XML_COLUMNS if c in header), None)
+    id_column = next((header.index(c) for c in ID_COLUMNS if c in header), None)
+    if pdf_column is None and xml_column is None:
+        pdf_column, xml_column, body = 0, 1, rows
+    elif pdf_column is None or xml_column is None:
+        raise SourceError(
+            f"{list_path}: the header names only one of the PDF and XML columns "
+            f"(PDF: one of {', '.join(PDF_COLUMNS)}; XML: one of {', '.join(XML_COLUMNS)})"
+        )
+    else:
+        body = rows[1:]
+    base = fs.dirname(list_path)
+    pairs = []
+    for row in body:
+        pdf = _resolve(base, row[pdf_column]) if pdf_column < len(row) else ""
+        xml = _resolve(base, row[xml_column]) if xml_column < len(row) else ""
+        any_path = pdf or xml
+        if not any_path:
+            continue
+        if id_column is not None and id_column < len(row) and row[id_column].strip():
+            doc_id = safe_id(row[id_column].strip())
+        else:
+            doc_id = _doc_id(any_path, _kind_and_stem(any_path)[1])
+        pairs.append(SourcePair(doc_id, pdf or None, xml or None))
+    return _unique_ids(pairs)
+
+
+def find_pairs(source: str) -> list[SourcePair]:
+    """Pairs from a folder or a file list (decided by the path); SourceError when neither."""
+    if source.lower().endswith(LIST_SUFFIXES) and fs.exists(source):
+        return read_file_list(source)
+    if fs.is_remote(source) or _is_local_folder(source):
+        pairs = find_pairs_in_folder(source)
+        if pairs:
+            return pairs
+        raise SourceError(
+            f"no PDF or XML files in {source} (--source / GENERATE_SOURCE); expected pairs such "
+            f"as x.pdf + x.xml (also .nxml, .gz) in the folder or its subfolders"
+        )
+    raise SourceError(
+        f"--source {source} is neither a folder nor a file list (.tsv/.csv); "
+        "set GENERATE_SOURCE in .config or pass --source"
+    )
+
+
+def _is_local_folder(path: str) -> bool:
+    import os
+
+    return os.path.isdir(path)
+
+
+def split_for(doc_id: str, test_fraction: float) -> str:
+    """'test' for a stable share of documents (by a hash of the id), else 'train'."""
+    digest = hashlib.sha1(doc_id.encode("utf-8")).hexdigest()
+    return "test" if int(digest[:8], 16) / 0x100000000 < test_fraction else "train"
