@@ -65,7 +65,9 @@ class _Run:
         return len(self.matches)
 
 
-def page_tokens(page: PageText, vocabulary: set[str] | frozenset[str] = frozenset()) -> list[PageToken]:
+def page_tokens(
+    page: PageText, vocabulary: set[str] | frozenset[str] = frozenset()
+) -> list[PageToken]:
     """The page's tokens in reading order; a word hyphenated over a line break is joined when
     the joined form is a word of the XML (`vocabulary`), so "Mother-to-" + "Child" stays apart."""
     tokens: list[PageToken] = []
@@ -93,7 +95,11 @@ def _join_hyphenated(
             and following.key.isalpha()
             and token.key + following.key in vocabulary
         ):
-            result.append(PageToken(token.key + following.key, token.first_word, following.last_word, token.line))
+            result.append(
+                PageToken(
+                    token.key + following.key, token.first_word, following.last_word, token.line
+                )
+            )
             position += 2
             continue
         result.append(token)
@@ -358,7 +364,9 @@ def _field_text(item: Field, page_index: int) -> str:
 def align_fields(page: PageText, fields: list[Field], page_index: int = 0) -> list[FieldMatch]:
     """Match every field against the page (page_index 0 is the first page); one result per field."""
     aligner = _Aligner(page, fields, page_index)
-    results = [FieldMatch(f, len(tokens)) for f, tokens in zip(fields, aligner.field_tokens, strict=True)]
+    results = [
+        FieldMatch(f, len(tokens)) for f, tokens in zip(fields, aligner.field_tokens, strict=True)
+    ]
     if not aligner.tokens:
         return results
     queue: list[tuple[int, int, int, _Run]] = []

@@ -15,7 +15,12 @@ from collections.abc import Sequence
 from PIL import Image, ImageDraw, ImageFont
 
 from sciencebeam_gym import fs
-from sciencebeam_gym.color_map import ColorMap, ColorMapError, default_color_map_path, load_color_map
+from sciencebeam_gym.color_map import (
+    ColorMap,
+    ColorMapError,
+    default_color_map_path,
+    load_color_map,
+)
 
 THUMB_WIDTH = 360
 COLUMNS = 5

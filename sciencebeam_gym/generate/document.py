@@ -139,7 +139,9 @@ def coverage_rows(matches: list[FieldMatch], page_number: int) -> list[dict]:
             row["tokens_on_page"] += match.tokens
             row["tokens_found"] += match.matched
     for row in rows.values():
-        row["coverage"] = round(row["tokens_found"] / row["tokens_on_page"], 4) if row["tokens_on_page"] else 0.0
+        row["coverage"] = (
+            round(row["tokens_found"] / row["tokens_on_page"], 4) if row["tokens_on_page"] else 0.0
+        )
     return list(rows.values())
 
 

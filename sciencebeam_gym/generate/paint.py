@@ -81,7 +81,9 @@ def paint_label_image(
     return label
 
 
-def overlay_image(page_image: Image.Image, label: np.ndarray, color_map: ColorMap, alpha: float = 0.45) -> Image.Image:
+def overlay_image(
+    page_image: Image.Image, label: np.ndarray, color_map: ColorMap, alpha: float = 0.45
+) -> Image.Image:
     """The page with each labelled pixel tinted in its class colour (a visual check)."""
     page = np.asarray(page_image.convert("RGB"), dtype=np.float32)
     colours = color_map.label_image_to_rgb(label).astype(np.float32)

@@ -98,7 +98,7 @@ def _page_origin(page: pdfium.PdfPage) -> tuple[float, float, float, float]:
     return left, bottom, right, top
 
 
-def _is_new_line(previous: np.ndarray, loose: np.ndarray) -> bool:
+def _is_new_line(previous: tuple[float, ...], loose: tuple[float, ...]) -> bool:
     """Whether a glyph (loose box) leaves the line of the previous glyph's loose box."""
     prev_top, prev_bottom = previous[1], previous[3]
     top, bottom = loose[1], loose[3]
@@ -144,8 +144,7 @@ def extract_page_text(page: pdfium.PdfPage) -> PageText:
         loose = (lx0 - left, top - ly1, lx1 - left, top - ly0)
         if not loose[3] > loose[1] or loose[3] - loose[1] > 4 * max(tight[3] - tight[1], 1.0):
             loose = (tight[0], tight[1] - 0.2 * (tight[3] - tight[1]), tight[2], tight[3])
-        loose_array = np.array(loose)
-        if pending_line_break or not loose_boxes or _is_new_line(loose_boxes_last, loose_array):
+        if pending_line_break or not loose_boxes or _is_new_line(loose_boxes[-1], loose):
             if word_chars and not pending_line_break and not _continues_word(word_chars):
                 end_word()
             line += 1
@@ -154,7 +153,6 @@ def extract_page_text(page: pdfium.PdfPage) -> PageText:
             char = "\u00ad"  # a line-break hyphen: kept as a glyph, dropped from the word's text
         boxes.append(tight)
         loose_boxes.append(loose)
-        loose_boxes_last = loose_array
         lines.append(line)
         word_chars.append(char)
     end_word()

@@ -27,7 +27,11 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
 from sciencebeam_gym.generate.document import OK, DocumentResult, Settings, process_pair
-from sciencebeam_gym.generate.mapping import MappingError, default_xml_mapping_path, load_xml_mapping
+from sciencebeam_gym.generate.mapping import (
+    MappingError,
+    default_xml_mapping_path,
+    load_xml_mapping,
+)
 from sciencebeam_gym.generate.report import format_summary, report_folder, write_report
 from sciencebeam_gym.generate.sources import SourceError, SourcePair, find_pairs, safe_id
 

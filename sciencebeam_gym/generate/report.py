@@ -17,7 +17,17 @@ from sciencebeam_gym import fs
 from sciencebeam_gym.generate.document import OK, DocumentResult
 
 REPORT_FOLDER = "generate-report"
-DOCUMENT_COLUMNS = ("doc_id", "split", "status", "reason", "detail", "pages", "seconds", "pdf", "xml")
+DOCUMENT_COLUMNS = (
+    "doc_id",
+    "split",
+    "status",
+    "reason",
+    "detail",
+    "pages",
+    "seconds",
+    "pdf",
+    "xml",
+)
 FIELD_COLUMNS = (
     "doc_id",
     "page",
@@ -42,7 +52,13 @@ def summarise(results: list[dict]) -> dict:
         for row in result["fields"]:
             summary = labels.setdefault(
                 row["label"],
-                {"documents": 0, "found_on_page": 0, "tokens_on_page": 0, "tokens_found": 0, "min": 1.0},
+                {
+                    "documents": 0,
+                    "found_on_page": 0,
+                    "tokens_on_page": 0,
+                    "tokens_found": 0,
+                    "min": 1.0,
+                },
             )
             summary["documents"] += 1
             if row["instances_found"]:
