@@ -1,0 +1,233 @@
+"""Give TensorFlow a path it can use for each gs:// input and output of a training run.
+
+TensorFlow reads and writes gs:// itself (tf.io.gfile, TFRecordDataset, checkpoints, summaries)
+against real Cloud Storage, but it cannot be pointed at a storage emulator. So for each gs://
+path this module picks, in order:
+
+1. `STORAGE_EMULATOR_HOST` set -> *stage*: inputs are copied to local disk, outputs are written
+   to a local folder and copied back by `sync()` (and when the block ends);
+2. `/gcs/<bucket>` exists (Vertex AI mounts buckets there with Cloud Storage FUSE) -> *fuse*:
+   the same object through the mount;
+3. otherwise -> *native*: the gs:// path unchanged, for TensorFlow's own Cloud Storage support.
+
+`GYM_GCS_MODE=stage|fuse|native` forces one. Local paths always pass through unchanged.
+
+    with GcsStaging() as staging:
+        train_files = staging.local_files(train_files)
+        model_dir = staging.output_dir(output_path)   # resume: existing files come down first
+        ...                                           # train, writing under model_dir
+        staging.sync()                                # after each checkpoint
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import io
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sciencebeam_gym.cloud import storage
+
+MODES = ("stage", "fuse", "native")
+MODE_ENV_VAR = "GYM_GCS_MODE"
+FUSE_ROOT = "/gcs"
+DOWNLOAD_WORKERS = 8
+
+
+def choose_mode(env: dict | None = None, fuse_root: str = FUSE_ROOT, bucket: str = "") -> str:
+    env = os.environ if env is None else env
+    forced = env.get(MODE_ENV_VAR, "")
+    if forced:
+        if forced not in MODES:
+            raise storage.StorageError(
+                f"{MODE_ENV_VAR}={forced!r} is not one of {', '.join(MODES)} (or unset for auto)"
+            )
+        return forced
+    if env.get(storage.EMULATOR_ENV_VAR):
+        return "stage"
+    if os.path.isdir(os.path.join(fuse_root, bucket) if bucket else fuse_root):
+        return "fuse"
+    return "native"
+
+
+def fuse_path(url: str, fuse_root: str = FUSE_ROOT) -> str:
+    """gs://bucket/a/b -> /gcs/bucket/a/b (where Vertex AI mounts buckets)."""
+    bucket, name = storage.parse_gcs_url(url)
+    return os.path.join(fuse_root, bucket, *[p for p in name.split("/") if p])
+
+
+@dataclass
+class StagedOutput:
+    url: str
+    local_dir: str
+    known_objects: set[str] = field(default_factory=set)  # names seen in the bucket
+
+
+class GcsStaging:
+    """Maps gs:// paths to paths TensorFlow can use; copies staged outputs back on sync()."""
+
+    def __init__(
+        self,
+        cache_dir: str | None = None,
+        mode: str | None = None,
+        fuse_root: str = FUSE_ROOT,
+        workers: int = DOWNLOAD_WORKERS,
+    ):
+        self._own_cache = cache_dir is None
+        self.cache_dir = cache_dir or tempfile.mkdtemp(prefix="gym-gcs-")
+        self.forced_mode = mode
+        self.fuse_root = fuse_root
+        self.workers = workers
+        self.outputs: list[StagedOutput] = []
+        self._client = None
+        self._lock = threading.Lock()
+
+    # --- context manager ---------------------------------------------------------------------
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self.sync()
+        finally:
+            if self._own_cache:
+                shutil.rmtree(self.cache_dir, ignore_errors=True)
+
+    # --- choosing ------------------------------------------------------------------------------
+
+    def mode_for(self, url: str) -> str:
+        if self.forced_mode:
+            return self.forced_mode
+        bucket, _ = storage.parse_gcs_url(url)
+        return choose_mode(fuse_root=self.fuse_root, bucket=bucket)
+
+    def client(self):
+        with self._lock:
+            if self._client is None:
+                self._client = storage.make_client()
+            return self._client
+
+    def cache_path(self, url: str, area: str) -> str:
+        bucket, name = storage.parse_gcs_url(url)
+        return os.path.join(self.cache_dir, area, bucket, *[p for p in name.split("/") if p])
+
+    # --- inputs --------------------------------------------------------------------------------
+
+    def local_file(self, path: str) -> str:
+        return self.local_files([path])[0]
+
+    def local_files(self, paths: Sequence[str]) -> list[str]:
+        """A path TensorFlow can read for each file (same order); staged files come down once."""
+        result = list(paths)
+        to_download = []
+        for i, path in enumerate(paths):
+            if not path.startswith("gs://"):
+                continue
+            mode = self.mode_for(path)
+            if mode == "fuse":
+                result[i] = fuse_path(path, self.fuse_root)
+            elif mode == "stage":
+                result[i] = self.cache_path(path, "in")
+                to_download.append((path, result[i]))
+        if to_download:
+            self._download_all(to_download)
+        return result
+
+    def _download_all(self, pairs: Sequence[tuple[str, str]]) -> None:
+        client = self.client()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=self.workers) as pool:
+            list(pool.map(lambda pair: download_if_changed(client, *pair), pairs))
+
+    # --- outputs -------------------------------------------------------------------------------
+
+    def output_dir(self, url: str) -> str:
+        """A folder TensorFlow can write for `url`; when staged, what is there comes down first
+        (so a run resumes from its checkpoints) and sync() sends changes back."""
+        if not url.startswith("gs://"):
+            return url
+        mode = self.mode_for(url)
+        if mode == "fuse":
+            local = fuse_path(url, self.fuse_root)
+            os.makedirs(local, exist_ok=True)
+            return local
+        if mode == "native":
+            return url
+        local = self.cache_path(url, "out")
+        os.makedirs(local, exist_ok=True)
+        output = StagedOutput(url=url.rstrip("/"), local_dir=local)
+        bucket, prefix = storage.parse_gcs_url(output.url)
+        client = self.client()
+        storage.check_bucket_exists(client, bucket)
+        folder = f"{prefix}/" if prefix else ""
+        pairs = []
+        for blob in client.list_blobs(bucket, prefix=folder):
+            relative = blob.name[len(folder) :]
+            if relative and not relative.endswith("/"):
+                output.known_objects.add(blob.name)
+                pairs.append((f"gs://{bucket}/{blob.name}", os.path.join(local, relative)))
+        self._download_all(pairs)
+        self.outputs.append(output)
+        return local
+
+    def sync(self) -> storage.UploadResult:
+        """Send new and changed staged output files; delete objects whose local file is gone."""
+        total = storage.UploadResult()
+        for output in self.outputs:
+            result = self._sync_output(output)
+            total.uploaded += result.uploaded
+            total.skipped += result.skipped
+            total.failed.update(result.failed)
+            total.bytes_sent += result.bytes_sent
+        for name, message in sorted(total.failed.items()):
+            print(f"[staging] not copied yet: {name}: {message}", file=sys.stderr, flush=True)
+        return total
+
+    def _sync_output(self, output: StagedOutput) -> storage.UploadResult:
+        bucket, prefix = storage.parse_gcs_url(output.url)
+        items = []
+        for root, _dirs, files in os.walk(output.local_dir):
+            for file_name in sorted(files):
+                path = os.path.join(root, file_name)
+                relative = os.path.relpath(path, output.local_dir).replace(os.sep, "/")
+                items.append(
+                    storage.UploadItem(path, bucket, storage.join_object_name(prefix, relative))
+                )
+        progress = storage.Progress(len(items), stream=io.StringIO())  # quiet: runs often
+        result = storage.upload_items(items, storage.make_client, progress=progress)
+        present = {item.object_name for item in items}
+        gone = sorted(output.known_objects - present)
+        if gone:
+            bucket_ref = self.client().bucket(bucket)
+            for name in gone:
+                blob = bucket_ref.blob(name)
+                if blob.exists():
+                    blob.delete()
+        output.known_objects = present
+        return result
+
+
+def download_if_changed(client, url: str, local_path: str) -> None:
+    """Copy an object to a local file unless the file already has the same CRC32C."""
+    bucket, name = storage.parse_gcs_url(url)
+    blob = client.bucket(bucket).get_blob(name)
+    if blob is None:
+        raise storage.StorageError(describe_missing_object(client, url))
+    if os.path.exists(local_path) and storage.snapshot_file(local_path).crc32c == blob.crc32c:
+        return
+    os.makedirs(os.path.dirname(local_path), exist_ok=True)
+    temp_path = f"{local_path}.part-{os.getpid()}-{threading.get_ident()}"
+    blob.download_to_filename(temp_path, checksum="crc32c")
+    os.replace(temp_path, local_path)
+
+
+def describe_missing_object(client, url: str) -> str:
+    try:
+        return storage.describe_missing(client, url)
+    except storage.StorageError as e:
+        return str(e)
