@@ -156,8 +156,6 @@ def _line(words, width, leading, align, is_last, indent) -> TextLine:
     offset = indent
     if align == "justify" and not is_last and gaps:
         extra = (width - natural) / gaps
-        if extra > 1.0 * words[0][1].size:
-            extra = 0.0
     elif align == "center":
         offset += (width - natural) / 2
     elif align == "right":
