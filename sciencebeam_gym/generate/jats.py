@@ -128,23 +128,40 @@ def _select(article: etree._Element, xpath: str) -> list[etree._Element | str]:
     return []
 
 
+CONTAINER_SEPARATOR = " :: "
+
+
+def _texts_for(article: etree._Element, xpath: str, mapping: XmlMapping) -> list[str]:
+    """Texts an XPath selects; `container :: parts` gives one text per container, its parts
+    (selected relative to it) joined in document order, e.g. `.//fig :: label | caption/title`."""
+    if CONTAINER_SEPARATOR in xpath:
+        container_xpath, part_xpath = xpath.split(CONTAINER_SEPARATOR, 1)
+        texts = []
+        for container in _select(article, container_xpath):
+            if isinstance(container, str):
+                continue
+            parts = _texts_for(container, part_xpath, mapping)
+            texts.append(" ".join(parts))
+        return [text for text in texts if text]
+    texts = [
+        collapse_whitespace(item)
+        if isinstance(item, str)
+        else element_text(item, mapping.inline, mapping.skip)
+        for item in _select(article, xpath)
+    ]
+    return [text for text in texts if text]
+
+
 def extract_fields(article: etree._Element, mapping: XmlMapping) -> list[Field]:
     """The fields of the mapping found in the article, in mapping order."""
     drop_elements(article, mapping.drop)
     fields: list[Field] = []
     for rule in mapping.rules:
-        selected: list[etree._Element | str] = []
+        texts: list[str] = []
         for xpath in rule.xpaths:
-            selected = _select(article, xpath)
-            if selected:
+            texts = _texts_for(article, xpath, mapping)
+            if texts:
                 break
-        texts = [
-            collapse_whitespace(item)
-            if isinstance(item, str)
-            else element_text(item, mapping.inline, mapping.skip)
-            for item in selected
-        ]
-        texts = [text for text in texts if text]
         if "group" in rule.options and texts:
             texts = [" ".join(texts)]
         fields.extend(

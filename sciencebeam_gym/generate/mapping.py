@@ -124,7 +124,8 @@ def parse_xml_mapping(text: str, source: str = "<xml mapping>") -> XmlMapping:
             if not value:
                 raise MappingError(f"{where}: no XPath for {key}")
             try:
-                etree.XPath(value)
+                for part in value.split(" :: "):
+                    etree.XPath(part)
             except etree.XPathSyntaxError as error:
                 raise MappingError(f"{where}: XPath {value!r} does not parse ({error})") from error
             drafts.setdefault(key, _Draft()).xpaths.append(value)

@@ -94,7 +94,8 @@ def render_page(page: pdfium.PdfPage, dpi: float) -> Image.Image:
 
 
 def _page_origin(page: pdfium.PdfPage) -> tuple[float, float, float, float]:
-    left, bottom, right, top = page.get_cropbox()
+    """The visible page box (crop box, or the media box, inherited ones included)."""
+    left, bottom, right, top = page.get_bbox()
     return left, bottom, right, top
 
 

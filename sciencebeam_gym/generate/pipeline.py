@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--source",
         required=True,
         help="folder with PDF + XML pairs matched by name (x.pdf + x.xml/.nxml, optionally .gz; "
-        "subfolders one level down too), or a TSV/CSV file list with pdf and xml columns",
+        "subfolders up to 3 levels down too), or a TSV/CSV file list with pdf and xml columns",
     )
     parser.add_argument("--output_path", required=True, help="data folder ($DATA_PATH)")
     parser.add_argument("--color_map", default=None, help="colour map (default: color_map.conf)")
