@@ -1,0 +1,166 @@
+"""Export: the SavedModel and its metadata, atomic replacement, and the refusals."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+
+import numpy as np
+import pytest
+
+from sciencebeam_gym.color_map import default_color_map_path, load_color_map
+from sciencebeam_gym.trainer import export, model, model_dir
+from sciencebeam_gym.trainer.inference import METADATA_FILENAME, ModelInfo
+
+from .conftest import IMAGE_SIZE, draw_page, make_model_dir, read_json, run_module
+
+
+def test_export_writes_a_saved_model_and_its_metadata(exported, trained_dir):
+    assert (exported / "saved_model.pb").is_file()
+    assert (exported / "variables").is_dir()
+    metadata = read_json(exported / METADATA_FILENAME)
+    color_map = load_color_map(default_color_map_path())
+    assert [c["label"] for c in metadata["classes"]] == color_map.labels
+    assert [tuple(c["color"]) for c in metadata["classes"]] == color_map.colors
+    assert metadata["image_size"] == IMAGE_SIZE
+    assert metadata["training_step"] == 7
+    assert metadata["source_checkpoint"] == model_dir.latest_checkpoint(str(trained_dir))
+    assert export.is_complete_export(str(exported))
+    # nothing staged is left beside it
+    assert sorted(p.name for p in exported.parent.iterdir()) == ["export"]
+
+
+def test_export_replaces_an_earlier_export_whole(tmp_path, trained_dir):
+    target = tmp_path / "export"
+    target.mkdir()
+    (target / "stale.txt").write_text("from an earlier export")
+    assert export.main(["--model_path", str(trained_dir), "--export_path", str(target)]) == 0
+    assert not (target / "stale.txt").exists()
+    assert export.is_complete_export(str(target))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
+
+
+def test_failed_export_leaves_no_export_and_keeps_the_earlier_one(tmp_path, exported):
+    color_map = load_color_map(default_color_map_path())
+    # a generator for 64x64 pages described as a 32x32 model cannot be traced
+    generator = model.build_generator(64, 3, color_map.num_classes + 1, ngf=4)
+    config = {"image_size": IMAGE_SIZE, "base_loss": "cross_entropy", "use_separate_channels": True}
+    info = ModelInfo.from_config(config, color_map)
+    fresh = tmp_path / "fresh"
+    with pytest.raises(ValueError):
+        export.export_saved_model(generator, info, str(fresh))
+    assert list(tmp_path.iterdir()) == []
+    # over an existing export: the earlier one stays as it was
+    before = (exported / "saved_model.pb").read_bytes()
+    with pytest.raises(ValueError):
+        export.export_saved_model(generator, info, str(exported))
+    assert (exported / "saved_model.pb").read_bytes() == before
+    assert sorted(p.name for p in exported.parent.iterdir()) == ["export"]
+
+
+def test_export_of_a_folder_without_a_model_fails_clearly(tmp_path, capsys):
+    empty = tmp_path / "training"
+    empty.mkdir()
+    target = tmp_path / "export"
+    assert export.main(["--model_path", str(empty), "--export_path", str(target)]) == 2
+    message = capsys.readouterr().err
+    assert "config.json" in message and str(empty) in message
+    assert not target.exists()
+
+
+def test_export_of_a_missing_folder_fails_clearly(tmp_path, capsys):
+    target = tmp_path / "export"
+    missing = tmp_path / "nothing-here"
+    assert export.main(["--model_path", str(missing), "--export_path", str(target)]) == 2
+    assert "no training folder" in capsys.readouterr().err
+    assert not target.exists()
+
+
+def test_export_with_a_config_but_no_checkpoint_fails_clearly(tmp_path, trained_dir, capsys):
+    folder = tmp_path / "training"
+    folder.mkdir()
+    (folder / "config.json").write_bytes((trained_dir / "config.json").read_bytes())
+    target = tmp_path / "export"
+    assert export.main(["--model_path", str(folder), "--export_path", str(target)]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+    assert not target.exists()
+
+
+def test_export_against_another_colour_map_is_refused(
+    tmp_path, trained_dir, other_color_map, capsys
+):
+    target = tmp_path / "export"
+    args = ["--model_path", str(trained_dir), "--export_path", str(target)]
+    assert export.main([*args, "--color_map", str(other_color_map)]) == 2
+    message = capsys.readouterr().err
+    assert "another class set" in message and str(other_color_map) in message
+    assert not target.exists()
+
+
+FRESH_PROCESS_PREDICT = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import tensorflow as tf
+    page = np.load(sys.argv[2])
+    loaded = tf.saved_model.load(sys.argv[1])
+    outputs = loaded.signatures["serving_default"](images=tf.constant(page))
+    np.savez(sys.argv[3], **{key: value.numpy() for key, value in outputs.items()})
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("base_loss", "separate"), [("cross_entropy", True), ("L1", True), ("L1", False)]
+)
+def test_saved_model_in_a_fresh_process_equals_the_checkpoint(tmp_path, base_loss, separate):
+    import tensorflow as tf
+
+    from sciencebeam_gym.trainer.inference import class_probabilities
+
+    training = make_model_dir(tmp_path / "training", base_loss, separate)
+    target = tmp_path / "export"
+    result = run_module(
+        "sciencebeam_gym.trainer.export",
+        "--model_path",
+        str(training),
+        "--export_path",
+        str(target),
+    )
+    assert result.returncode == 0, result.stderr
+    pages = np.stack([np.asarray(draw_page(IMAGE_SIZE, IMAGE_SIZE, seed=s)) for s in range(3)])
+    np.save(tmp_path / "pages.npy", pages)
+    script = tmp_path / "load_and_predict.py"
+    script.write_text(FRESH_PROCESS_PREDICT)
+    result = run_module_script(script, target, tmp_path / "pages.npy", tmp_path / "out.npz")
+    assert result.returncode == 0, result.stderr
+    served = np.load(tmp_path / "out.npz")
+
+    # the checkpoint, restored here and run eagerly with the trainer's own decoding
+    generator, config, _step = model_dir.load_generator(str(training))
+    raw = generator(tf.cast(pages, tf.float32) / 127.5 - 1.0, training=False)
+    colors = model_dir.classes_colors(config)
+    classes = model.predict_class_index(raw, base_loss, separate, colors).numpy()
+    info = ModelInfo.from_config(config)
+    probabilities = class_probabilities(raw, info).numpy()
+
+    np.testing.assert_array_equal(served["classes"], classes)
+    np.testing.assert_array_equal(served["colors"], info.palette[classes])
+    np.testing.assert_allclose(served["probabilities"], probabilities, rtol=0, atol=1e-6)
+    # the model answers each page differently, so equality is not that of constants
+    assert np.abs(probabilities[0] - probabilities[1]).max() > 1e-4
+
+
+def run_module_script(script, *args):
+    import subprocess
+    import sys
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    return subprocess.run(
+        [sys.executable, str(script), *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

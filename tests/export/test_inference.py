@@ -1,0 +1,110 @@
+"""The inference module: outputs of every output kind, resizing, the PNG signature, metadata."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from sciencebeam_gym.color_map import default_color_map_path, load_color_map, parse_color_map
+from sciencebeam_gym.trainer import model
+from sciencebeam_gym.trainer.inference import (
+    InferenceError,
+    ModelInfo,
+    PagePredictor,
+    check_same_classes,
+    resize_to_model,
+)
+
+from .conftest import IMAGE_SIZE, draw_page, png_bytes
+
+OUTPUT_KINDS = [("cross_entropy", True), ("L1", True), ("L1", False)]
+
+
+def tiny_predictor(base_loss: str, separate: bool) -> PagePredictor:
+    color_map = load_color_map(default_color_map_path())
+    channels = model.output_channels_for(base_loss, separate, color_map.num_classes)
+    generator = model.build_generator(
+        IMAGE_SIZE, 3, channels, ngf=4, output_activation=model.output_activation_for(base_loss)
+    )
+    config = {"image_size": IMAGE_SIZE, "base_loss": base_loss, "use_separate_channels": separate}
+    return PagePredictor(generator, ModelInfo.from_config(config, color_map, step=1))
+
+
+def random_pages(count: int, size: int = IMAGE_SIZE, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (count, size, size, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize(("base_loss", "separate"), OUTPUT_KINDS)
+def test_outputs_agree_with_each_other_and_the_trainer(base_loss, separate):
+    predictor = tiny_predictor(base_loss, separate)
+    pages = random_pages(2)
+    outputs = {k: v.numpy() for k, v in predictor.predict_images(tf.constant(pages)).items()}
+    classes, colors, probabilities = outputs["classes"], outputs["colors"], outputs["probabilities"]
+    num_classes = predictor.info.color_map.num_classes
+    assert classes.shape == (2, IMAGE_SIZE, IMAGE_SIZE)
+    assert probabilities.shape == (2, IMAGE_SIZE, IMAGE_SIZE, num_classes + 1)
+    np.testing.assert_allclose(probabilities.sum(-1), 1.0, atol=1e-5)
+    assert (probabilities >= 0).all()
+    # the most probable class is the predicted one
+    assert (probabilities.argmax(-1) == classes).mean() > 0.999
+    palette = np.concatenate([[[0, 0, 0]], predictor.info.color_map.color_array])
+    np.testing.assert_array_equal(colors, palette[classes])
+    # the trainer's own decoding of the raw generator output gives the same classes
+    raw = predictor.generator(tf.cast(pages, tf.float32) / 127.5 - 1.0, training=False)
+    expected = model.predict_class_index(
+        raw, base_loss, separate, predictor.info.color_map.color_array
+    ).numpy()
+    np.testing.assert_array_equal(classes, expected)
+
+
+def test_model_sized_images_are_not_resampled():
+    pages = tf.constant(random_pages(2))
+    np.testing.assert_array_equal(resize_to_model(pages, IMAGE_SIZE).numpy(), pages.numpy())
+
+
+def test_other_sizes_are_resized_to_the_model_size():
+    pages = tf.constant(random_pages(1, size=50))
+    resized = resize_to_model(pages, IMAGE_SIZE).numpy()
+    assert resized.shape == (1, IMAGE_SIZE, IMAGE_SIZE, 3)
+    # a flat colour stays that colour after resampling
+    flat = tf.fill([1, 70, 45, 3], tf.constant(200, tf.uint8))
+    assert (resize_to_model(flat, IMAGE_SIZE).numpy() == 200).all()
+
+
+def test_png_signature_equals_the_image_signature_and_reports_sizes():
+    predictor = tiny_predictor("cross_entropy", True)
+    pages = [draw_page(60, 80, seed=1), draw_page(IMAGE_SIZE, IMAGE_SIZE, seed=2)]
+    from_png = predictor.predict_png(tf.constant([png_bytes(p) for p in pages]))
+    np.testing.assert_array_equal(from_png["image_sizes"].numpy(), [[80, 60], [32, 32]])
+    for index, page in enumerate(pages):
+        single = predictor.predict_images(tf.constant(np.asarray(page)[None]))
+        np.testing.assert_array_equal(from_png["classes"][index], single["classes"][0])
+        np.testing.assert_allclose(
+            from_png["probabilities"][index], single["probabilities"][0], atol=1e-6
+        )
+
+
+def test_metadata_round_trip():
+    info = tiny_predictor("L1", False).info
+    info = ModelInfo(**{**info.__dict__, "training_step": 12, "source_checkpoint": "ckpt-3"})
+    metadata = info.to_metadata()
+    assert metadata["classes"][0]["label"] == info.classes[0].label
+    assert metadata["classes"][0]["index"] == 1
+    assert metadata["background"]["color"] == [0, 0, 0]
+    assert ModelInfo.from_metadata(metadata) == info
+
+
+def test_metadata_of_something_else_is_refused():
+    with pytest.raises(InferenceError, match="not the metadata"):
+        ModelInfo.from_metadata({"image_size": 32}, source="x/metadata.json")
+
+
+def test_another_class_set_is_refused_with_the_difference():
+    trained = load_color_map(default_color_map_path())
+    other = parse_color_map("[color_map]\n1=(255,0,0)\n2=(0,9,9)\n", source="other.conf")
+    with pytest.raises(InferenceError, match="another class set") as raised:
+        check_same_classes(trained, other, "the model")
+    assert "other.conf" in str(raised.value)
+    assert "class 1" in str(raised.value)  # labels differ (abstract vs class_1)
+    check_same_classes(trained, load_color_map(default_color_map_path()), "the model")
