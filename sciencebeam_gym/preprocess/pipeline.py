@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -44,6 +45,9 @@ from sciencebeam_gym.preprocess.pairing import (
 )
 
 LOGGER = logging.getLogger(__name__)
+# Workers log each skipped file at INFO: visible in Dataflow's worker logs; locally the summary
+# lists them instead.
+WORKER_LOGGER = logging.getLogger("sciencebeam_gym.preprocess.worker")
 
 METRICS_NAMESPACE = "preprocess"
 FOUND = "pairs_found"
@@ -55,7 +59,8 @@ SHARD_PREFIX = "part"
 SHARD_SUFFIX = ".tfrecord.gz"
 TEMP_FOLDER_PREFIX = ".preprocess-tmp-"
 DEFAULT_MAX_ERROR_RATE = 0.1
-PROGRESS_INTERVAL_SECONDS = 5.0
+SKIPPED_SHOWN = 20
+PROGRESS_INTERVAL_SECONDS = float(os.environ.get("GYM_PROGRESS_SECONDS", "5"))
 
 SKIPPED_TAG = "skipped"
 
@@ -100,7 +105,7 @@ class ReadAndResizeDoFn(beam.DoFn):
                 METRICS_NAMESPACE, SKIPPED_PREFIX + skipped.reason
             )
         self.skipped_counters[skipped.reason].inc()
-        LOGGER.warning("skipped (%s): %s", skipped.reason, skipped.message)
+        WORKER_LOGGER.info("skipped (%s): %s", skipped.reason, skipped.message)
         return beam.pvalue.TaggedOutput(SKIPPED_TAG, asdict(skipped))
 
     def _report_progress(self):
@@ -110,11 +115,11 @@ class ReadAndResizeDoFn(beam.DoFn):
             self.last_report = now
             rate = self.processed / max(now - self.started, 1e-9)
             of_total = f" (of {self.total} in all)" if self.total else ""
-            print(
-                f"  worker {os.getpid()}: {self.processed} pairs done{of_total}, {rate:.1f} pairs/s",
-                file=sys.stderr,
-                flush=True,
+            worker = f"{os.getpid()}/{threading.get_native_id()}"
+            sys.stderr.write(
+                f"  worker {worker}: {self.processed} pairs done{of_total}, {rate:.1f} pairs/s\n"
             )
+            sys.stderr.flush()
 
     def process(self, item: dict):
         self.found.inc()
@@ -429,9 +434,15 @@ def publish_output(staging_path: str, output_path: str) -> list[str]:
 
 def remove_stale_staging(output_path: str) -> None:
     """Remove the temporary folders of earlier, interrupted runs."""
-    stale = fs.glob(fs.join(output_path, TEMP_FOLDER_PREFIX + "*"))
+    if fs.is_remote(output_path):
+        # Object stores have no folders: remove every object under the temporary prefixes.
+        stale = fs.glob(fs.join(output_path, TEMP_FOLDER_PREFIX) + "**")
+    else:
+        import glob
+
+        stale = glob.glob(os.path.join(glob.escape(output_path), TEMP_FOLDER_PREFIX + "*"))
     if stale:
-        LOGGER.info("removing %d temporary folder(s) of interrupted runs", len(stale))
+        LOGGER.info("removing the temporary files of %d earlier, interrupted run(s)", len(stale))
         fs.delete(stale)
 
 
@@ -479,8 +490,12 @@ def print_summary(report: dict, output_path: str) -> None:
     )
     for reason, count in report["skipped_by_reason"].items():
         print(f"  skipped {count:5d} x {reason}", file=sys.stderr)
+    for item in report["skipped"][:SKIPPED_SHOWN]:
+        print(f"  skipped ({item['reason']}): {item['message']}", file=sys.stderr)
+    if len(report["skipped"]) > SKIPPED_SHOWN:
+        print(f"  ... and {len(report['skipped']) - SKIPPED_SHOWN} more", file=sys.stderr)
     if report["skipped"]:
-        print(f"  (paths and reasons in {fs.join(output_path, REPORT_NAME)})", file=sys.stderr)
+        print(f"  (all paths and reasons: {fs.join(output_path, REPORT_NAME)})", file=sys.stderr)
 
 
 def load_color_map(path: str | None) -> ColorMap:
@@ -488,6 +503,18 @@ def load_color_map(path: str | None) -> ColorMap:
         return _load_color_map(path or default_color_map_path())
     except ColorMapError as error:
         raise PreprocessError(f"--color_map: {error}") from error
+
+
+def dry_run_description(opts: argparse.Namespace, beam_args: list[str], color_map) -> dict:
+    """The resolved settings and every pipeline option that has a value."""
+    options = PipelineOptions(beam_args).get_all_options(retain_unknown_options=True)
+    settings = {k: v for k, v in vars(opts).items() if k != "dry_run"}
+    settings.update(color_map=color_map.source, num_classes=color_map.num_classes)
+    return {
+        "preprocess": settings,
+        "beam_args": beam_args,
+        "pipeline_options": {k: v for k, v in options.items() if v not in (None, [], {})},
+    }
 
 
 def run(argv: Sequence[str] | None = None) -> dict:
@@ -503,21 +530,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
     color_map = load_color_map(opts.color_map)
 
     if opts.dry_run:
-        options = PipelineOptions(beam_args).get_all_options(
-            drop_default=True, retain_unknown_options=True
-        )
-        print(
-            json.dumps(
-                {
-                    "preprocess": {k: v for k, v in vars(opts).items() if k not in ("dry_run",)}
-                    | {"color_map": color_map.source, "num_classes": color_map.num_classes},
-                    "beam_args": beam_args,
-                    "pipeline_options": options,
-                },
-                indent=2,
-                default=str,
-            )
-        )
+        print(json.dumps(dry_run_description(opts, beam_args, color_map), indent=2, default=str))
         return {}
 
     started = time.monotonic()
@@ -569,6 +582,8 @@ def run(argv: Sequence[str] | None = None) -> dict:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     logging.getLogger(__name__).setLevel(logging.INFO)
+    # Local multi-process workers relay their own start-up chatter at WARNING; keep errors only.
+    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
     try:
         run(argv)
     except PreprocessError as error:
