@@ -12,7 +12,6 @@ names, initials) are counted by bag matching.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +26,7 @@ MAX_GAP_TOKENS = 5  # unmatched page tokens allowed between two matches of one r
 MIN_DENSITY = 0.5  # matched tokens / page tokens in a run
 MARGIN_FRACTION = 0.1  # top and bottom share of the page that counts as margin
 FUZZY_TOKEN_SCORE = 80  # rapidfuzz ratio for a field token to stand for a near-equal page token
+BAG_REACH = 2  # page tokens beside a run searched for reordered field tokens
 MAX_REALIGN = 4  # times a field is aligned again after losing page tokens to other fields
 _HYPHENS = ("-", "\u2010", "\u2011", "\u00ad")
 
@@ -210,9 +210,14 @@ class _Aligner:
 
     def _acceptable(self, run: _Run) -> bool:
         total = len(self.field_tokens[run.field_index])
-        span = run.page_end - run.page_start + 1
+        extra, start, end = self.complete(run)
+        score = run.score + extra
         minimum = min(total, 3 if total < 12 else 4)
-        if run.score < minimum or run.score / span < MIN_DENSITY:
+        if (
+            run.score < min(minimum, 2 if total < 12 else 3)
+            or score < minimum
+            or score / (end - start + 1) < MIN_DENSITY
+        ):
             return False
         options = self.fields[run.field_index].options
         if "line" in options:
@@ -270,28 +275,48 @@ class _Aligner:
             field_position, page_position = field_position + 1, page_position + 1
         return _Run(run.field_index, matches[0][1], matches[-1][1], tuple(matches))
 
+    def complete(self, run: _Run) -> tuple[int, int, int]:
+        """Field tokens the ordered match missed but found, in any order, among the free page
+        tokens of the run or just beside it (reordered names, initials): (count, start, end)."""
+        taken = self.field_used[run.field_index] | {f for f, _ in run.matches}
+        matched_pages = {p for _, p in run.matches}
+        missing = [t for i, t in enumerate(self.field_tokens[run.field_index]) if i not in taken]
+        if not missing:
+            return 0, run.page_start, run.page_end
+        start = run.page_start
+        while start > 0 and run.page_start - start < BAG_REACH and not self.used[start - 1]:
+            start -= 1
+        end = run.page_end
+        while (
+            end + 1 < len(self.tokens) and end - run.page_end < BAG_REACH and not self.used[end + 1]
+        ):
+            end += 1
+        positions = [
+            p for p in range(start, end + 1) if p not in matched_pages and not self.used[p]
+        ]
+        found = _bag_positions(missing, [self.tokens[p].key for p in positions])
+        hits = [positions[k] for k in found]
+        inside = [p for p in hits if run.page_start <= p <= run.page_end]
+        # tokens beside the run count only when they sit next to it (no gap left behind)
+        new_start, new_end = run.page_start, run.page_end
+        for p in sorted((p for p in hits if p < run.page_start), reverse=True):
+            if p == new_start - 1 or all(q in hits for q in range(p, new_start)):
+                new_start = p
+        for p in sorted(p for p in hits if p > run.page_end):
+            if p == new_end + 1 or all(q in hits for q in range(new_end + 1, p + 1)):
+                new_end = p
+        outside = [
+            p for p in hits if new_start <= p < run.page_start or run.page_end < p <= new_end
+        ]
+        return len(inside) + len(outside), new_start, new_end
+
     def accept(self, run: _Run, match: FieldMatch) -> None:
         run = self.extend(run)
-        self.used[run.page_start : run.page_end + 1] = True
-        matched_fields = {f for f, _ in run.matches}
-        matched_pages = {p for _, p in run.matches}
-        self.field_used[run.field_index].update(matched_fields)
-        extra = _bag_matches(
-            [
-                t
-                for i, t in enumerate(self.field_tokens[run.field_index])
-                if i not in self.field_used[run.field_index]
-            ],
-            [
-                self.tokens[p].key
-                for p in range(run.page_start, run.page_end + 1)
-                if p not in matched_pages
-            ],
-        )
+        extra, start, end = self.complete(run)
+        self.used[start : end + 1] = True
+        self.field_used[run.field_index].update(f for f, _ in run.matches)
         match.matched = min(match.tokens, match.matched + run.score + extra)
-        first = self.tokens[run.page_start].first_word
-        last = self.tokens[run.page_end].last_word
-        match.word_spans.append((first, last))
+        match.word_spans.append((self.tokens[start].first_word, self.tokens[end].last_word))
 
 
 SEED_LENGTH = 3  # tokens in a row that mark where a field may be on the page
@@ -314,7 +339,7 @@ def _seed_windows(
     for k in range(len(field_words) - size + 1):
         key = tuple(t for _, t in field_words[k : k + size])
         grams.setdefault(key, []).append(field_words[k][0])
-    slack = MAX_GAP_TOKENS + len(field_ids) // 10
+    slack = min(MAX_GAP_TOKENS, len(field_ids)) + len(field_ids) // 10
     windows: list[list[int]] = []
     for k in range(len(page_words) - size + 1):
         key = tuple(t for _, t in page_words[k : k + size])
@@ -339,18 +364,19 @@ def _is_numbering(key: str) -> bool:
     return key.isdigit() or len(key) == 1 or key in {"ii", "iii", "iv", "vi", "vii", "viii", "ix"}
 
 
-def _bag_matches(field_keys: list[str], page_keys: list[str]) -> int:
-    """Field tokens found among page tokens regardless of order, initials counting for names."""
-    available = Counter(page_keys)
-    count = 0
+def _bag_positions(field_keys: list[str], page_keys: list[str]) -> list[int]:
+    """Indexes of page tokens that field tokens find regardless of order (an initial stands for
+    a name)."""
+    free: dict[str, list[int]] = {}
+    for index, key in enumerate(page_keys):
+        free.setdefault(key, []).append(index)
+    found = []
     for key in field_keys:
-        if available[key]:
-            available[key] -= 1
-            count += 1
-        elif key.isalpha() and available[key[0]]:
-            available[key[0]] -= 1
-            count += 1
-    return count
+        for candidate in (key, key[0] if key.isalpha() else None):
+            if candidate and free.get(candidate):
+                found.append(free[candidate].pop(0))
+                break
+    return found
 
 
 def _field_text(item: Field, page_index: int) -> str:

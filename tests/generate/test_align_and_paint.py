@@ -1,0 +1,101 @@
+import numpy as np
+
+from sciencebeam_gym.color_map import default_color_map_path, load_color_map
+from sciencebeam_gym.generate.align import align_fields
+from sciencebeam_gym.generate.jats import Field
+from sciencebeam_gym.generate.paint import block_rectangles, overlay_image, paint_label_image
+from sciencebeam_gym.generate.pdf import extract_page_text, open_pdf, render_page
+from tests.generate.factory import ABSTRACT, PARAGRAPH, TITLE, article_lines, pdf_bytes
+
+COLOR_MAP = load_color_map(default_color_map_path())
+KEYS = {c.label: c.key for c in COLOR_MAP.classes}
+
+
+def page_of(lines):
+    return extract_page_text(open_pdf(pdf_bytes(lines))[0])
+
+
+def words_of(page, match):
+    return [w.text for first, last in match.word_spans for w in page.words[first : last + 1]]
+
+
+def test_fields_are_found_with_full_coverage_and_absent_ones_are_not():
+    page = page_of(article_lines())
+    fields = [
+        Field("manuscript_title", TITLE, 0),
+        Field("author", "Berg Anna Lind Tomas", 0, frozenset({"group"})),  # surname first
+        Field("abstract", " ".join(ABSTRACT), 0),
+        Field("section_title", "Introduction", 0, frozenset({"line"})),
+        Field("reference", "A reference that appears nowhere on this page at all", 0),
+    ]
+    title, author, abstract, heading, reference = align_fields(page, fields)
+    assert title.matched == title.tokens == 6
+    assert words_of(page, title) == TITLE.split()
+    assert author.found and author.matched == author.tokens  # reordered names still covered
+    assert abstract.matched == abstract.tokens
+    assert heading.found and words_of(page, heading)[-1] == "Introduction"
+    assert not reference.found and reference.matched == 0
+
+
+def test_hyphenated_word_at_line_end_matches_the_joined_xml_word():
+    lines = [
+        (72, 700, 10, "the measurements of glacier dis-"),
+        (72, 688, 10, "charge were taken daily"),
+    ]
+    page = page_of(lines)
+    (match,) = align_fields(
+        page, [Field("abstract", "the measurements of glacier discharge were taken daily", 0)]
+    )
+    assert match.matched == match.tokens == 8
+    assert words_of(page, match)[0] == "the" and words_of(page, match)[-1] == "daily"
+
+
+def test_heading_option_line_rejects_a_word_inside_a_paragraph():
+    lines = [(72, 700, 10, "results of the survey are shown below"), (72, 670, 12, "Results")]
+    page = page_of(lines)
+    (match,) = align_fields(page, [Field("section_title", "Results", 0, frozenset({"line"}))])
+    assert match.found
+    ((first, last),) = match.word_spans
+    assert page.words[first].text == "Results" and first == last == len(page.words) - 1
+
+
+def test_each_page_word_is_claimed_by_one_field_only():
+    page = page_of(article_lines())
+    text = " ".join(PARAGRAPH)
+    first, second = align_fields(
+        page, [Field("section_paragraph", text, 0), Field("main_paragraph", text, 0)]
+    )
+    assert first.found != second.found or not set(first.word_spans) & set(second.word_spans)
+    assert first.found and not second.found  # the second copy finds every word taken
+    assert first.matched == first.tokens == len(text.split())
+
+
+def test_lines_of_a_block_touch_and_span_first_to_last_glyph():
+    page = page_of(article_lines())
+    (abstract,) = align_fields(page, [Field("abstract", " ".join(ABSTRACT), 0)])
+    ((first, last),) = abstract.word_spans
+    rects = sorted(block_rectangles(page, first, last), key=lambda r: r[1])
+    assert len(rects) == 3
+    for upper, lower in zip(rects, rects[1:], strict=False):
+        assert abs(upper[3] - lower[1]) < 1e-6  # consecutive lines touch
+    first_glyph = page.glyph_boxes[page.words[first].glyph_start]
+    assert abs(rects[0][0] - first_glyph[0]) < 1e-6
+
+
+def test_label_image_uses_color_map_keys_and_overlay_tints_only_labelled_pixels():
+    document = open_pdf(pdf_bytes(article_lines()))
+    page = extract_page_text(document[0])
+    matches = align_fields(
+        page, [Field("manuscript_title", TITLE, 0), Field("abstract", " ".join(ABSTRACT), 0)]
+    )
+    image = render_page(document[0], 50)
+    label = paint_label_image(page, matches, KEYS, image.size)
+    assert label.shape == (image.height, image.width)
+    assert set(np.unique(label).tolist()) == {0, KEYS["manuscript_title"], KEYS["abstract"]}
+    title_rows = np.nonzero((label == KEYS["manuscript_title"]).any(axis=1))[0]
+    abstract_rows = np.nonzero((label == KEYS["abstract"]).any(axis=1))[0]
+    assert title_rows.max() < abstract_rows.min()  # the title is above the abstract
+    overlay = np.asarray(overlay_image(image, label, COLOR_MAP))
+    original = np.asarray(image)
+    assert (overlay[label == 0] == original[label == 0]).all()
+    assert (overlay[label > 0] != original[label > 0]).any()

@@ -1,0 +1,122 @@
+"""The Beam pipeline end to end (DirectRunner) on PDFs and XML made in code, good and bad."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sciencebeam_gym.color_map import default_color_map_path, load_color_map
+from sciencebeam_gym.generate.pipeline import main
+from tests.generate.factory import article_lines, article_xml, pdf_bytes
+
+# what the preprocessing step reads (see doc/generate-data.md)
+PREPROCESS_GLOB = "*/*/*/*-page1*.png"
+ANNOTATION_RE = re.compile(r"\btarget\b|\bannot")
+
+
+def write_corpus(folder: Path, good: int = 2, bad: bool = True) -> None:
+    folder.mkdir(parents=True)
+    for index in range(good):
+        (folder / f"good{index}.pdf").write_bytes(pdf_bytes(article_lines()))
+        (folder / f"good{index}.xml").write_bytes(article_xml())
+    if bad:
+        cases = {
+            "encrypted": (pdf_bytes(article_lines(), encrypt=True), article_xml()),
+            "corrupt": (b"%PDF-1.4\n garbage", article_xml()),
+            "empty": (b"", article_xml()),
+            "badxml": (pdf_bytes(article_lines()), b"<article><front>"),
+            "nofields": (pdf_bytes(article_lines()), b"<article><body/></article>"),
+            "scanned": (pdf_bytes(draw_only=True), article_xml()),
+        }
+        for name, (pdf, xml) in cases.items():
+            (folder / f"{name}.pdf").write_bytes(pdf)
+            (folder / f"{name}.xml").write_bytes(xml)
+        (folder / "lonely.pdf").write_bytes(pdf_bytes(article_lines()))
+
+
+@pytest.mark.slow
+def test_pipeline_writes_pages_labels_report_and_skips_bad_input(tmp_path, capsys):
+    source = tmp_path / "source"
+    output = tmp_path / "data"
+    write_corpus(source)
+    code = main(
+        [
+            "--source",
+            str(source),
+            "--output_path",
+            str(output),
+            "--dpi",
+            "40",
+            "--test_fraction",
+            "0.5",
+            "--write_overlay",
+        ]
+    )
+    assert code == 0
+    pngs = sorted(output.glob(PREPROCESS_GLOB))
+    annotations = [p for p in pngs if ANNOTATION_RE.search(str(p))]
+    pages = [p for p in pngs if not ANNOTATION_RE.search(str(p))]
+    assert len(annotations) == len(pages) == 2  # only the good documents
+    for page in pages:
+        split, group, doc_id = page.relative_to(output).parts[:3]
+        assert split in ("train", "test") and group == "source"
+        assert page.name == f"{doc_id}-page1.png"
+        label = np.asarray(Image.open(page.with_name(f"{doc_id}-page1.annot.png")))
+        assert label.shape == Image.open(page).size[::-1]
+        keys = set(np.unique(label).tolist()) - {0}
+        color_map = load_color_map(default_color_map_path())
+        assert keys <= set(color_map.keys)
+        assert color_map.class_by_label("manuscript_title").key in keys
+
+    report = json.loads((output / "generate-report" / "report.json").read_text())
+    status = {d["doc_id"]: (d["status"], d["reason"]) for d in report["documents"]}
+    assert status["good0"] == ("ok", "") and status["good1"] == ("ok", "")
+    assert status["encrypted"] == ("skipped", "encrypted PDF")
+    assert status["corrupt"] == ("skipped", "corrupt PDF")
+    assert status["empty"] == ("skipped", "empty PDF")
+    assert status["badxml"] == ("skipped", "XML does not parse")
+    assert status["nofields"] == ("skipped", "no matching fields")
+    assert status["scanned"] == ("skipped", "no text layer")
+    assert status["lonely"] == ("skipped", "missing XML partner")
+    title = report["summary"]["labels"]["manuscript_title"]
+    assert title["found_on_page"] == 2 and title["coverage"] == 1.0
+    fields_csv = (output / "generate-report" / "fields.csv").read_text().splitlines()
+    assert fields_csv[0].startswith("doc_id,page,label")
+    assert len(list((output / "generate-report" / "overlays").glob("*.png"))) == 2
+    assert "manuscript_title" in capsys.readouterr().out  # the summary table
+
+
+@pytest.mark.slow
+def test_pipeline_fails_only_when_nothing_was_produced(tmp_path, capsys):
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "scan.pdf").write_bytes(pdf_bytes(draw_only=True))
+    (source / "scan.xml").write_bytes(article_xml())
+    assert (
+        main(["--source", str(source), "--output_path", str(tmp_path / "out"), "--dpi", "30"]) == 1
+    )
+    assert "no page was produced" in capsys.readouterr().err
+
+
+def test_user_errors_exit_2_without_traceback(tmp_path, capsys):
+    code = main(["--source", str(tmp_path / "missing"), "--output_path", str(tmp_path / "o")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "Traceback" not in err
+    bad_mapping = tmp_path / "m.conf"
+    bad_mapping.write_text("[fields]\nsparkle = front\n")
+    (tmp_path / "src").mkdir()
+    code = main(
+        [
+            "--source",
+            str(tmp_path / "src"),
+            "--output_path",
+            str(tmp_path / "o"),
+            "--xml_mapping",
+            str(bad_mapping),
+        ]
+    )
+    assert code == 2 and "sparkle" in capsys.readouterr().err
