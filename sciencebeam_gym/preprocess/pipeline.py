@@ -432,6 +432,14 @@ def publish_output(staging_path: str, output_path: str) -> list[str]:
     return targets
 
 
+def delete_tree(path: str) -> None:
+    """Delete a folder and everything in it (on object stores: every object under the prefix)."""
+    if fs.is_remote(path):
+        fs.delete(fs.glob(path.rstrip("/") + "/**"))
+    else:
+        fs.delete([path])
+
+
 def remove_stale_staging(output_path: str) -> None:
     """Remove the temporary folders of earlier, interrupted runs."""
     if fs.is_remote(output_path):
@@ -572,7 +580,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
             fs.join(output_path, REPORT_NAME), json.dumps(report, indent=2, ensure_ascii=False)
         )
     finally:
-        fs.delete([staging_path])
+        delete_tree(staging_path)
     print_summary(report, output_path)
     if report["failure"]:
         raise PreprocessError(report["failure"], exit_code=1)

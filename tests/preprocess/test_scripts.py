@@ -1,0 +1,79 @@
+"""./preprocess.sh and ./inspect-tf-records.sh with the configuration of prepare-shell.sh."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.preprocess.conftest import write_pair
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def script_env(tmp_path):
+    env = dict(os.environ)
+    env.update(
+        {
+            "GYM_QUIET": "true",
+            "GYM_CONFIG_FILE": str(tmp_path / "no.config"),
+            "LOCAL_PATH_ROOT": str(tmp_path / "models"),
+            "IMAGE_WIDTH": "48",
+            "IMAGE_HEIGHT": "32",
+            "JOB_ID": "test_job",
+        }
+    )
+    return env
+
+
+def run_script(name, env, *args):
+    return subprocess.run(
+        [str(REPO_ROOT / name), *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_dry_run_prints_both_splits_with_the_configured_paths(tmp_path, script_env):
+    result = run_script("preprocess.sh", script_env, "--dry-run", "--max_error_rate", "0.3")
+    assert result.returncode == 0, result.stderr
+    decoder, text, printed = json.JSONDecoder(), result.stdout.strip(), []
+    while text:
+        value, end = decoder.raw_decode(text)
+        printed.append(value)
+        text = text[end:].strip()
+    data = tmp_path / "models" / "pix2pix" / "v4" / "data"
+    preproc = tmp_path / "models" / "pix2pix" / "v4" / "preproc"
+    for split, description in zip(("train", "test"), printed, strict=True):
+        settings = description["preprocess"]
+        assert settings["data_paths"] == [f"{data}/{split}/*/*/*-page1*.png"]
+        assert settings["output_path"] == f"{preproc}/{split}"
+        assert (settings["image_width"], settings["image_height"]) == (48, 32)
+        assert settings["color_map"] == str(REPO_ROOT / "color_map.conf")
+        assert settings["max_error_rate"] == 0.3  # the user's flags come last and win
+    assert not preproc.exists()
+
+
+@pytest.mark.slow
+def test_preprocess_then_inspect_both_splits(tmp_path, script_env):
+    data = tmp_path / "models" / "pix2pix" / "v4" / "data"
+    counts = {"train": 3, "test": 2}
+    for split, count in counts.items():
+        for i in range(count):
+            write_pair(str(data / split / "g" / f"{split}{i}"), f"{split}{i}", seed=i)
+    result = run_script("preprocess.sh", script_env, "--num_workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert "3 pairs found, 3 written" in result.stderr
+    assert "2 pairs found, 2 written" in result.stderr
+
+    out = tmp_path / "inspect"
+    result = run_script("inspect-tf-records.sh", script_env, "--output_dir", str(out))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    for split, count in counts.items():
+        assert summary[split]["records"] == count
+        assert summary[split]["image_sizes"] == {"48x32": count}
+        assert summary[split]["run_status"] == "ok"
+        frequencies = summary[split]["class_pixel_frequencies"]
+        assert frequencies["(not in colour map)"]["pixels"] == 0
+    assert (out / "train-01.png").exists()
