@@ -20,10 +20,11 @@ from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
 from sciencebeam_gym.sample_data.corpus import (
     SPLITS,
-    WrittenDocument,
+    RenderedDocument,
+    document_files,
     existing_sample_files,
     make_document,
-    write_document,
+    write_files,
 )
 
 DEFAULT_TRAIN_PAGES = 100
@@ -123,20 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _generate_one(task) -> WrittenDocument:
+def _render_one(task) -> RenderedDocument:
     split, index, seed, dpi, output_path, keys, write_pdf = task
     document = make_document(split, index, seed, dpi)
-    return write_document(document, output_path, split, keys, write_pdf)
+    return document_files(document, output_path, split, keys, write_pdf)
 
 
 def _run_tasks(tasks, workers: int):
     if workers <= 1 or len(tasks) <= 1:
-        yield from map(_generate_one, tasks)
+        yield from map(_render_one, tasks)
         return
-    # fork is cheap and deterministic here: every page has its own seed
+    # Workers only compute (every page has its own seed, so the result does not depend on the
+    # worker); the parent writes, so no storage client is ever used in a forked process.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     with multiprocessing.get_context(method).Pool(workers) as pool:
-        yield from pool.imap(_generate_one, tasks, chunksize=2)
+        yield from pool.imap(_render_one, tasks, chunksize=2)
 
 
 def clear_previous_output(output_path: str) -> int:
@@ -190,27 +192,33 @@ def generate_corpus(
         for split in SPLITS
         for index in range(counts[split])
     ]
-    written: list[WrittenDocument] = []
+    written: list[tuple[RenderedDocument, list[str]]] = []
     step = max(1, len(tasks) // 10)
-    for done, result in enumerate(_run_tasks(tasks, workers), start=1):
-        written.append(result)
+    for done, rendered in enumerate(_run_tasks(tasks, workers), start=1):
+        paths = write_files(rendered)
+        rendered.files = []  # keep the summary facts, not the bytes
+        written.append((rendered, paths))
         if done % step == 0 or done == len(tasks):
             log(f"  {done}/{len(tasks)} pages written ({time.monotonic() - start:.1f} s)")
     return _summary(written, counts, output_path, time.monotonic() - start, workers)
 
 
 def _summary(written, counts, output_path, seconds, workers) -> dict:
-    classes = Counter(label for doc in written for label in doc.labels)
-    heights = [doc.size[1] for doc in written] or [0]
+    classes = Counter(label for doc, _ in written for label in doc.labels)
+    heights = [doc.size[1] for doc, _ in written] or [0]
     return {
         "output_path": output_path,
         "pages": counts,
-        "files": sum(len(doc.paths) for doc in written),
+        "files": sum(len(paths) for _, paths in written),
         "seconds": round(seconds, 2),
         "workers": workers,
         "height_px": [min(heights), max(heights)],
-        "page_sizes": dict(Counter(doc.page_size for doc in written)),
-        "columns": dict(Counter(doc.columns for doc in written)),
+        "page_sizes": dict(Counter(doc.page_size for doc, _ in written)),
+        "columns": dict(Counter(doc.columns for doc, _ in written)),
+        "dpi": [
+            min((doc.dpi for doc, _ in written), default=0),
+            max((doc.dpi for doc, _ in written), default=0),
+        ],
         "pages_per_class": dict(sorted(classes.items())),
     }
 
@@ -219,12 +227,14 @@ def print_summary(summary: dict) -> None:
     pages = summary["pages"]
     print(
         f"Sample corpus: {pages['train']} train + {pages['test']} test pages, "
-        f"{summary['files']} files in {summary['seconds']} s ({summary['workers']} workers)"
+        f"{summary['files']} files in {summary['seconds']} s "
+        f"({summary['workers']} worker processes)"
     )
     print(f"  written to {summary['output_path']}/{{train,test}}")
     low, high = summary["height_px"]
     print(
-        f"  page heights {low}-{high} px; page sizes {summary['page_sizes']}; "
+        f"  page heights {low}-{high} px at {summary['dpi'][0]}-{summary['dpi'][1]} dpi; "
+        f"page sizes {summary['page_sizes']}; "
         f"columns {summary['columns']}"
     )
     classes = ", ".join(f"{label} {n}" for label, n in summary["pages_per_class"].items())

@@ -39,9 +39,11 @@ class Document:
 
 
 @dataclass
-class WrittenDocument:
+class RenderedDocument:
+    """A document's files (path, bytes) and what the summary reports about it."""
+
     doc_id: str
-    paths: list[str]
+    files: list[tuple[str, bytes]]
     size: tuple[int, int]
     dpi: int
     labels: list[str]
@@ -85,36 +87,41 @@ def document_folder(output_path: str, split: str, document: Document) -> str:
     return fs.join(output_path, split, document.group, document.doc_id)
 
 
-def write_document(
+def document_files(
     document: Document, output_path: str, split: str, keys: dict[str, int], write_pdf: bool = False
-) -> WrittenDocument:
-    """Write the page PNG and its label PNG (and with write_pdf the PDF and JATS XML)."""
-    folder = document_folder(output_path, split, document)
-    base = fs.join(folder, document.doc_id)
+) -> RenderedDocument:
+    """The page PNG and its label PNG (and with write_pdf the PDF and JATS XML), as bytes."""
+    base = fs.join(document_folder(output_path, split, document), document.doc_id)
     page_image = render_page_image(document.page, document.dpi)
     label_image = render_label_image(document.page, document.dpi, keys)
-    paths = [f"{base}-page1.png", f"{base}-page1.annot.png"]
-    fs.write_bytes(paths[0], png_bytes(page_image, document.dpi))
-    fs.write_bytes(paths[1], png_bytes(label_image, document.dpi))
+    files = [
+        (f"{base}-page1.png", png_bytes(page_image, document.dpi)),
+        (f"{base}-page1.annot.png", png_bytes(label_image, document.dpi)),
+    ]
     if write_pdf:
         from sciencebeam_gym.sample_data.jats import jats_xml_bytes
         from sciencebeam_gym.sample_data.pdf import pdf_bytes
 
-        paths += [f"{base}.pdf", f"{base}.xml"]
-        fs.write_bytes(paths[2], pdf_bytes(document.page, document.article))
-        fs.write_bytes(paths[3], jats_xml_bytes(document.article))
-    labels = sorted({r.label for r in document.page.regions if keys.get(r.label)})
+        files.append((f"{base}.pdf", pdf_bytes(document.page, document.article)))
+        files.append((f"{base}.xml", jats_xml_bytes(document.article)))
     style = document.style
-    return WrittenDocument(
+    return RenderedDocument(
         doc_id=document.doc_id,
-        paths=paths,
+        files=files,
         size=page_image.size,
         dpi=document.dpi,
-        labels=labels,
+        labels=sorted({r.label for r in document.page.regions if keys.get(r.label)}),
         page_size=style.page_size,
         columns=style.columns,
         fonts=sorted({style.body_family, style.heading_family}),
     )
+
+
+def write_files(rendered: RenderedDocument) -> list[str]:
+    """Write a document's files (each atomically); returns their paths."""
+    for path, data in rendered.files:
+        fs.write_bytes(path, data)
+    return [path for path, _ in rendered.files]
 
 
 def existing_sample_files(output_path: str, split: str) -> list[str]:
