@@ -1,0 +1,94 @@
+"""Multi-worker training as on Vertex AI: two local processes with TF_CONFIG on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sciencebeam_gym.cloud.emulator import find_free_port
+
+IMAGE_SIZE = 32
+COLOR_MAP = "[color_map]\n1=(255,0,0)\n2=(0,0,255)\n[color_labels]\n1=title\n2=body\n"
+
+
+def write_tiny_records(path: str, count: int) -> None:
+    """Pages with a dark band per class, and annotations painting the band in its colour."""
+    import tensorflow as tf
+
+    def feature(value: bytes):
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+
+    colors = np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8)
+    with tf.io.TFRecordWriter(path, "GZIP") as writer:
+        for i in range(count):
+            page = np.full((IMAGE_SIZE, IMAGE_SIZE, 3), 255, dtype=np.uint8)
+            annotation = np.zeros_like(page)
+            for k, color in enumerate(colors):
+                top = 4 + k * 14 + i % 3
+                page[top : top + 6, 2:30] = 60 * k
+                annotation[top : top + 6, 2:30] = color
+            example = tf.train.Example(
+                features=tf.train.Features(
+                    feature={
+                        "input_uri": feature(f"doc{i}-page1.png".encode()),
+                        "annotation_uri": feature(f"doc{i}-page1.annot.png".encode()),
+                        "input_image": feature(tf.io.encode_png(page).numpy()),
+                        "annotation_image": feature(tf.io.encode_png(annotation).numpy()),
+                    }
+                )
+            )
+            writer.write(example.SerializeToString())
+
+
+def tf_config(workers: list[str], index: int) -> str:
+    return json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})
+
+
+@pytest.mark.slow
+def test_two_workers_train_together_to_a_checkpoint(tmp_path):
+    import tensorflow as tf
+
+    write_tiny_records(str(tmp_path / "train.tfrecord.gz"), 8)
+    (tmp_path / "color_map.conf").write_text(COLOR_MAP)
+    output = tmp_path / "training"
+    workers = [f"127.0.0.1:{find_free_port()}" for _ in range(2)]
+    command = [sys.executable, "-m", "sciencebeam_gym.trainer.task", "--preset", "smoke"]
+    command += ["--image_size", str(IMAGE_SIZE), "--precision", "float32", "--max_steps", "2"]
+    command += ["--batch_size", "2", "--save_freq", "2", "--log_freq", "1"]
+    command += ["--train_data_paths", str(tmp_path / "*.tfrecord.gz")]
+    command += ["--color_map", str(tmp_path / "color_map.conf"), "--output_path", str(output)]
+    processes = []
+    for index in range(2):
+        env = dict(os.environ, TF_CONFIG=tf_config(workers, index), CUDA_VISIBLE_DEVICES="")
+        env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        log = open(tmp_path / f"worker{index}.log", "w")  # noqa: SIM115 (closed below)
+        processes.append((subprocess.Popen(command, env=env, stdout=log, stderr=log), log))
+    try:
+        codes = [process.wait(timeout=240) for process, _ in processes]
+    finally:
+        for process, log in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            log.close()
+    logs = [(tmp_path / f"worker{i}.log").read_text() for i in range(2)]
+    assert codes == [0, 0], logs
+
+    for text in logs:
+        # one replica per worker, the global batch of 2 split across them
+        assert "[devices] 2 replica(s)" in text
+        assert "batch 2 (1 per replica)" in text
+    # the losses are all-reduced across the workers, so both report the same values
+    losses = [re.findall(r"^step \d+/2 .*?(gen_total \S+ .* disc \S+)", t, re.M) for t in logs]
+    assert losses[0] and losses[0] == losses[1]
+
+    latest = tf.train.latest_checkpoint(str(output / "checkpoints"))
+    assert latest is not None and latest.endswith("ckpt-2")
+    reader = tf.train.load_checkpoint(latest)
+    assert int(reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE")) == 2
