@@ -12,7 +12,9 @@ without touching the network.
 
 Settings come from the environment that prepare-shell.sh exports: PROJECT, BUCKET, REGION,
 JOB_ID, MACHINE_TYPE, ACCELERATOR_TYPE, ACCELERATOR_COUNT, TRAINING_REPLICA_COUNT,
-TRAIN_MODEL_PATH, SUB_PROJECT_NAME, GYM_ROOT; optionally TRAINING_IMAGE_URI (the container).
+TRAIN_MODEL_PATH, SUB_PROJECT_NAME, GYM_ROOT; optionally TRAINING_IMAGE_URI (the container),
+VERTEX_SERVICE_ACCOUNT (the job's identity) and VERTEX_TENSORBOARD (a Vertex AI TensorBoard
+instance that receives the job's logs; it needs the service account).
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ class JobSettings:
     replica_count: int = 1
     image_uri: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    service_account: str = ""
+    tensorboard: str = ""  # projects/P/locations/R/tensorboards/ID, a Vertex AI TensorBoard
 
     @property
     def uses_gpu(self) -> bool:
@@ -134,6 +138,20 @@ def settings_from_env(
         replica_count=env_int(env, "TRAINING_REPLICA_COUNT", 1),
         labels={"toolkit": "sciencebeam-gym"},
     )
+    settings.service_account = env.get("VERTEX_SERVICE_ACCOUNT", "")
+    settings.tensorboard = env.get("VERTEX_TENSORBOARD", "")
+    if settings.tensorboard and not settings.service_account:
+        raise VertexJobError(
+            "VERTEX_TENSORBOARD needs VERTEX_SERVICE_ACCOUNT (a service account that may write "
+            "to the TensorBoard instance and the bucket); set both in .config"
+        )
+    if settings.tensorboard and not re.match(
+        r"^projects/[^/]+/locations/[^/]+/tensorboards/[^/]+$", settings.tensorboard
+    ):
+        raise VertexJobError(
+            f"VERTEX_TENSORBOARD={settings.tensorboard!r} is not a TensorBoard resource name "
+            "(projects/PROJECT/locations/REGION/tensorboards/ID)"
+        )
     if settings.replica_count < 1:
         raise VertexJobError(f"TRAINING_REPLICA_COUNT={settings.replica_count} must be at least 1")
     settings.image_uri = env.get("TRAINING_IMAGE_URI") or default_image_uri(
@@ -196,6 +214,8 @@ def build_custom_job(settings: JobSettings, package_uri: str):
         job_spec=v1.CustomJobSpec(
             worker_pool_specs=pools,
             base_output_directory=v1.GcsDestination(output_uri_prefix=settings.output_path),
+            service_account=settings.service_account,
+            tensorboard=settings.tensorboard,
         ),
     )
 

@@ -129,6 +129,16 @@ def test_dry_run_takes_job_id_flag_and_image_override(tmp_path, capsys):
     assert "/staging/my_job/" in pool["pythonPackageSpec"]["packageUris"][0]
 
 
+def test_dry_run_with_a_vertex_tensorboard(tmp_path, capsys):
+    tensorboard = f"projects/{TEST_PROJECT}/locations/us-central1/tensorboards/123"
+    account = f"trainer@{TEST_PROJECT}.iam.gserviceaccount.com"
+    job = dry_run(tmp_path, capsys, VERTEX_TENSORBOARD=tensorboard, VERTEX_SERVICE_ACCOUNT=account)
+    assert job["jobSpec"]["tensorboard"] == tensorboard
+    assert job["jobSpec"]["serviceAccount"] == account
+    plain = dry_run(tmp_path, capsys)
+    assert "tensorboard" not in plain["jobSpec"] and "serviceAccount" not in plain["jobSpec"]
+
+
 def test_dry_run_needs_no_network_nor_credentials(tmp_path):
     env = job_env(tmp_path)
     env.pop("STORAGE_EMULATOR_HOST", None)
@@ -147,6 +157,11 @@ def test_dry_run_needs_no_network_nor_credentials(tmp_path):
         ({"BUCKET": "gs:/typo-bucket"}, "typo"),
         ({"ACCELERATOR_TYPE": "NVIDIA_TESLA_T5"}, "not a Vertex AI accelerator"),
         ({"TRAINING_REPLICA_COUNT": "two"}, "TRAINING_REPLICA_COUNT"),
+        ({"VERTEX_TENSORBOARD": "projects/p/locations/r/tensorboards/1"}, "needs VERTEX_SERVICE"),
+        (
+            {"VERTEX_TENSORBOARD": "tb-1", "VERTEX_SERVICE_ACCOUNT": "a@b"},
+            "not a TensorBoard resource name",
+        ),
     ],
 )
 def test_bad_settings_are_clear_errors(tmp_path, capsys, overrides, message):
