@@ -9,7 +9,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
 
 pass_args=()
 for arg in "${SCRIPT_ARGS[@]}"; do
-  if [ "$arg" = "--dry-run" ]; then
+  if [ "$arg" = "--help" ] || [ "$arg" = "-h" ]; then
+    gym_python -m sciencebeam_gym.preprocess.pipeline --help
+    exit 0
+  elif [ "$arg" = "--dry-run" ]; then
     pass_args+=(--dry_run)
   else
     pass_args+=("$arg")

@@ -163,7 +163,7 @@ def plain_loop(pattern: str, output_file: str, size: tuple[int, int], color_map_
     paths = sorted(glob.glob(pattern))
     annotations = [p for p in paths if ".annot" in p]
     count = 0
-    with gzip.open(output_file, "wb") as out:
+    with gzip.open(output_file, "wb", compresslevel=6) as out:  # as TensorFlow's GZIP writer
         for annotation_path in annotations:
             page_path = annotation_path.replace(".annot", "")
             page = Image.open(page_path).convert("RGB").resize(size, Image.Resampling.BICUBIC)
