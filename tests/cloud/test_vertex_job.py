@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from sciencebeam_gym.cloud import vertex_job
-from tests.cloud.conftest import TEST_BUCKET, TEST_PROJECT
+from tests.cloud.conftest import REPO_ROOT, TEST_BUCKET, TEST_PROJECT
 
 MODULE = "sciencebeam_gym.trainer.task"
 TRAIN_MODEL_PATH = f"gs://{TEST_BUCKET}/sciencebeam/pix2pix/v4-default/training"
@@ -327,3 +327,31 @@ def test_missing_cloud_extras_are_a_clear_error(tmp_path):
     )
     assert result.returncode == 2, result.stderr
     assert "pip install -e '.[cloud]'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("script", "module", "path_flag"),
+    [
+        ("train.sh", "sciencebeam_gym.trainer.task", "--output_path"),
+        ("eval.sh", "sciencebeam_gym.trainer.evaluate", "--model_path"),
+    ],
+)
+def test_scripts_with_cloud_submit_their_module(tmp_path, script, module, path_flag):
+    env = dict(os.environ, PROJECT=TEST_PROJECT, GYM_QUIET="true", JOB_ID=JOB_ID)
+    env["GYM_CONFIG_FILE"] = str(tmp_path / "no.config")
+    env.pop("BUCKET", None)
+    result = subprocess.run(
+        [str(REPO_ROOT / script), "--cloud", "--dry-run", "--some_flag", "last"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    job = json.loads(result.stdout)
+    assert job["displayName"] == JOB_ID
+    package = job["jobSpec"]["workerPoolSpecs"][0]["pythonPackageSpec"]
+    assert package["pythonModule"] == module
+    args = package["args"]
+    assert args[args.index(path_flag) + 1] == TRAIN_MODEL_PATH
+    assert args[-2:] == ["--some_flag", "last"]
