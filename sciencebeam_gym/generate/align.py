@@ -24,9 +24,9 @@ from sciencebeam_gym.generate.text import tokenise
 
 MAX_GAP_TOKENS = 5  # unmatched page tokens allowed between two matches of one run
 MIN_DENSITY = 0.5  # matched tokens / page tokens in a run
-MARGIN_FRACTION = 0.1  # top and bottom share of the page that counts as margin
+MARGIN_FRACTION = 0.15  # top and bottom share of the page that counts as margin
 FUZZY_TOKEN_SCORE = 80  # rapidfuzz ratio for a field token to stand for a near-equal page token
-BAG_REACH = 2  # page tokens beside a run searched for reordered field tokens
+BAG_REACH = 2  # page tokens beside a run of a "group" field searched for reordered tokens
 MAX_REALIGN = 4  # times a field is aligned again after losing page tokens to other fields
 _HYPHENS = ("-", "\u2010", "\u2011", "\u00ad")
 
@@ -81,30 +81,36 @@ def page_tokens(
 def _join_hyphenated(
     page: PageText, tokens: list[PageToken], vocabulary: set[str] | frozenset[str]
 ) -> list[PageToken]:
+    """Join two neighbouring word tokens into one when the XML spells them as one word: a word
+    hyphenated over a line break ("dis-" + "charge"), or written apart ("Key words")."""
     result: list[PageToken] = []
     position = 0
     while position < len(tokens):
         token = tokens[position]
         following = tokens[position + 1] if position + 1 < len(tokens) else None
-        if (
-            following is not None
-            and following.first_word == token.last_word + 1
-            and following.line != token.line
-            and page.words[token.last_word].text.endswith(_HYPHENS)
-            and token.key.isalpha()
-            and following.key.isalpha()
-            and token.key + following.key in vocabulary
-        ):
-            result.append(
-                PageToken(
-                    token.key + following.key, token.first_word, following.last_word, token.line
-                )
-            )
+        if following is not None and _joins(page, token, following, vocabulary):
+            joined = token.key + following.key
+            result.append(PageToken(joined, token.first_word, following.last_word, token.line))
             position += 2
             continue
         result.append(token)
         position += 1
     return result
+
+
+def _joins(
+    page: PageText, token: PageToken, following: PageToken, vocabulary: set[str] | frozenset[str]
+) -> bool:
+    if following.first_word != token.last_word + 1:
+        return False
+    if not (token.key.isalpha() and following.key.isalpha()):
+        return False
+    if token.key + following.key not in vocabulary:
+        return False
+    if following.line != token.line:
+        return page.words[token.last_word].text.endswith(_HYPHENS)
+    # apart on one line: only when one part alone is no word of the XML
+    return token.key not in vocabulary or following.key not in vocabulary
 
 
 class _Aligner:
@@ -154,6 +160,18 @@ class _Aligner:
             [boxes[t.line][3] <= top or boxes[t.line][1] >= bottom for t in self.tokens], dtype=bool
         )
 
+    def _standalone_numbers_or_all(self, wanted: np.ndarray) -> np.ndarray:
+        """Tokens that are a whole word made of digits (a page number stands alone), or every
+        token when none of the `wanted` tokens is such a word."""
+        standalone = np.array(
+            [
+                t.first_word == t.last_word and self.page.words[t.first_word].text.isdigit()
+                for t in self.tokens
+            ],
+            dtype=bool,
+        )
+        return standalone if (standalone & wanted).any() else np.ones_like(standalone)
+
     def _tokens_by_line(self) -> dict[int, list[int]]:
         by_line: dict[int, list[int]] = {}
         for position, token in enumerate(self.tokens):
@@ -171,6 +189,10 @@ class _Aligner:
         available = ~self.used
         if "margin" in options:
             available &= self.in_margin
+        if "page_number" in options:
+            available &= self._standalone_numbers_or_all(
+                available & np.isin(self.page_ids, field_ids)
+            )
         page_ids = np.where(available, self.page_ids, -np.arange(1, len(self.tokens) + 1))
         matches: list[tuple[int, int]] = []
         whole_page = len(field_ids) <= 12 or "group" in options
@@ -241,6 +263,16 @@ class _Aligner:
                     return False
         return True
 
+    def _whole_lines(self, start: int, end: int) -> tuple[int, int]:
+        """A heading's span grown to the free numbering on its lines ("1.", "II.")."""
+        first_line = self.line_tokens[self.tokens[start].line]
+        last_line = self.line_tokens[self.tokens[end].line]
+        while start > first_line[0] and not self.used[start - 1]:
+            start -= 1
+        while end < last_line[-1] and not self.used[end + 1]:
+            end += 1
+        return start, end
+
     def overlaps(self, run: _Run) -> bool:
         return bool(self.used[run.page_start : run.page_end + 1].any())
 
@@ -283,13 +315,12 @@ class _Aligner:
         missing = [t for i, t in enumerate(self.field_tokens[run.field_index]) if i not in taken]
         if not missing:
             return 0, run.page_start, run.page_end
+        reach = BAG_REACH if "group" in self.fields[run.field_index].options else 0
         start = run.page_start
-        while start > 0 and run.page_start - start < BAG_REACH and not self.used[start - 1]:
+        while start > 0 and run.page_start - start < reach and not self.used[start - 1]:
             start -= 1
         end = run.page_end
-        while (
-            end + 1 < len(self.tokens) and end - run.page_end < BAG_REACH and not self.used[end + 1]
-        ):
+        while end + 1 < len(self.tokens) and end - run.page_end < reach and not self.used[end + 1]:
             end += 1
         positions = [
             p for p in range(start, end + 1) if p not in matched_pages and not self.used[p]
@@ -313,6 +344,8 @@ class _Aligner:
     def accept(self, run: _Run, match: FieldMatch) -> None:
         run = self.extend(run)
         extra, start, end = self.complete(run)
+        if "line" in self.fields[run.field_index].options:
+            start, end = self._whole_lines(start, end)
         self.used[start : end + 1] = True
         self.field_used[run.field_index].update(f for f, _ in run.matches)
         match.matched = min(match.tokens, match.matched + run.score + extra)
