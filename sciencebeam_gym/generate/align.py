@@ -12,6 +12,7 @@ names, initials) are counted by bag matching.
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,8 @@ from sciencebeam_gym.generate.pdf import PageText
 from sciencebeam_gym.generate.text import tokenise
 
 MAX_GAP_TOKENS = 5  # unmatched page tokens allowed between two matches of one run
+MIN_RUN_TOKENS = 8  # a run of a long field needs this many tokens (or MIN_RUN_SHARE of it)
+MIN_RUN_SHARE = 0.2
 MIN_DENSITY = 0.5  # matched tokens / page tokens in a run
 MARGIN_FRACTION = 0.15  # top and bottom share of the page that counts as margin
 FUZZY_TOKEN_SCORE = 80  # rapidfuzz ratio for a field token to stand for a near-equal page token
@@ -234,7 +237,8 @@ class _Aligner:
         total = len(self.field_tokens[run.field_index])
         extra, start, end = self.complete(run)
         score = run.score + extra
-        minimum = min(total, 3 if total < 12 else 4)
+        # a long field needs more evidence: a few common words are not enough to place it
+        minimum = min(total, max(3, min(MIN_RUN_TOKENS, math.ceil(MIN_RUN_SHARE * total))))
         if (
             run.score < min(minimum, 2 if total < 12 else 3)
             or score < minimum
