@@ -267,3 +267,23 @@ def test_command_line_shows_progress_and_summary(tmp_path):
     assert "pairs done (of 3 in all)" in result.stderr
     assert "3 pairs found, 3 written, 0 skipped" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_tensorflow_reads_the_pipeline_output(bad_input_run, color_map):
+    tf = pytest.importorskip("tensorflow")
+    shards = sorted(str(p) for p in bad_input_run["output"].glob("*.tfrecord.gz"))
+    spec = {key: tf.io.FixedLenFeature([], tf.string) for key in records.FEATURE_KEYS}
+    dataset = tf.data.TFRecordDataset(shards, compression_type="GZIP")
+    parsed = [tf.io.parse_single_example(record, spec) for record in dataset]
+    assert len(parsed) == len(bad_input_run["good"])
+    pages = {page: annotation for page, annotation in bad_input_run["good"].values()}
+    for example in parsed:
+        page_uri = example[records.INPUT_URI].numpy().decode("utf-8")
+        assert example[records.ANNOTATION_URI].numpy().decode("utf-8") == pages[page_uri]
+        for key in (records.INPUT_IMAGE, records.ANNOTATION_IMAGE):
+            image = tf.io.decode_png(example[key], channels=0)
+            assert tuple(image.shape) == (SIZE[1], SIZE[0], 3)
+        annotation = tf.io.decode_png(example[records.ANNOTATION_IMAGE]).numpy()
+        colours = {tuple(int(v) for v in c) for c in annotation.reshape(-1, 3)}
+        assert colours <= {(0, 0, 0), *color_map.colors}

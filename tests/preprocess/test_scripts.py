@@ -34,6 +34,7 @@ def run_script(name, env, *args):
     )
 
 
+@pytest.mark.slow
 def test_dry_run_prints_both_splits_with_the_configured_paths(tmp_path, script_env):
     result = run_script("preprocess.sh", script_env, "--dry-run", "--max_error_rate", "0.3")
     assert result.returncode == 0, result.stderr
