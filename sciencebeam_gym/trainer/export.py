@@ -51,7 +51,16 @@ def is_complete_export(export_path: str) -> bool:
 
 def save_local(predictor: PagePredictor, folder: str) -> None:
     """The SavedModel and its metadata into a new local folder."""
-    tf.saved_model.save(predictor, folder, signatures=predictor.signatures())
+    # tracing notes about renamed variable inputs and asset folders say nothing to a user
+    loggers = [tf.get_logger(), logging.getLogger("absl")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        tf.saved_model.save(predictor, folder, signatures=predictor.signatures())
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
     with open(os.path.join(folder, METADATA_FILENAME), "w", encoding="utf-8") as f:
         json.dump(predictor.info.to_metadata(), f, indent=2)
         f.write("\n")

@@ -70,6 +70,11 @@ class PageSource:
     output_base: str  # output path without `.out.png` / `.overlay.png` / `.boxes.json`
     path: str = ""  # an image file, read when the page is needed
     image: Image.Image | None = None  # an already rendered page (PDF)
+    output_file: str = ""  # the coloured annotation's path when given; else base + .out.png
+
+    @property
+    def annotation_path(self) -> str:
+        return self.output_file or self.output_base + OUTPUT_SUFFIX
 
     def load(self) -> Image.Image:
         """The page as an RGB-convertible Pillow image; ImageError when it cannot be read."""
@@ -153,13 +158,24 @@ def pdf_sources(path: str, output: str | None, dpi: float, max_pages: int) -> li
 def image_sources(path: str, output: str | None) -> list[PageSource]:
     # decoded now, so a broken page stops the run before the model is loaded
     image = open_image(read_input(path), path)
+    output_file = ""
+    if output and os.path.abspath(output) == os.path.abspath(path):
+        raise PredictError(f"the output {output} is the input page: choose another name")
     if output and is_folder(output):
         base = fs.join(output, strip_image_extension(fs.basename(path)))
     elif output:
-        base = output_base_for_file(output)
+        base, output_file = output_base_for_file(output), output
     else:
         base = strip_image_extension(path)
-    return [PageSource(name=fs.basename(path), output_base=base, path=path, image=image)]
+    return [
+        PageSource(
+            name=fs.basename(path),
+            output_base=base,
+            path=path,
+            image=image,
+            output_file=output_file,
+        )
+    ]
 
 
 def read_input(path: str) -> bytes:
@@ -474,7 +490,7 @@ def page_outputs(
     size = page.size
     classes = resize_classes(outputs["classes"][index], size)
     colors = info.palette[classes]
-    files = {source.output_base + OUTPUT_SUFFIX: encode_png(colors)}
+    files = {source.annotation_path: encode_png(colors)}
     if options.overlay:
         rgb = np.asarray(page_to_rgb(page), dtype=np.uint8)
         overlay = overlay_colors(rgb, colors, classes, options.overlay_alpha)

@@ -1,0 +1,223 @@
+"""The predict command: image, folder and PDF input, overlay and boxes, and every bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sciencebeam_gym.trainer import predict
+from sciencebeam_gym.trainer.inference import METADATA_FILENAME, ModelInfo
+
+from .conftest import draw_page, read_json
+
+
+def class_colors(exported) -> set[tuple[int, int, int]]:
+    metadata = read_json(exported / METADATA_FILENAME)
+    return {(0, 0, 0)} | {tuple(c["color"]) for c in metadata["classes"]}
+
+
+def colors_in(image: np.ndarray) -> set[tuple[int, int, int]]:
+    return {tuple(c) for c in np.unique(image.reshape(-1, 3), axis=0).tolist()}
+
+
+def all_files(folder) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_page_png_gives_a_coloured_annotation_at_its_size(exported, page_file, capsys):
+    assert predict.main([str(page_file), "--saved_model", str(exported)]) == 0
+    output = page_file.with_name("doc-page1.out.png")
+    assert str(output) in capsys.readouterr().out
+    painted = np.asarray(Image.open(output).convert("RGB"))
+    assert painted.shape[:2] == (120, 90)  # the input's height and width
+    assert colors_in(painted) <= class_colors(exported)
+    assert all_files(page_file.parent) == ["doc-page1.out.png", "doc-page1.png"]
+
+
+def test_overlay_and_boxes(exported, page_file, tmp_path):
+    output = tmp_path / "result.png"
+    args = [str(page_file), str(output), "--saved_model", str(exported), "--overlay", "--boxes"]
+    assert predict.main([*args, "--min_box_pixels", "1"]) == 0
+    painted = np.asarray(Image.open(output).convert("RGB"))
+    page = np.asarray(Image.open(page_file).convert("RGB"))
+    overlay = np.asarray(Image.open(tmp_path / "result.overlay.png").convert("RGB"))
+    background = (painted == 0).all(-1)
+    # the page shows through unchanged where no class was found, half-mixed where one was
+    np.testing.assert_array_equal(overlay[background], page[background])
+    expected = np.round(page * 0.5 + painted * 0.5).astype(np.uint8)
+    np.testing.assert_array_equal(overlay[~background], expected[~background])
+
+    boxes = read_json(tmp_path / "result.boxes.json")
+    assert (boxes["width"], boxes["height"]) == (90, 120)
+    labels = {
+        c["label"]: tuple(c["color"]) for c in read_json(exported / METADATA_FILENAME)["classes"]
+    }
+    assert boxes["classes"], "a model that paints classes yields boxes"
+    for label, entries in boxes["classes"].items():
+        for entry in entries:
+            x0, y0, x1, y1 = entry["box"]
+            assert 0 <= x0 < x1 <= 90 and 0 <= y0 < y1 <= 120
+            assert 0.0 < entry["score"] <= 1.0
+            # the region's class colour is painted inside its box
+            inside = painted[y0:y1, x0:x1].reshape(-1, 3)
+            assert (inside == labels[label]).all(-1).any()
+    painted_labels = {label for label, color in labels.items() if (painted == color).all(-1).any()}
+    assert set(boxes["classes"]) == painted_labels
+
+
+def test_folder_input_skips_annotations_and_outputs(exported, tmp_path):
+    folder = tmp_path / "pages"
+    (folder / "a" / "doc1").mkdir(parents=True)
+    (folder / "b").mkdir()
+    draw_page(seed=1).save(folder / "a" / "doc1" / "doc1-page1.png")
+    draw_page(60, 80, seed=2).save(folder / "b" / "doc2-page1.png")
+    Image.new("RGB", (60, 80)).save(folder / "b" / "doc2-page1.annot.png")
+    Image.new("RGB", (60, 80)).save(folder / "b" / "old.out.png")
+    out = tmp_path / "out"
+    assert predict.main([str(folder), str(out), "--saved_model", str(exported)]) == 0
+    assert all_files(out) == ["a/doc1/doc1-page1.out.png", "b/doc2-page1.out.png"]
+    assert Image.open(out / "b" / "doc2-page1.out.png").size == (60, 80)
+
+
+def make_pdf(path, pages: int = 2) -> None:
+    images = [draw_page(200, 260, seed=s) for s in range(pages)]
+    images[0].save(path, format="PDF", save_all=True, append_images=images[1:], resolution=72)
+
+
+def test_pdf_input_renders_every_page(exported, tmp_path):
+    pdf = tmp_path / "article.pdf"
+    make_pdf(pdf)
+    out = tmp_path / "out"
+    args = [str(pdf), str(out), "--saved_model", str(exported), "--pdf_dpi", "36"]
+    assert predict.main([*args, "--overlay"]) == 0
+    assert all_files(out) == [
+        "article-page1.out.png",
+        "article-page1.overlay.png",
+        "article-page2.out.png",
+        "article-page2.overlay.png",
+    ]
+    # 200 x 260 points at 36 dpi
+    assert Image.open(out / "article-page1.out.png").size == (100, 130)
+
+
+def test_predict_from_the_checkpoint_when_nothing_is_exported(trained_dir, page_file, tmp_path):
+    args = [
+        str(page_file),
+        "--export_path",
+        str(tmp_path / "none"),
+        "--model_path",
+        str(trained_dir),
+    ]
+    assert predict.main(args) == 0
+    assert page_file.with_name("doc-page1.out.png").exists()
+
+
+def expect_failure(args, capsys, *words) -> str:
+    assert predict.main([str(a) for a in args]) == 2
+    message = capsys.readouterr().err
+    for word in words:
+        assert word in message, message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("empty.png", b"", ["empty"]),
+        ("text.png", b"this is not an image at all", ["not an image"]),
+        ("cut.png", None, ["truncated"]),
+    ],
+)
+def test_bad_image_fails_without_output(exported, tmp_path, capsys, name, content, words):
+    path = tmp_path / name
+    if content is None:  # a real PNG cut in half
+        draw_page().save(path)
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    else:
+        path.write_bytes(content)
+    expect_failure([path, "--saved_model", exported], capsys, str(path), *words)
+    assert all_files(tmp_path) == [name]
+
+
+def test_missing_input_fails(exported, tmp_path, capsys):
+    expect_failure([tmp_path / "nope.png", "--saved_model", exported], capsys, "no such file")
+    assert all_files(tmp_path) == []
+
+
+def test_folder_with_one_broken_page_writes_nothing(exported, tmp_path, capsys):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for name in ("a-page1.png", "b-page1.png", "d-page1.png"):
+        draw_page().save(folder / name)
+    (folder / "c-page1.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    expect_failure([folder, "--saved_model", exported, "--batch_size", "1"], capsys, "c-page1.png")
+    assert all_files(folder) == ["a-page1.png", "b-page1.png", "c-page1.png", "d-page1.png"]
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"%PDF-1.4\n this is no PDF body", ["does not open"]),
+        (b"hello", ["not a PDF"]),
+        (b"", ["empty"]),
+    ],
+)
+def test_pdf_that_does_not_open_fails(exported, tmp_path, capsys, content, words):
+    pdf = tmp_path / "broken.pdf"
+    pdf.write_bytes(content)
+    expect_failure([pdf, "--saved_model", exported], capsys, str(pdf), *words)
+    assert all_files(tmp_path) == ["broken.pdf"]
+
+
+def test_export_path_without_a_model_fails(page_file, tmp_path, capsys):
+    empty = tmp_path / "export"
+    empty.mkdir()
+    expect_failure([page_file, "--saved_model", empty], capsys, str(empty), "save-model.sh")
+    expect_failure([page_file, "--export_path", empty], capsys, "no model")
+    assert all_files(tmp_path) == ["doc-page1.png"]
+
+
+def test_saved_model_of_another_class_set_fails(exported, page_file, other_color_map, capsys):
+    args = [page_file, "--saved_model", exported, "--color_map", other_color_map]
+    expect_failure(args, capsys, "another class set", str(other_color_map))
+    assert all_files(page_file.parent) == ["doc-page1.png", "other_color_map.conf"]
+
+
+def test_connected_regions_of_a_drawn_class_map():
+    classes = np.zeros((8, 10), dtype=np.uint8)
+    classes[1:3, 1:4] = 1  # a block of class 1
+    classes[3, 4] = 1  # touching it diagonally: the same region
+    classes[6:8, 0:2] = 1  # another block of class 1, apart
+    classes[1:3, 4:6] = 2  # class 2 right beside the first block: a region of its own
+    classes[5:8, 8] = 2
+    classes[7, 6:9] = 2  # an L shape of class 2
+    region_map, regions = predict.connected_regions(classes)
+    found = sorted((r["class_index"], tuple(r["box"]), r["pixels"]) for r in regions)
+    assert found == [
+        (1, (0, 6, 2, 8), 4),
+        (1, (1, 1, 5, 4), 7),
+        (2, (4, 1, 6, 3), 4),
+        (2, (6, 5, 9, 8), 5),
+    ]
+    assert (region_map > 0).sum() == (classes > 0).sum()
+    assert len(np.unique(region_map[classes > 0])) == 4
+
+
+def test_class_boxes_scale_to_the_input_size():
+    info = ModelInfo.from_metadata(
+        {
+            "format": "sciencebeam-gym-export",
+            "image_size": 4,
+            "base_loss": "L1",
+            "use_separate_channels": True,
+            "classes": [{"key": 1, "label": "title", "color": [255, 0, 0]}],
+        }
+    )
+    classes = np.zeros((4, 4), dtype=np.uint8)
+    classes[1:3, 2:4] = 1
+    probabilities = np.zeros((4, 4, 2), dtype=np.float32)
+    probabilities[..., 0] = 1.0
+    probabilities[1:3, 2:4] = [0.2, 0.8]
+    boxes = predict.class_boxes(classes, probabilities, info, size=(40, 100))
+    assert boxes == {"title": [{"box": [20, 25, 40, 75], "score": 0.8, "pixels": 4}]}
