@@ -57,6 +57,7 @@ class Style:
     doi_place: str
     mtype_place: str
     abstract_kind: str
+    aff_place: str
     abstract_in_columns: bool
     keywords_first: bool
     keywords_inline: bool
@@ -103,6 +104,7 @@ def sample_style(rng: random.Random) -> Style:
         doi_place=rng.choice(in_header + ["below_abstract", "footer", "below_authors"]),
         mtype_place=rng.choice(in_header + ["above_title", "above_title", "banner"]),
         abstract_kind=rng.choice(["heading", "runin", "boxed", "rules", "indented"]),
+        aff_place="footnote" if rng.random() < 0.2 else "below_authors",
         abstract_in_columns=columns == 2 and rng.random() < 0.25,
         keywords_first=rng.random() < 0.2,
         keywords_inline=rng.random() < 0.75,
@@ -324,9 +326,9 @@ class PageComposer:
         block.rows.append(gap(rng.uniform(3, 8)))
         return block
 
-    def affiliations_block(self, width) -> Block:
+    def affiliations_block(self, width, scale=None, align=None) -> Block:
         s, rng = self.style, self.rng
-        size = s.body_size * rng.uniform(0.82, 0.95)
+        size = s.body_size * (scale or rng.uniform(0.82, 0.95))
         font = self.body(italic=rng.random() < 0.5)
         marks = len(self.article.affiliations) > 1
         rows = []
@@ -339,7 +341,7 @@ class PageComposer:
                     )
                 )
             runs.append(self.run(aff.text, font, size, "author_aff", index, space_before=False))
-            rows += self.lines(runs, width, size, s.front_align, factor=1.25).rows
+            rows += self.lines(runs, width, size, align or s.front_align, factor=1.25).rows
         rows.append(gap(rng.uniform(6, 12)))
         return Block(rows)
 
@@ -461,8 +463,9 @@ class PageComposer:
             self.manuscript_type_block(width),
             self.title_block(width),
             self.authors_block(width),
-            self.affiliations_block(width),
         ]
+        if s.aff_place == "below_authors":
+            blocks.append(self.affiliations_block(width))
         if s.doi_place == "below_authors":
             blocks.append(self.doi_block(width))
         if self.rng.random() < 0.4:
@@ -719,7 +722,7 @@ class PageComposer:
             blocks.append(self.section_title(number, section.title, width))
             for index, text in enumerate(section.paragraphs):
                 blocks.append(self.paragraph(text, width, index == 0))
-                if floats and rng.random() < 0.35:
+                if floats and rng.random() < 0.55:
                     blocks.append(floats.pop())
         blocks += floats
         if a.acknowledgement:
@@ -785,6 +788,10 @@ class PageComposer:
         )
         if s.copyright_place != "below_abstract":
             notes.insert(rng.randrange(2), self.copyright_block(note_width))
+        if s.aff_place == "footnote":
+            affiliations = self.affiliations_block(note_width, size / s.body_size, "left")
+            affiliations.rows.pop()  # no space below the last footnote line
+            notes.insert(0, affiliations)
         height = sum(b.height for b in notes) + 6
         top = bottom - height
         self.rule(x, top + 2, x + min(note_width, 120), 0.5)

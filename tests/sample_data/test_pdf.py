@@ -114,3 +114,30 @@ def test_pdf_rendered_at_the_png_dpi_matches_the_page_and_its_labels(pdf_corpus,
             total += 1
         title_chars = len(title.replace(" ", ""))
         assert abs(hits - title_chars) <= 2
+
+
+def test_the_same_seed_gives_the_same_pdf_and_xml_bytes(pdf_corpus, tmp_path):
+    assert (
+        main(
+            [
+                "--output_path",
+                str(tmp_path),
+                "--train_pages",
+                "1",
+                "--test_pages",
+                "0",
+                "--format",
+                "pdf",
+                "--seed",
+                "3",
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
+    first = documents(pdf_corpus)[1]  # sample-train-00000 sorts after sample-test-*
+    again = first.replace(pdf_corpus, str(tmp_path))
+    for suffix in (".pdf", ".xml"):
+        with open(first + suffix, "rb") as a, open(again + suffix, "rb") as b:
+            assert a.read() == b.read()
