@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import io
+import json
 import os
 import shutil
 import sys
@@ -53,6 +54,27 @@ def choose_mode(env: dict | None = None, fuse_root: str = FUSE_ROOT, bucket: str
     if os.path.isdir(os.path.join(fuse_root, bucket) if bucket else fuse_root):
         return "fuse"
     return "native"
+
+
+def is_chief(env: dict | None = None) -> bool:
+    """Whether this process writes the shared outputs (checkpoints, summaries) of a run.
+
+    True without TF_CONFIG; with it, for the `chief` (or `master`) task, or for worker 0 when
+    the cluster has no chief (as with local multi-worker runs). Vertex AI names its first
+    worker pool `chief`. The other workers should write to a folder of their own.
+    """
+    env = os.environ if env is None else env
+    text = env.get("TF_CONFIG", "")
+    if not text:
+        return True
+    config = json.loads(text)
+    task = config.get("task", {})
+    task_type, index = task.get("type", ""), int(task.get("index", 0))
+    if task_type in ("chief", "master"):
+        return True
+    cluster = config.get("cluster", {})
+    has_chief = bool(cluster.get("chief") or cluster.get("master"))
+    return task_type == "worker" and index == 0 and not has_chief
 
 
 def fuse_path(url: str, fuse_root: str = FUSE_ROOT) -> str:

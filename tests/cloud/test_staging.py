@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -37,6 +38,23 @@ def test_choose_mode(tmp_path):
     )
     with pytest.raises(storage.StorageError, match="GYM_GCS_MODE"):
         staging.choose_mode({"GYM_GCS_MODE": "copy"})
+
+
+def test_is_chief():
+    def config(task_type, index, cluster):
+        return {
+            "TF_CONFIG": json.dumps(
+                {"cluster": cluster, "task": {"type": task_type, "index": index}}
+            )
+        }
+
+    workers_only = {"worker": ["a:1", "b:2"]}
+    with_chief = {"chief": ["c:0"], "worker": ["a:1", "b:2"]}
+    assert staging.is_chief({})
+    assert staging.is_chief(config("worker", 0, workers_only))
+    assert not staging.is_chief(config("worker", 1, workers_only))
+    assert staging.is_chief(config("chief", 0, with_chief))
+    assert not staging.is_chief(config("worker", 0, with_chief))
 
 
 def test_fuse_and_native_paths(tmp_path):
