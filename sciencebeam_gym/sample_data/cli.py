@@ -16,6 +16,8 @@ import sys
 import time
 from collections import Counter
 
+from apache_beam.io.filesystem import BeamIOError
+
 from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
 from sciencebeam_gym.sample_data.corpus import (
@@ -30,6 +32,7 @@ from sciencebeam_gym.sample_data.corpus import (
 DEFAULT_TRAIN_PAGES = 100
 DEFAULT_TEST_PAGES = 20
 DEFAULT_SEED = 1
+MIN_DPI, MAX_DPI = 36, 600
 REQUIRED_LABELS = (
     "manuscript_title",
     "author",
@@ -244,6 +247,12 @@ def print_summary(summary: dict) -> None:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     color_map_path = args.color_map or default_color_map_path()
+    if args.dpi and not MIN_DPI <= args.dpi <= MAX_DPI:
+        print(
+            f"error: --dpi {args.dpi} is outside {MIN_DPI}-{MAX_DPI} (0 picks one per page)",
+            file=sys.stderr,
+        )
+        return 2
     if args.train_pages + args.test_pages == 0:
         print("error: --train_pages and --test_pages are both 0; nothing to write", file=sys.stderr)
         return 2
@@ -265,7 +274,7 @@ def main(argv=None) -> int:
     except ColorMapError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except OSError as error:
+    except (OSError, BeamIOError) as error:
         print(
             f"error: cannot write the sample corpus to {args.output_path}: {error}", file=sys.stderr
         )

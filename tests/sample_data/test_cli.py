@@ -93,3 +93,41 @@ def test_a_smaller_run_replaces_an_earlier_corpus_and_keeps_other_files(tmp_path
     summary = capsys.readouterr().out
     assert "1 train + 1 test pages" in summary
     assert "pages per class" in summary
+
+
+def test_a_fixed_dpi_renders_every_page_at_that_dpi(tmp_path):
+    from PIL import Image
+
+    from sciencebeam_gym.sample_data.corpus import make_document
+    from sciencebeam_gym.sample_data.render import pixel_size
+
+    assert (
+        main(
+            [
+                "--output_path",
+                str(tmp_path),
+                "--train_pages",
+                "2",
+                "--test_pages",
+                "0",
+                "--dpi",
+                "90",
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
+    for index in range(2):
+        doc_id = f"sample-train-{index:05d}"
+        image = Image.open(tmp_path / "train" / "sample-000" / doc_id / f"{doc_id}-page1.png")
+        assert round(image.info["dpi"][0]) == 90
+        page = make_document("train", index, seed=1).page
+        assert image.size == pixel_size(page, 90)
+        assert abs(image.height - page.height * 90 / 72) < 1
+
+
+def test_an_unreasonable_dpi_is_refused_before_writing(tmp_path, capsys):
+    assert main(["--output_path", str(tmp_path / "out"), "--dpi", "5"]) == 2
+    assert "--dpi" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
