@@ -50,6 +50,7 @@ TERMINAL_STATES = {
     "JOB_STATE_PARTIALLY_SUCCEEDED",
 }
 DISPLAY_NAME_MAX = 128
+MAX_POLL_FAILURES = 5  # consecutive failed state reads before giving up following the job
 
 
 class VertexJobError(Exception):
@@ -322,9 +323,27 @@ def follow_job(
     sleep: Callable[[float], None] = time.sleep,
 ):
     """Poll the job until it reaches a final state; report each state change. Returns the job."""
+    from google.api_core import exceptions
+
+    transient = (
+        exceptions.ServiceUnavailable,
+        exceptions.InternalServerError,
+        exceptions.DeadlineExceeded,
+        exceptions.TooManyRequests,
+    )
     last_state = None
+    failures = 0
     while True:
-        job = client.get_custom_job(name=job_name)
+        try:
+            job = client.get_custom_job(name=job_name)
+            failures = 0
+        except transient as error:
+            failures += 1
+            if failures > MAX_POLL_FAILURES:
+                raise
+            report(f"could not read the job's state ({type(error).__name__}); trying again")
+            sleep(poll_interval_s)
+            continue
         state = job.state.name
         if state != last_state:
             report(f"state: {state}")

@@ -137,7 +137,8 @@ def test_upload_data_exits_2_when_a_split_is_missing(missing, script_env, storag
 
 
 def test_upload_scripts_need_a_project(script_env, tmp_path):
-    env = dict(script_env, PROJECT="", PATH=f"{tmp_path}:/usr/bin:/bin")  # no gcloud either
+    # no gcloud configuration to take a project from either
+    env = dict(script_env, PROJECT="", CLOUDSDK_CONFIG=str(tmp_path / "gcloud"))
     result = run_script("upload-config.sh", [], env)
     assert result.returncode == 2
     assert "needs a Google Cloud project" in result.stderr

@@ -179,8 +179,9 @@ def test_bad_settings_are_clear_errors(tmp_path, capsys, overrides, message):
 class FakeVertexServer:
     """A loopback HTTP server answering the two Vertex AI calls the job makes, recording them."""
 
-    def __init__(self, states, error_message=""):
+    def __init__(self, states, error_message="", unavailable_answers=0):
         self.requests = []
+        self.unavailable_answers = unavailable_answers
         self.states = list(states)
         self.error_message = error_message
         self.job = {}
@@ -208,6 +209,15 @@ class FakeVertexServer:
 
             def do_GET(self):
                 server.requests.append(("GET", self.path, None, dict(self.headers)))
+                if server.unavailable_answers > 0:
+                    server.unavailable_answers -= 1
+                    data = b'{"error": {"code": 503, "message": "try later"}}'
+                    self.send_response(503)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 state = server.states.pop(0) if len(server.states) > 1 else server.states[0]
                 answer = {**server.job, "state": state}
                 if state == "JOB_STATE_FAILED":
@@ -289,6 +299,16 @@ def test_a_failed_job_exits_non_zero_with_its_message(gcs, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1
     assert "job ended in JOB_STATE_FAILED: replica chief exited 1" in err
+
+
+def test_following_survives_a_passing_outage(gcs, tmp_path, capsys):
+    server = FakeVertexServer(["JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED"], unavailable_answers=2)
+    with server:
+        code = submit(tmp_path, server)
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert err.count("could not read the job's state (ServiceUnavailable)") == 2
+    assert "state: JOB_STATE_SUCCEEDED" in err
 
 
 def test_no_wait_returns_after_submitting(gcs, tmp_path, capsys):
