@@ -82,7 +82,8 @@ def write_contact_sheet(overlay_folder: str, output: str, color_map: ColorMap | 
         images.append((fs.basename(path).replace(".overlay.png", ""), image))
     sheet = contact_sheet(images, color_map)
     buffer = io.BytesIO()
-    sheet.save(buffer, format="PNG", optimize=True)
+    # a 256-colour palette keeps the picture small enough to keep in a repository
+    sheet.quantize(colors=256).save(buffer, format="PNG", optimize=True)
     fs.write_bytes(output, buffer.getvalue())
     return len(images)
 

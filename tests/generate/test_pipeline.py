@@ -120,3 +120,41 @@ def test_user_errors_exit_2_without_traceback(tmp_path, capsys):
         ]
     )
     assert code == 2 and "sparkle" in capsys.readouterr().err
+
+
+def test_cloud_flag_adds_the_dataflow_options_of_the_configuration(monkeypatch):
+    from argparse import Namespace
+
+    from sciencebeam_gym.generate.pipeline import _pipeline_args
+
+    monkeypatch.setenv("PROJECT", "my-project")
+    monkeypatch.setenv("BUCKET", "gs://my-bucket")
+    args = _pipeline_args(Namespace(cloud=True, job_name="generate data"), ["--extra"])
+    assert args[args.index("--runner") + 1] == "DataflowRunner"
+    assert args[args.index("--project") + 1] == "my-project"
+    assert args[-1] == "--extra"
+    assert _pipeline_args(Namespace(cloud=False, job_name=None), ["--x"]) == ["--x"]
+
+
+@pytest.mark.slow
+def test_generate_data_script_writes_into_the_configured_data_path(tmp_path):
+    import os
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    source = tmp_path / "source"
+    write_corpus(source, good=1, bad=False)
+    env = {**os.environ, "LOCAL_PATH_ROOT": str(tmp_path / "models"), "GYM_QUIET": "true"}
+    env.pop("GYM_CONFIG_FILE", None)
+    env["GYM_CONFIG_FILE"] = str(tmp_path / "no-config")
+    result = subprocess.run(
+        [str(root / "generate-data.sh"), "--source", str(source), "--dpi", "30"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    data = tmp_path / "models" / "pix2pix" / "v4" / "data"
+    assert len(list(data.glob("*/source/good0/good0-page1.annot.png"))) == 1
+    assert (data / "generate-report" / "documents.csv").exists()
