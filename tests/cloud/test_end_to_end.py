@@ -1,5 +1,7 @@
 """The --cloud data path end to end on the emulator: sample data -> upload -> preprocess on
-gs:// (Beam DirectRunner) -> gzipped TFRecords on gs:// -> the trainer's input pipeline."""
+gs:// (Beam DirectRunner) -> gzipped TFRecords on gs:// -> the trainer's input pipeline, and a
+short training run whose checkpoints land on gs:// (TensorFlow reaches the emulator's files
+through `GcsStaging`)."""
 
 from __future__ import annotations
 
@@ -76,3 +78,19 @@ def test_sample_data_to_gcs_records_to_training_batches(script_env, tmp_path):
     assert tuple(targets.shape) == (3, IMAGE_SIZE, IMAGE_SIZE, len(colors))
     # the sample pages carry labelled regions, so some target channels are set
     assert float(targets.numpy().sum()) > 0
+
+    from sciencebeam_gym.trainer import task
+
+    with staging.GcsStaging() as stage:
+        train_files = stage.local_files(fs.glob(f"{GCS_PATH}/preproc/train/*tfrecord*"))
+        model_dir = stage.output_dir(f"{GCS_PATH}-default/training")
+        code = task.main(
+            ["--preset", "smoke", "--image_size", str(IMAGE_SIZE), "--precision", "float32"]
+            + ["--max_steps", "2", "--save_freq", "2", "--output_path", model_dir]
+            + ["--color_map", f"{GCS_PATH}/config/color_map.conf"]
+            + [arg for path in train_files for arg in ("--train_data_paths", path)]
+        )
+        assert code == 0
+    checkpoints = fs.glob(f"{GCS_PATH}-default/training/checkpoints/*")
+    assert f"{GCS_PATH}-default/training/checkpoints/ckpt-2.index" in checkpoints
+    assert fs.exists(f"{GCS_PATH}-default/training/config.json")
