@@ -54,6 +54,16 @@ def find_free_port(host: str = LOOPBACK) -> int:
         return s.getsockname()[1]
 
 
+def _stop_with_parent() -> None:
+    """In the child: ask Linux to end it when the process that started it dies (even killed)."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def _is_up(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/", timeout=1) as response:
@@ -101,7 +111,12 @@ def start_emulator(
     url = f"http://{LOOPBACK}:{port}"
     command = [sys.executable, "-m", "gcp_storage_emulator", "start"]
     command += ["--host", LOOPBACK, "--port", str(port), "--in-memory", "--quiet"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_stop_with_parent if sys.platform == "linux" else None,
+    )
     try:
         _wait_until_up(url, process, timeout_s)
         bucket_list = list(buckets)

@@ -39,6 +39,10 @@ def generations(client, prefix: str = "") -> dict[str, int]:
     return {b.name: b.generation for b in client.list_blobs(TEST_BUCKET, prefix=prefix)}
 
 
+def count_objects(client, prefix: str, up_to: int) -> int:
+    return sum(1 for _ in client.list_blobs(TEST_BUCKET, prefix=prefix, max_results=up_to))
+
+
 def run_script(name: str, args, env) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(REPO_ROOT / name), *args], env=env, capture_output=True, text=True, timeout=120
@@ -183,7 +187,7 @@ def test_interrupted_upload_is_finished_by_a_re_run(gcs, storage_client, tmp_pat
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while len(generations(storage_client, "upload/")) < 10 and time.monotonic() < deadline:
+        while count_objects(storage_client, "upload/", 10) < 10 and time.monotonic() < deadline:
             assert process.poll() is None, "the upload finished before it could be interrupted"
             time.sleep(0.02)
         process.send_signal(signal.SIGKILL)
