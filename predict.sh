@@ -8,6 +8,7 @@
 # Run with --help for every option.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 
 gym_python -m sciencebeam_gym.trainer.predict \
   --export_path "$EXPORT_MODEL_PATH" \

@@ -5,6 +5,7 @@
 # Run with --help for every option.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 
 EXPORT_ARGS=(
   --model_path "$TRAIN_MODEL_PATH"

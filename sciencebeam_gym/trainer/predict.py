@@ -431,6 +431,22 @@ def class_boxes(
     return {label: boxes[label] for label in info.labels if label in boxes}
 
 
+def format_boxes_json(document: dict) -> str:
+    """The boxes document as JSON with one box per line, for people and diff tools alike."""
+    head = {key: value for key, value in document.items() if key != "classes"}
+    lines = [json.dumps(head)[:-1] + ', "classes": {']
+    classes = list(document["classes"].items())
+    for number, (label, boxes) in enumerate(classes, start=1):
+        lines.append(f"  {json.dumps(label)}: [")
+        lines.extend(
+            f"    {json.dumps(box)}{',' if i < len(boxes) else ''}"
+            for i, box in enumerate(boxes, start=1)
+        )
+        lines.append(f"  ]{',' if number < len(classes) else ''}")
+    lines.append("}}")
+    return "\n".join(lines) + "\n"
+
+
 def encode_png(array: np.ndarray) -> bytes:
     out = io.BytesIO()
     Image.fromarray(array).save(out, format="PNG")
@@ -469,7 +485,7 @@ class PredictOptions:
     overlay: bool = False
     overlay_alpha: float = 0.5
     boxes: bool = False
-    min_box_pixels: int = 4
+    min_box_pixels: int = 8
     batch_size: int = 8
 
 
@@ -504,7 +520,7 @@ def page_outputs(
             options.min_box_pixels,
         )
         document = {"page": source.name, "width": size[0], "height": size[1], "classes": boxes}
-        files[source.output_base + BOXES_SUFFIX] = (json.dumps(document, indent=1) + "\n").encode()
+        files[source.output_base + BOXES_SUFFIX] = format_boxes_json(document).encode("utf-8")
     return files
 
 
