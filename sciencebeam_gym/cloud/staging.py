@@ -87,7 +87,22 @@ def fuse_path(url: str, fuse_root: str = FUSE_ROOT) -> str:
 class StagedOutput:
     url: str
     local_dir: str
-    known_objects: set[str] = field(default_factory=set)  # names seen in the bucket
+    # (size, mtime) of each local file as last downloaded or sent, by relative path: only files
+    # that differ from it are sent, so a file written to the bucket directly meanwhile (through
+    # sciencebeam_gym.fs) is not overwritten by an older local copy.
+    synced: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def scan_files(folder: str) -> dict[str, tuple[int, int]]:
+    """(size, mtime_ns) of every file under a folder, by relative '/'-separated path."""
+    found = {}
+    for root, _dirs, files in os.walk(folder):
+        for file_name in files:
+            path = os.path.join(root, file_name)
+            relative = os.path.relpath(path, folder).replace(os.sep, "/")
+            info = os.stat(path)
+            found[relative] = (info.st_size, info.st_mtime_ns)
+    return found
 
 
 class GcsStaging:
@@ -191,9 +206,9 @@ class GcsStaging:
         for blob in client.list_blobs(bucket, prefix=folder):
             relative = blob.name[len(folder) :]
             if relative and not relative.endswith("/"):
-                output.known_objects.add(blob.name)
                 pairs.append((f"gs://{bucket}/{blob.name}", os.path.join(local, relative)))
         self._download_all(pairs)
+        output.synced = scan_files(local)
         self.outputs.append(output)
         return local
 
@@ -212,25 +227,27 @@ class GcsStaging:
 
     def _sync_output(self, output: StagedOutput) -> storage.UploadResult:
         bucket, prefix = storage.parse_gcs_url(output.url)
-        items = []
-        for root, _dirs, files in os.walk(output.local_dir):
-            for file_name in sorted(files):
-                path = os.path.join(root, file_name)
-                relative = os.path.relpath(path, output.local_dir).replace(os.sep, "/")
-                items.append(
-                    storage.UploadItem(path, bucket, storage.join_object_name(prefix, relative))
-                )
+        current = scan_files(output.local_dir)
+        changed = sorted(rel for rel, state in current.items() if output.synced.get(rel) != state)
+        items = [
+            storage.UploadItem(
+                os.path.join(output.local_dir, *rel.split("/")),
+                bucket,
+                storage.join_object_name(prefix, rel),
+            )
+            for rel in changed
+        ]
         progress = storage.Progress(len(items), stream=io.StringIO())  # quiet: runs often
         result = storage.upload_items(items, storage.make_client, progress=progress)
-        present = {item.object_name for item in items}
-        gone = sorted(output.known_objects - present)
+        gone = sorted(set(output.synced) - set(current))
         if gone:
             bucket_ref = self.client().bucket(bucket)
-            for name in gone:
-                blob = bucket_ref.blob(name)
+            for rel in gone:
+                blob = bucket_ref.blob(storage.join_object_name(prefix, rel))
                 if blob.exists():
                     blob.delete()
-        output.known_objects = present
+        failed = {rel for rel in changed if storage.join_object_name(prefix, rel) in result.failed}
+        output.synced = {rel: state for rel, state in current.items() if rel not in failed}
         return result
 
 
