@@ -81,6 +81,11 @@ class Article:
     tables: list[Table] = field(default_factory=list)
     acknowledgement: str | None = None
     references: list[str] = field(default_factory=list)
+    # headings as the journal words them (the page may set them in capitals)
+    abstract_title: str = "Abstract"
+    keywords_title: str = "Keywords"
+    acknowledgement_title: str = "Acknowledgements"
+    reference_list_title: str = "References"
 
 
 MONTHS = "January February March April May June July August September October November December"
@@ -240,4 +245,10 @@ def generate_article(rng: random.Random, doc_id: str, short: bool = False) -> Ar
         if rng.random() < 0.7
         else None,
         references=[_reference(rng, n) for n in range(rng.randint(3, 14))],
+        abstract_title=text.pick(rng, ["Abstract", "Abstract", "Summary"]),
+        keywords_title=text.pick(rng, ["Keywords", "Keywords", "Key words", "Index Terms"]),
+        acknowledgement_title=text.pick(rng, ["Acknowledgements", "Acknowledgments"]),
+        reference_list_title=text.pick(
+            rng, ["References", "References", "Literature Cited", "Bibliography"]
+        ),
     )

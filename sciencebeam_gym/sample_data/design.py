@@ -382,7 +382,7 @@ class PageComposer:
         size = s.body_size * rng.uniform(0.92, 1.05)
         kind = s.abstract_kind
         font = self.body(italic=kind == "indented" and rng.random() < 0.3)
-        label_text = rng.choice(["Abstract", "ABSTRACT", "Summary"])
+        label_text = a.abstract_title.upper() if rng.random() < 0.35 else a.abstract_title
         pad = 8.0 if kind == "boxed" else 0.0
         indent = rng.uniform(12, 40) if kind == "indented" else 0.0
         inner = width - 2 * (pad + indent)
@@ -432,7 +432,10 @@ class PageComposer:
     def keywords_block(self, width) -> Block:
         s, rng = self.style, self.rng
         size = s.body_size * rng.uniform(0.88, 1.0)
-        title = rng.choice(["Keywords:", "Key words:", "Keywords", "KEYWORDS", "Index Terms—"])
+        title = self.article.keywords_title
+        if rng.random() < 0.3:
+            title = title.upper()
+        title += "—" if title.lower() == "index terms" else rng.choice([":", ":", ""])
         separator = rng.choice([", ", "; ", " · "])
         words = separator.join(self.article.keywords)
         title_run = self.run(title, self.heading(), size, "keywords_title", 0)
@@ -650,7 +653,7 @@ class PageComposer:
         s = self.style
         size = s.body_size
         title = self.run(
-            self.rng.choice(["Acknowledgements", "Acknowledgments"]),
+            self.article.acknowledgement_title,
             self.heading(),
             size,
             "acknowledgement",
@@ -674,7 +677,9 @@ class PageComposer:
     def references(self, width) -> list[Block]:
         s, rng = self.style, self.rng
         size = s.body_size * rng.uniform(0.8, 0.92)
-        title = rng.choice(["References", "REFERENCES", "Literature Cited", "Bibliography"])
+        title = self.article.reference_list_title
+        if rng.random() < 0.35:
+            title = title.upper()
         blocks = [
             self.lines(
                 [self.run(title, self.heading(), s.body_size * 1.1, "reference_list_title")],

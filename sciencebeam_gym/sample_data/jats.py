@@ -68,10 +68,11 @@ def _article_meta(front, article: Article) -> None:
     permissions = _add(meta, "permissions")
     _add(permissions, "copyright-statement", article.copyright)
     abstract = _add(meta, "abstract")
+    _add(abstract, "title", article.abstract_title)
     for paragraph in article.abstract:
         _add(abstract, "p", paragraph)
     keywords = _add(meta, "kwd-group", kwd_group_type="author")
-    _add(keywords, "title", "Keywords")
+    _add(keywords, "title", article.keywords_title)
     for keyword in article.keywords:
         _add(keywords, "kwd", keyword)
 
@@ -115,10 +116,10 @@ def _back(root, article: Article) -> None:
     back = _add(root, "back")
     if article.acknowledgement:
         ack = _add(back, "ack")
-        _add(ack, "title", "Acknowledgements")
+        _add(ack, "title", article.acknowledgement_title)
         _add(ack, "p", article.acknowledgement)
     ref_list = _add(back, "ref-list")
-    _add(ref_list, "title", "References")
+    _add(ref_list, "title", article.reference_list_title)
     for number, reference in enumerate(article.references, start=1):
         ref = _add(ref_list, "ref", id=f"ref{number}")
         _add(ref, "label", str(number))
