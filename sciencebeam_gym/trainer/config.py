@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     # --- optimiser --------------------------------------------------------------------------
     "lr": 0.0002,
     "beta1": 0.5,
+    "lr_decay_start": 1.0,  # fraction of max_steps after which lr falls linearly to 0 (1: never)
     "precision": "auto",  # auto | float32 | mixed_bfloat16 | mixed_float16
     "seed": 1,
     # --- task -------------------------------------------------------------------------------
@@ -73,6 +74,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "l1_weight": 1.0,
         "lr": 0.002,
         "beta1": 0.9,
+        "lr_decay_start": 0.5,
         "batch_size": 8,
         "max_steps": 1000,
         "log_freq": 50,
@@ -89,6 +91,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "l1_weight": 1.0,
         "lr": 0.002,
         "beta1": 0.9,
+        "lr_decay_start": 0.5,
         "batch_size": 8,
         "max_steps": 6000,
         "log_freq": 100,
@@ -173,6 +176,7 @@ def validate(config: dict) -> dict:
             "log_freq, eval_freq and save_freq must be >= 1",
         ),
         (config["lr"] > 0, "lr must be > 0"),
+        (0 <= config["lr_decay_start"] <= 1, "lr_decay_start must be between 0 and 1"),
         (config["l1_weight"] >= 0 and config["gan_weight"] >= 0, "loss weights must be >= 0"),
         (
             config["l1_weight"] > 0 or config["gan_weight"] > 0,

@@ -143,17 +143,23 @@ def make_dataset(
     return examples.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
 
 
+def first_line(error: Exception) -> str:
+    text = getattr(error, "message", None) or str(error)
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+
+
 def check_file(path: str, image_size: int, colors: np.ndarray | None) -> str | None:
     """Read and decode every record of one file; the error text, or None when it is sound."""
     dataset = tf.data.TFRecordDataset(path, compression_type=COMPRESSION)
-    count = 0
+    read = 0
     try:
         for serialized in dataset:
-            count += 1
+            read += 1
             decode_example(parse_example(serialized), image_size, colors)
+    except tf.errors.DataLossError as error:
+        return f"record {read + 1} cannot be read: {first_line(error)}"
     except (tf.errors.OpError, ValueError) as error:
-        detail = getattr(error, "message", str(error)).strip().splitlines()[0]
-        return f"record {count + 1 if count == 0 else count}: {detail}"
+        return f"record {read}: {first_line(error)}"
     return None
 
 

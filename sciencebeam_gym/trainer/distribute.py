@@ -64,14 +64,6 @@ def apply_precision(policy: str) -> str:
     return policy
 
 
-def make_optimizer(lr: float, beta1: float, policy: str) -> keras.optimizers.Optimizer:
-    """Adam; wrapped in loss scaling under float16 (bfloat16 has float32's range)."""
-    optimizer = keras.optimizers.Adam(learning_rate=lr, beta_1=beta1)
-    if policy == "mixed_float16":
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    return optimizer
-
-
 def per_replica_batch_size(global_batch_size: int, strategy: tf.distribute.Strategy) -> int:
     """The global batch split across replicas; it must divide evenly."""
     replicas = strategy.num_replicas_in_sync

@@ -16,6 +16,9 @@ import tensorflow as tf
 from sciencebeam_gym.trainer import losses
 
 MAX_DEPTH = 8  # 256 -> 1, as published
+# Moving averages follow 10% of each batch, as in the published model (Keras' default 0.99
+# lags far behind the fast-changing early weights, so inference-mode outputs were poor).
+BN_MOMENTUM = 0.9
 
 
 def downsample(filters: int, size: int = 4, batch_norm: bool = True, name: str = None):
@@ -32,7 +35,7 @@ def downsample(filters: int, size: int = 4, batch_norm: bool = True, name: str =
         )
     )
     if batch_norm:
-        block.add(keras.layers.BatchNormalization())
+        block.add(keras.layers.BatchNormalization(momentum=BN_MOMENTUM))
     block.add(keras.layers.LeakyReLU(0.2))
     return block
 
@@ -50,7 +53,7 @@ def upsample(filters: int, size: int = 4, dropout: bool = False, name: str = Non
             kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02),
         )
     )
-    block.add(keras.layers.BatchNormalization())
+    block.add(keras.layers.BatchNormalization(momentum=BN_MOMENTUM))
     if dropout:
         block.add(keras.layers.Dropout(0.5))
     block.add(keras.layers.ReLU())
@@ -128,7 +131,7 @@ def build_discriminator(
     x = downsample(ndf * 4, name="d_down3")(x)  # (32, 32, 4 ndf)
     x = keras.layers.ZeroPadding2D()(x)  # (34, 34, 4 ndf)
     x = keras.layers.Conv2D(ndf * 8, 4, strides=1, kernel_initializer=init, use_bias=False)(x)
-    x = keras.layers.BatchNormalization()(x)  # (31, 31, 8 ndf)
+    x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM)(x)  # (31, 31, 8 ndf)
     x = keras.layers.LeakyReLU(0.2)(x)
     x = keras.layers.ZeroPadding2D()(x)  # (33, 33, 8 ndf)
     x = keras.layers.Conv2D(1, 4, strides=1, kernel_initializer=init, dtype="float32")(x)

@@ -186,7 +186,15 @@ def train(config: dict, write_predictions: bool = False) -> int:
     import keras
     import tensorflow as tf
 
-    from sciencebeam_gym.trainer import data, distribute, evaluate, metrics, model_dir, summaries
+    from sciencebeam_gym.trainer import (
+        data,
+        distribute,
+        evaluate,
+        metrics,
+        model_dir,
+        optimizer,
+        summaries,
+    )
     from sciencebeam_gym.trainer.model import Pix2Pix, build_models
 
     output_path = config["output_path"]
@@ -230,8 +238,8 @@ def train(config: dict, write_predictions: bool = False) -> int:
             config["use_separate_channels"],
             class_weights=weights,
         )
-        gen_optimizer = distribute.make_optimizer(config["lr"], config["beta1"], policy)
-        disc_optimizer = distribute.make_optimizer(config["lr"], config["beta1"], policy)
+        gen_optimizer = optimizer.make_optimizer(config, policy)
+        disc_optimizer = optimizer.make_optimizer(config, policy)
         model.compile(gen_optimizer, disc_optimizer, config["l1_weight"], config["gan_weight"])
         gen_optimizer.build(generator.trainable_variables)
         disc_optimizer.build(discriminator.trainable_variables)
@@ -428,9 +436,7 @@ def train(config: dict, write_predictions: bool = False) -> int:
                     flush=True,
                 )
                 scalars = {f"loss/{k}": v for k, v in values.items()}
-                scalars["learning_rate"] = float(
-                    keras.ops.convert_to_numpy(gen_optimizer.learning_rate)
-                )
+                scalars["learning_rate"] = optimizer.current_learning_rate(gen_optimizer)
                 scalars["images_per_sec"] = images_per_sec
                 summaries.write_scalars(train_writer, step, scalars)
                 window = {"step": step, "time": now}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Evaluate the latest checkpoint in $TRAIN_MODEL_PATH on $PREPROC_PATH/test and write
+# $TRAIN_MODEL_PATH/eval/metrics.json, confusion_matrix.{json,png}.
+#   ./eval.sh [--cloud] [--write_predictions] [...]
+# Run with --help for every option.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
+
+EVAL_ARGS=(
+  --model_path "$TRAIN_MODEL_PATH"
+  --eval_data_paths "$PREPROC_PATH/test/*tfrecord*"
+)
+
+if [ "$USE_CLOUD" = true ]; then
+  gym_python -m sciencebeam_gym.cloud.vertex_job \
+    --module sciencebeam_gym.trainer.evaluate \
+    "${EVAL_ARGS[@]}" \
+    "${SCRIPT_ARGS[@]}"
+else
+  gym_python -m sciencebeam_gym.trainer.evaluate "${EVAL_ARGS[@]}" "${SCRIPT_ARGS[@]}"
+fi

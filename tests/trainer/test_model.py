@@ -1,0 +1,86 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from sciencebeam_gym.trainer import model
+
+
+@pytest.fixture(autouse=True)
+def float32_policy():
+    keras.mixed_precision.set_dtype_policy("float32")
+
+
+def test_generator_at_256_is_the_published_unet():
+    generator = model.build_generator(256, 3, 24, ngf=64, output_activation="tanh")
+    assert generator.output_shape == (None, 256, 256, 24)
+    innermost = generator.get_layer("down8").output.shape
+    assert tuple(innermost) == (None, 1, 1, 512)
+    assert generator.get_layer("up1").output.shape[-1] == 512
+    assert generator.get_layer("up7").output.shape[1:] == (128, 128, 64)
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_small_generator_and_discriminator_shapes(size):
+    generator = model.build_generator(size, 3, 5, ngf=4)
+    discriminator = model.build_discriminator(size, 3, 5, ndf=4)
+    pages = tf.zeros((2, size, size, 3))
+    output = generator(pages)
+    assert output.shape == (2, size, size, 5)
+    assert output.dtype == tf.float32
+    logits = discriminator([pages, output])
+    assert logits.shape[0] == 2 and logits.shape[-1] == 1
+
+
+def test_discriminator_at_256_is_a_70x70_patchgan():
+    discriminator = model.build_discriminator(256, 3, 24, ndf=8)
+    assert discriminator.output_shape == (None, 30, 30, 1)
+
+
+@pytest.mark.parametrize(
+    ("base_loss", "separate", "channels"),
+    [
+        ("L1", True, 24),
+        ("cross_entropy", True, 25),
+        ("weighted_cross_entropy", True, 25),
+        ("L1", False, 3),
+    ],
+)
+def test_output_channels(base_loss, separate, channels):
+    assert model.output_channels_for(base_loss, separate, 24) == channels
+
+
+def test_class_index_from_outputs():
+    colors = np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8)
+    logits = tf.constant([[[[5.0, 1.0, 0.0], [0.0, 1.0, 9.0]]]])
+    np.testing.assert_array_equal(
+        model.predict_class_index(logits, "cross_entropy", True, colors).numpy(), [[[0, 2]]]
+    )
+    tanh = tf.constant([[[[-0.5, -0.9], [0.3, 0.8]]]])
+    np.testing.assert_array_equal(
+        model.predict_class_index(tanh, "L1", True, colors).numpy(), [[[0, 2]]]
+    )
+    rgb = tf.constant([[[[0.9, -1.0, -0.9], [-1.0, -1.0, -1.0]]]])
+    np.testing.assert_array_equal(
+        model.predict_class_index(rgb, "L1", False, colors).numpy(), [[[1, 0]]]
+    )
+
+
+@pytest.mark.parametrize("gan_weight", [0.0, 1.0])
+def test_train_step_lowers_the_loss(gan_weight):
+    keras.utils.set_random_seed(0)
+    generator = model.build_generator(32, 3, 3, ngf=4)
+    discriminator = model.build_discriminator(32, 3, 3, ndf=4)
+    pix2pix = model.Pix2Pix(generator, discriminator, "cross_entropy", True)
+    pix2pix.compile(keras.optimizers.Adam(0.01), keras.optimizers.Adam(0.01), 100.0, gan_weight)
+    pages = tf.random.uniform((4, 32, 32, 3), -1, 1)
+    target = tf.cast(pages[..., :2] > 0.5, tf.float32)
+    step = tf.function(pix2pix.train_step)
+    first = step((pages, target))
+    for _ in range(15):
+        last = step((pages, target))
+    assert set(first) == {"gen_total", "gen_gan", "gen_base", "disc"}
+    assert float(last["gen_base"]) < float(first["gen_base"])
+    assert (float(last["disc"]) > 0) == (gan_weight > 0)
+    evaluated = pix2pix.test_step((pages, target))
+    assert set(evaluated) == set(first)

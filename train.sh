@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Train the pix2pix model on $PREPROC_PATH/train, evaluating on $PREPROC_PATH/test; output
+# (checkpoints, config.json, TensorBoard events) in $TRAIN_MODEL_PATH. A re-run resumes.
+#   ./train.sh [--cloud] [--max_steps N] [--ngf 32] [...]
+# Settings: TRAINING_PRESET (a named budget, e.g. quick), then TRAINING_ARGS, then the
+# arguments given here, each overriding the one before. Run with --help for every flag.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
+
+TRAINER_ARGS=(
+  --train_data_paths "$PREPROC_PATH/train/*tfrecord*"
+  --eval_data_paths "$PREPROC_PATH/test/*tfrecord*"
+  --output_path "$TRAIN_MODEL_PATH"
+  --color_map "$COLOR_MAP_PATH"
+  --use_separate_channels "$USE_SEPARATE_CHANNELS"
+  --image_size "$IMAGE_WIDTH"
+)
+if [ "$IMAGE_WIDTH" != "$IMAGE_HEIGHT" ]; then
+  echo "error: the trainer needs square images (IMAGE_WIDTH=$IMAGE_WIDTH, IMAGE_HEIGHT=$IMAGE_HEIGHT)" >&2
+  exit 2
+fi
+if [ -n "${TRAINING_PRESET:-}" ]; then
+  TRAINER_ARGS+=(--preset "$TRAINING_PRESET")
+fi
+if [ -n "${TRAINING_ARGS:-}" ]; then
+  read -r -a EXTRA_TRAINING_ARGS <<< "$TRAINING_ARGS"
+  TRAINER_ARGS+=("${EXTRA_TRAINING_ARGS[@]}")
+fi
+
+if [ "$USE_CLOUD" = true ]; then
+  gym_python -m sciencebeam_gym.cloud.vertex_job \
+    --module sciencebeam_gym.trainer.task \
+    "${TRAINER_ARGS[@]}" \
+    "${SCRIPT_ARGS[@]}"
+else
+  gym_python -m sciencebeam_gym.trainer.task "${TRAINER_ARGS[@]}" "${SCRIPT_ARGS[@]}"
+fi
