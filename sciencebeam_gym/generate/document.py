@@ -16,7 +16,7 @@ from sciencebeam_gym.color_map import ColorMap
 from sciencebeam_gym.generate.align import FieldMatch, align_fields
 from sciencebeam_gym.generate.jats import XmlError, extract_fields, parse_article
 from sciencebeam_gym.generate.mapping import XmlMapping
-from sciencebeam_gym.generate.paint import overlay_image, paint_label_image
+from sciencebeam_gym.generate.paint import overlay_image, paint_rotated_label_image
 from sciencebeam_gym.generate.pdf import PdfError, extract_page_text, open_pdf, render_page
 from sciencebeam_gym.generate.sources import SourcePair, split_for
 
@@ -106,7 +106,9 @@ def generate_pages(pdf_bytes: bytes, xml_bytes: bytes, settings: Settings) -> li
             continue
         matches = align_fields(text, fields, page_index=number - 1)
         image = render_page(page, settings.dpi)
-        label = paint_label_image(text, matches, settings.keys_by_label, image.size)
+        label = paint_rotated_label_image(
+            text, matches, settings.keys_by_label, image.size, page.get_rotation()
+        )
         generated.append(GeneratedPage(number, image, label, matches))
     document.close()
     if not any_text:

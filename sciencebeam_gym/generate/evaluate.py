@@ -35,7 +35,7 @@ from sciencebeam_gym.generate.mapping import (
     default_xml_mapping_path,
     load_xml_mapping,
 )
-from sciencebeam_gym.generate.paint import paint_label_image
+from sciencebeam_gym.generate.paint import paint_rotated_label_image
 from sciencebeam_gym.generate.pdf import extract_page_text, open_pdf
 from sciencebeam_gym.generate.sources import find_pairs_in_folder
 
@@ -71,9 +71,12 @@ def predict_label_image(
     article = parse_article(xml_bytes)
     fields = extract_fields(article, settings.mapping)
     document = open_pdf(pdf_bytes)
-    text = extract_page_text(document[0])
+    page = document[0]
+    text = extract_page_text(page)
     matches = align_fields(text, fields, page_index=0)
-    label = paint_label_image(text, matches, settings.keys_by_label, size)
+    label = paint_rotated_label_image(
+        text, matches, settings.keys_by_label, size, page.get_rotation()
+    )
     document.close()
     return label
 

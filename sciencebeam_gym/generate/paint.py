@@ -81,6 +81,21 @@ def paint_label_image(
     return label
 
 
+def paint_rotated_label_image(
+    page: PageText,
+    matches: list[FieldMatch],
+    keys_by_label: dict[str, int],
+    size: tuple[int, int],
+    rotation: int,
+) -> np.ndarray:
+    """The label image of a page shown turned by `rotation` degrees clockwise (its /Rotate):
+    painted upright, where the text boxes are, then turned like the rendered image."""
+    turns = (rotation // 90) % 4
+    upright = size if turns % 2 == 0 else (size[1], size[0])
+    label = paint_label_image(page, matches, keys_by_label, upright)
+    return np.ascontiguousarray(np.rot90(label, k=-turns))
+
+
 def overlay_image(
     page_image: Image.Image, label: np.ndarray, color_map: ColorMap, alpha: float = 0.45
 ) -> Image.Image:

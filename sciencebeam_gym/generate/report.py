@@ -124,6 +124,6 @@ def format_summary(report: dict) -> str:
         minimum = "-" if row["min"] is None else f"{row['min']:.2f}"
         on_page = f"{row['found_on_page']}/{row['documents']}"
         lines.append(f"{label:<22} {on_page:>9} {coverage:>9} {minimum:>6}")
-    lines.append("(on page: documents whose page shows the field / documents whose XML has it;")
-    lines.append(" coverage: share of those fields' tokens found and painted)")
+    lines.append("(on page: pages that show the field / pages whose XML has it;")
+    lines.append(" coverage: share of the shown fields' tokens found and painted)")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ def pdf_bytes(
     pages: int = 1,
     encrypt: bool = False,
     draw_only: bool = False,
+    rotate: int = 0,
 ) -> bytes:
     """A PDF whose pages show `lines` (x, baseline y from the bottom, size, text) in Helvetica.
 
@@ -41,7 +42,7 @@ def pdf_bytes(
     )
     for page_id in page_ids:
         objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_WIDTH} {PAGE_HEIGHT}] "
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_WIDTH} {PAGE_HEIGHT}] /Rotate {rotate} "
             f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page_id + 1} 0 R >>".encode()
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")

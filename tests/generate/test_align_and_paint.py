@@ -1,9 +1,15 @@
 import numpy as np
+import pytest
 
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
 from sciencebeam_gym.generate.align import align_fields
 from sciencebeam_gym.generate.jats import Field
-from sciencebeam_gym.generate.paint import block_rectangles, overlay_image, paint_label_image
+from sciencebeam_gym.generate.paint import (
+    block_rectangles,
+    overlay_image,
+    paint_label_image,
+    paint_rotated_label_image,
+)
 from sciencebeam_gym.generate.pdf import extract_page_text, open_pdf, render_page
 from tests.generate.factory import ABSTRACT, PARAGRAPH, TITLE, article_lines, pdf_bytes
 
@@ -99,3 +105,28 @@ def test_label_image_uses_color_map_keys_and_overlay_tints_only_labelled_pixels(
     original = np.asarray(image)
     assert (overlay[label == 0] == original[label == 0]).all()
     assert (overlay[label > 0] != original[label > 0]).any()
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_label_of_a_rotated_page_lies_on_its_rendered_text(rotation):
+    document = open_pdf(pdf_bytes(article_lines(), rotate=rotation))
+    page = extract_page_text(document[0])
+    matches = align_fields(page, [Field("manuscript_title", TITLE, 0)])
+    image = render_page(document[0], 40)
+    label = paint_rotated_label_image(page, matches, KEYS, image.size, rotation)
+    assert label.shape == (image.height, image.width)
+    ink = np.asarray(image.convert("L")) < 128
+    title = label == KEYS["manuscript_title"]
+    # most title pixels hold ink nearby, and the title's ink is inside the label
+    assert title.sum() > 0
+    assert (ink & title).sum() > 0.9 * (ink & _grow(title)).sum()
+
+
+def _grow(mask, pixels=6):
+    grown = mask.copy()
+    for _ in range(pixels):
+        grown[1:] |= grown[:-1].copy()
+        grown[:-1] |= grown[1:].copy()
+        grown[:, 1:] |= grown[:, :-1].copy()
+        grown[:, :-1] |= grown[:, 1:].copy()
+    return grown
