@@ -43,6 +43,7 @@ from sciencebeam_gym.preprocess.pairing import (
     compile_target_pattern,
     find_pairs,
 )
+from sciencebeam_gym.preprocess.tfrecord_sink import DEFAULT_GZIP_LEVEL, WriteGzipTFRecords
 
 LOGGER = logging.getLogger(__name__)
 # Workers log each skipped file at INFO: visible in Dataflow's worker logs; locally the summary
@@ -63,6 +64,11 @@ SKIPPED_SHOWN = 20
 PROGRESS_INTERVAL_SECONDS = float(os.environ.get("GYM_PROGRESS_SECONDS", "5"))
 
 SKIPPED_TAG = "skipped"
+
+# Local workers are threads of one process: Pillow and zlib release the GIL while they decode,
+# resize and encode, so threads use the cores as well as processes do, without the second or
+# two of worker start-up and the per-element traffic between processes (measured: doc/preprocess.md).
+DEFAULT_DIRECT_RUNNING_MODE = "multi_threading"
 
 
 class PreprocessError(Exception):
@@ -197,6 +203,7 @@ class Settings:
     compress_level: int
     total: int
     num_shards: int = 0
+    gzip_level: int = DEFAULT_GZIP_LEVEL
     beam_args: list[str] = field(default_factory=list)
 
 
@@ -223,10 +230,11 @@ def build_pipeline(p: beam.Pipeline, settings: Settings) -> None:
         resized.resized
         | "ToTFExample" >> beam.ParDo(ToTFExampleDoFn())
         | "WriteTFRecords"
-        >> beam.io.WriteToTFRecord(
+        >> WriteGzipTFRecords(
             fs.join(settings.staging_path, SHARD_PREFIX),
             file_name_suffix=SHARD_SUFFIX,
             num_shards=settings.num_shards,
+            level=settings.gzip_level,
         )
     )
     (
@@ -314,6 +322,14 @@ def get_args_parser() -> argparse.ArgumentParser:
         help="zlib level of the PNGs in the records (default: %(default)s)",
     )
     parser.add_argument(
+        "--gzip_level",
+        type=int,
+        choices=range(10),
+        default=DEFAULT_GZIP_LEVEL,
+        metavar="0-9",
+        help="gzip level of the shards; the PNGs inside barely compress (default: %(default)s)",
+    )
+    parser.add_argument(
         "--dry_run",
         action="store_true",
         help="print the resolved settings and pipeline options, then stop",
@@ -350,7 +366,7 @@ def resolve_beam_args(opts: argparse.Namespace, beam_args: list[str]) -> list[st
         workers = opts.num_workers or default_local_workers()
         args += ["--direct_num_workers", str(workers)]
         if workers > 1 and not _has_flag(args, "--direct_running_mode"):
-            args += ["--direct_running_mode", "multi_processing"]
+            args += ["--direct_running_mode", DEFAULT_DIRECT_RUNNING_MODE]
     elif runner not in ("DirectRunner", "") and opts.num_workers and not opts.cloud:
         args += ["--num_workers", str(opts.num_workers)]
     return args
@@ -562,6 +578,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
         compress_level=opts.png_compress_level,
         total=len(pairs) + len(skipped),
         num_shards=opts.num_shards,
+        gzip_level=opts.gzip_level,
         beam_args=beam_args,
     )
     try:
