@@ -104,6 +104,7 @@ def _positive(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        prog="python -m sciencebeam_gym.generate.pipeline",
         description=__doc__.split("\n\n")[0],
         epilog="Any other flag is passed to Apache Beam (e.g. --runner, --direct_num_workers).",
     )
