@@ -17,6 +17,7 @@ path this module picks, in order:
         model_dir = staging.output_dir(output_path)   # resume: existing files come down first
         ...                                           # train, writing under model_dir
         staging.sync()                                # after each checkpoint
+        checkpoints = staging.input_dir(url)          # a folder to read only
 """
 
 from __future__ import annotations
@@ -186,19 +187,31 @@ class GcsStaging:
     def output_dir(self, url: str) -> str:
         """A folder TensorFlow can write for `url`; when staged, what is there comes down first
         (so a run resumes from its checkpoints) and sync() sends changes back."""
-        if not url.startswith("gs://"):
-            return url
-        mode = self.mode_for(url)
-        if mode == "fuse":
+        if not url.startswith("gs://") or self.mode_for(url) != "stage":
+            return self._mapped_dir(url)
+        local = self.cache_path(url, "out")
+        self._download_folder(url, local)
+        self.outputs.append(StagedOutput(url.rstrip("/"), local, synced=scan_files(local)))
+        return local
+
+    def input_dir(self, url: str) -> str:
+        """A folder TensorFlow can read for `url` (e.g. a model's checkpoints); never synced."""
+        if not url.startswith("gs://") or self.mode_for(url) != "stage":
+            return self._mapped_dir(url)
+        local = self.cache_path(url, "in")
+        self._download_folder(url, local)
+        return local
+
+    def _mapped_dir(self, url: str) -> str:
+        if url.startswith("gs://") and self.mode_for(url) == "fuse":
             local = fuse_path(url, self.fuse_root)
             os.makedirs(local, exist_ok=True)
             return local
-        if mode == "native":
-            return url
-        local = self.cache_path(url, "out")
+        return url
+
+    def _download_folder(self, url: str, local: str) -> None:
         os.makedirs(local, exist_ok=True)
-        output = StagedOutput(url=url.rstrip("/"), local_dir=local)
-        bucket, prefix = storage.parse_gcs_url(output.url)
+        bucket, prefix = storage.parse_gcs_url(url.rstrip("/"))
         client = self.client()
         storage.check_bucket_exists(client, bucket)
         folder = f"{prefix}/" if prefix else ""
@@ -208,9 +221,6 @@ class GcsStaging:
             if relative and not relative.endswith("/"):
                 pairs.append((f"gs://{bucket}/{blob.name}", os.path.join(local, relative)))
         self._download_all(pairs)
-        output.synced = scan_files(local)
-        self.outputs.append(output)
-        return local
 
     def sync(self) -> storage.UploadResult:
         """Send new and changed staged output files; delete objects whose local file is gone."""

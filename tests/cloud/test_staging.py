@@ -65,8 +65,10 @@ def test_fuse_and_native_paths(tmp_path):
     ]
     out = fuse.output_dir(f"gs://{TEST_BUCKET}/model/training")
     assert out == str(tmp_path / TEST_BUCKET / "model" / "training") and os.path.isdir(out)
+    assert fuse.input_dir(f"gs://{TEST_BUCKET}/model") == str(tmp_path / TEST_BUCKET / "model")
     native = staging.GcsStaging(mode="native")
     assert native.local_file(f"gs://{TEST_BUCKET}/a") == f"gs://{TEST_BUCKET}/a"
+    assert native.input_dir(f"gs://{TEST_BUCKET}/m") == f"gs://{TEST_BUCKET}/m"
     assert native.output_dir(f"gs://{TEST_BUCKET}/m") == f"gs://{TEST_BUCKET}/m"
 
 
@@ -158,8 +160,12 @@ def test_tensorflow_reads_and_checkpoints_through_staging(gcs, storage_client, t
         stage.sync()
     assert "staging-test/training/checkpoints/checkpoint" in names(storage_client, "staging-test/")
 
-    # a new run (fresh local disk) finds the checkpoint and resumes from it
+    # a new run (fresh local disk) finds the checkpoint and resumes from it; a reader (as
+    # evaluation) gets the same files through input_dir
     with staging.GcsStaging() as stage:
+        reader_dir = stage.input_dir(f"{ROOT}/training/checkpoints")
+        assert tf.train.latest_checkpoint(reader_dir).endswith("ckpt-7")
+        assert stage.outputs == []  # nothing to send back
         model_dir = stage.output_dir(f"{ROOT}/training")
         latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
         assert latest is not None and latest.endswith("ckpt-7")
