@@ -22,6 +22,7 @@ TRUNCATED_IMAGE = "truncated_image"
 IMAGE_TOO_LARGE = "image_too_large"
 UNSUPPORTED_IMAGE = "unsupported_image"
 READ_ERROR = "read_error"
+UNEXPECTED_ERROR = "unexpected_error"  # anything else that went wrong with a pair
 
 # Pillow first shrinks by an integer factor while the image stays at least this many times the
 # target size, then resamples the rest exactly; 3 is visually identical to a full bicubic resize

@@ -140,6 +140,10 @@ class ReadAndResizeDoFn(beam.DoFn):
             except images.ImageError as error:
                 yield self._skip(Skipped(error.path, error.reason, str(error)))
                 return
+            except Exception as error:  # noqa: BLE001 - one odd file must not stop the whole run
+                message = f"{pair.page}: {type(error).__name__}: {error}"
+                yield self._skip(Skipped(pair.page, images.UNEXPECTED_ERROR, message))
+                return
             yield pair.page, pair.annotation, page_png, annotation_png
         finally:
             self._report_progress()

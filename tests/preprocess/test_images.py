@@ -141,3 +141,19 @@ def test_png_compress_level_changes_size_not_pixels():
     small = images.preprocess_page(png_bytes(page), (200, 200), compress_level=9)
     assert len(small) <= len(fast)
     assert np.array_equal(np.asarray(decode(fast)), np.asarray(decode(small)))
+
+
+def test_16_bit_label_values_beyond_8_bits_are_refused(color_map):
+    label = np.zeros((20, 20), dtype=np.uint16)
+    label[5:10] = 300
+    data = png_bytes(Image.fromarray(label, mode="I;16"))
+    with pytest.raises(images.ImageError) as error:
+        images.preprocess_annotation(data, (20, 20), color_map, path="l.png")
+    assert error.value.reason == images.UNSUPPORTED_IMAGE
+    label[5:10] = 7
+    out = images.preprocess_annotation(
+        png_bytes(Image.fromarray(label, mode="I;16")), (20, 20), color_map
+    )
+    assert np.array_equal(
+        np.asarray(decode(out)), color_map.label_image_to_rgb(label.astype(np.uint8))
+    )
