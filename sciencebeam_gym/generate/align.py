@@ -6,7 +6,9 @@ reading order; matches are cut into runs where the page skips a whole line or mo
 tokens, and a run is kept when it is dense enough. Runs of all fields then compete: the run with
 the most matched tokens claims its page tokens first, and a field that lost tokens is aligned
 again against what is left. Inside a kept run, field tokens the ordered match missed (reordered
-names, initials) are counted by bag matching.
+names, initials) are counted by bag matching. To keep the ordered match from pairing a block's
+words with copies scattered over the page, a field is aligned only against page regions that
+share a few tokens in a row with it (whole page for short fields and author lists).
 """
 
 from __future__ import annotations
@@ -129,7 +131,6 @@ class _Aligner:
         self.ids: dict[str, int] = {}
         self.page_ids = np.array([self._id(t.key) for t in self.tokens], dtype=np.int64)
         self.page_vocabulary = sorted({t.key for t in self.tokens})
-        self.numeric_ids = {i for key, i in self.ids.items() if key.isdigit()}
         self.used = np.zeros(len(self.tokens), dtype=bool)
         self.in_margin = self._margin_mask()
         self.line_tokens = self._tokens_by_line()
