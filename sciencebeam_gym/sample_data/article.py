@@ -235,7 +235,7 @@ def generate_article(rng: random.Random, doc_id: str, short: bool = False) -> Ar
         accepted=_date(rng, year),
         email=_email(corresponding),
         sections=sections,
-        figures=[_figure(rng, n) for n in range(1, rng.randint(1, 2 if short else 3))],
+        figures=[_figure(rng, n) for n in range(1, rng.randint(2, 3))],
         tables=[_table(rng, n) for n in range(1, rng.randint(1, 3))],
         acknowledgement=(
             f"We thank {' '.join(text.person(rng))} for {text.pick(rng, text.NOUNS)} support. "

@@ -77,7 +77,7 @@ def make_document(split: str, index: int, seed: int, dpi: int = 0) -> Document:
     """Content and layout of one sample page (dpi 0: chosen per page)."""
     rng = random.Random(document_seed(seed, split, index))
     doc_id = doc_id_for(split, index)
-    article = generate_article(rng, doc_id, short=rng.random() < 0.35)
+    article = generate_article(rng, doc_id, short=rng.random() < 0.45)
     page, style = compose_page(article, rng)
     page_dpi = dpi or choose_dpi(page, rng)
     return Document(doc_id, group_for(index), article, page, style, page_dpi)
