@@ -147,6 +147,30 @@ def describe_missing(client, url: str) -> str:
     return f"{url} not found: gs://{bucket}/ is empty"
 
 
+def explain_no_match(pattern: str, client=None) -> str:
+    """For a gs:// glob that matched nothing: what is there instead (near names included).
+
+    Meant for error messages, so it never raises: "" for local patterns or when the bucket
+    cannot be asked.
+    """
+    if not pattern.startswith("gs://"):
+        return ""
+    try:
+        static = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+        folder = static[: static.rfind("/") + 1]
+        client = client or make_client()
+        bucket, name = parse_gcs_url(folder)
+        children = list_children(client, bucket, name.rstrip("/"))
+        if children:
+            shown = ", ".join(children[:10]) + (" ..." if len(children) > 10 else "")
+            return f"{folder} has {shown}"
+        return describe_missing(client, folder.rstrip("/"))
+    except StorageError as e:
+        return str(e)
+    except Exception:  # a hint must never hide the error it explains
+        return ""
+
+
 def list_children(client, bucket: str, prefix: str) -> list[str]:
     """Names directly below a prefix ('folders' end with '/')."""
     full_prefix = f"{prefix}/" if prefix else ""

@@ -273,6 +273,21 @@ def test_describe_missing_suggests_the_near_name(gcs, storage_client, tmp_path):
     assert "did you mean data/" in message
 
 
+def test_explain_no_match_for_a_glob(gcs, storage_client, tmp_path):
+    data_dir = make_data_dir(tmp_path / "data", pages_per_split=1)
+    storage.upload([str(data_dir / "train")], f"{GCS_PATH}/data/", workers=2)
+    typo = storage.explain_no_match(f"{GCS_PATH}/dta/train/*/*/*-page1*.png", storage_client)
+    assert "did you mean data/" in typo
+    wrong_files = storage.explain_no_match(f"{GCS_PATH}/data/train/doc0/page1/*.jpg")
+    assert (
+        wrong_files == f"{GCS_PATH}/data/train/doc0/page1/ has doc0-page1.annot.png, doc0-page1.png"
+    )
+    assert storage.explain_no_match("/local/*.png") == ""
+    assert "gs://no-such-bucket does not exist" in storage.explain_no_match(
+        "gs://no-such-bucket/x/*"
+    )
+
+
 def run_isolated(code: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
