@@ -160,6 +160,7 @@ def explain_no_match(pattern: str, client=None) -> str:
         folder = static[: static.rfind("/") + 1]
         client = client or make_client()
         bucket, name = parse_gcs_url(folder)
+        check_bucket_exists(client, bucket)
         children = list_children(client, bucket, name.rstrip("/"))
         if children:
             shown = ", ".join(children[:10]) + (" ..." if len(children) > 10 else "")
