@@ -10,6 +10,7 @@ The same --seed always gives the same bytes; train and test pages come from diff
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import multiprocessing
 import os
 import sys
@@ -250,6 +251,13 @@ def main(argv=None) -> int:
     if args.dpi and not MIN_DPI <= args.dpi <= MAX_DPI:
         print(
             f"error: --dpi {args.dpi} is outside {MIN_DPI}-{MAX_DPI} (0 picks one per page)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.format == "pdf" and importlib.util.find_spec("fpdf") is None:
+        print(
+            "error: --format pdf needs the fpdf2 package: .venv/bin/pip install fpdf2 "
+            "(or reinstall the toolkit: pip install -e .)",
             file=sys.stderr,
         )
         return 2
