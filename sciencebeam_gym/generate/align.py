@@ -23,14 +23,17 @@ from rapidfuzz.distance import Indel
 
 from sciencebeam_gym.generate.jats import Field
 from sciencebeam_gym.generate.pdf import PageText
-from sciencebeam_gym.generate.text import tokenise
+from sciencebeam_gym.generate.text import STOPWORDS, tokenise
 
 MAX_GAP_TOKENS = 5  # unmatched page tokens allowed between two matches of one run
 MIN_RUN_TOKENS = 8  # a run of a long field needs this many tokens (or MIN_RUN_SHARE of it)
 MIN_RUN_SHARE = 0.2
+LONG_FIELD_TOKENS = 40  # a short run of a field this long must hold one of its ends
+END_SLACK_TOKENS = 4
 MIN_DENSITY = 0.5  # matched tokens / page tokens in a run
 MARGIN_FRACTION = 0.15  # top and bottom share of the page that counts as margin
 FUZZY_TOKEN_SCORE = 80  # rapidfuzz ratio for a field token to stand for a near-equal page token
+FUZZY_TOKEN_LENGTH = 6  # ... when it has at least this many letters ("dent" is not "end")
 BAG_REACH = 2  # page tokens beside a run of a "group" field searched for reordered tokens
 MAX_REALIGN = 4  # times a field is aligned again after losing page tokens to other fields
 _HYPHENS = ("-", "\u2010", "\u2011", "\u00ad")
@@ -149,7 +152,7 @@ class _Aligner:
                 ids.append(known[token])
                 continue
             near = None
-            if len(token) >= 4 and token.isalpha() and self.page_vocabulary:
+            if len(token) >= FUZZY_TOKEN_LENGTH and token.isalpha() and self.page_vocabulary:
                 near = process.extractOne(
                     token, self.page_vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_TOKEN_SCORE
                 )
@@ -246,12 +249,36 @@ class _Aligner:
             or score / (end - start + 1) < MIN_DENSITY
         ):
             return False
+        if not self._has_content_words(run):
+            return False
+        if (
+            total >= LONG_FIELD_TOKENS
+            and score < MIN_RUN_SHARE * total
+            and not self._at_an_end(run)
+        ):
+            return False
         options = self.fields[run.field_index].options
         if "line" in options:
             return self._fills_lines(run)
         if "line_start" in options:
             return self._starts_line(run)
         return True
+
+    def _has_content_words(self, run: _Run) -> bool:
+        """At least two words that are not stop words matched (or all the field has)."""
+        tokens = self.field_tokens[run.field_index]
+        available = sum(1 for t in tokens if t not in STOPWORDS)
+        matched = sum(1 for f, _ in run.matches if tokens[f] not in STOPWORDS)
+        return matched >= min(2, available)
+
+    def _at_an_end(self, run: _Run) -> bool:
+        """Whether a run holds the start or the end of its field: a long block that a page or
+        column break cut shows one of its ends, while a few sentences from its middle are
+        more likely a paraphrase elsewhere on the page (a biography box, a highlight)."""
+        total = len(self.field_tokens[run.field_index])
+        first = min(f for f, _ in run.matches)
+        last = max(f for f, _ in run.matches)
+        return first < END_SLACK_TOKENS or last >= total - END_SLACK_TOKENS
 
     def _starts_line(self, run: _Run) -> bool:
         """True when the run is the start of its line (a caption's "Figure 1", not a mention)."""

@@ -30,3 +30,14 @@ def tokenise(text: str) -> list[str]:
 
 def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
+
+
+# Words too common to place a field by themselves ("the end of the" is no reference).
+STOPWORDS = frozenset(
+    {
+        *("a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "for", "from"),
+        *("had", "has", "have", "in", "into", "is", "it", "its", "of", "on", "or", "our"),
+        *("that", "the", "their", "these", "this", "those", "to", "was", "we", "were"),
+        *("which", "with"),
+    }
+)

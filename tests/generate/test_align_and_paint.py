@@ -130,3 +130,26 @@ def _grow(mask, pixels=6):
         grown[:, 1:] |= grown[:, :-1].copy()
         grown[:, :-1] |= grown[:, 1:].copy()
     return grown
+
+
+def test_stop_words_alone_do_not_place_a_field():
+    page = page_of([(72, 700, 10, "we reached the end of the valley before noon")])
+    (match,) = align_fields(
+        page, [Field("reference", "Rackham O. The history of the countryside", 0)]
+    )
+    assert not match.found
+
+
+def test_a_few_sentences_from_the_middle_of_a_long_block_are_not_taken_for_it():
+    middle = "together with her colleagues she established the dog lab and the wolf centre"
+    long_text = " ".join(
+        ["Our contribution compares dogs and wolves living in packs in large enclosures."] * 3
+        + [middle]
+        + ["Both species were raised by humans and tested in the same way for years."] * 3
+    )
+    page = page_of([(72, 700, 9, "In her spare time " + middle + " near Vienna.")])
+    (match,) = align_fields(page, [Field("section_paragraph", long_text, 0)])
+    assert not match.found
+    # the same words at the start of the block are its first lines cut by a page break
+    (start,) = align_fields(page, [Field("section_paragraph", middle + " " + long_text, 0)])
+    assert start.found
