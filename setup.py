@@ -13,6 +13,8 @@ REQUIRED = [
     "pypdfium2>=4.30",
     "rapidfuzz>=3",
     "lxml>=5",
+    "fpdf2>=2.7.9",
+    "fonttools>=4.40",
 ]
 
 EXTRAS = {
@@ -31,8 +33,6 @@ setup(
     version="0.1.0",
     description="Train a model that paints the structure of scientific article pages",
     packages=find_packages(exclude=("tests", "tests.*", "benchmarks")),
-    include_package_data=True,
-    package_data={"sciencebeam_gym": ["*.conf"]},
     python_requires=">=3.10",
     install_requires=REQUIRED,
     extras_require=EXTRAS,
