@@ -119,13 +119,15 @@ def find_folder_pages(folder: str) -> list[str]:
     ]
 
 
-def folder_sources(folder: str, output: str | None) -> list[PageSource]:
+def folder_sources(folder: str, output: str | None, max_pages: int = 0) -> list[PageSource]:
     paths = find_folder_pages(folder)
     if not paths:
         raise PredictError(
             f"{folder}: no page images (*.png, *.jpg) in this folder or below "
             "(annotations and earlier outputs are left out)"
         )
+    if max_pages:
+        paths = paths[:max_pages]
     out_folder = output or folder
     if out_folder.lower().endswith(IMAGE_EXTENSIONS):
         raise PredictError(f"the output for a folder must be a folder, got {out_folder}")
@@ -192,7 +194,7 @@ def find_sources(
     if not input_path:
         raise PredictError("no input given: pass a page image, a folder of them, or a PDF")
     if is_folder(input_path):
-        return folder_sources(input_path, output)
+        return folder_sources(input_path, output, max_pages)
     if not fs.exists(input_path):
         raise PredictError(f"{input_path}: no such file or folder (the input)")
     if is_pdf_path(input_path):
@@ -633,7 +635,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         "--max-pages",
         type=int,
         default=0,
-        help="only the first N pages of a PDF (default 0: all)",
+        help="only the first N pages of a PDF, or of a folder in sorted order (default 0: all)",
     )
     run.add_argument(
         "--batch_size",

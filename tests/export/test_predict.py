@@ -78,6 +78,10 @@ def test_folder_input_skips_annotations_and_outputs(exported, tmp_path):
     assert predict.main([str(folder), str(out), "--saved_model", str(exported)]) == 0
     assert all_files(out) == ["a/doc1/doc1-page1.out.png", "b/doc2-page1.out.png"]
     assert Image.open(out / "b" / "doc2-page1.out.png").size == (60, 80)
+    first = tmp_path / "first"
+    args = [str(folder), str(first), "--saved_model", str(exported), "--max_pages", "1"]
+    assert predict.main(args) == 0
+    assert all_files(first) == ["a/doc1/doc1-page1.out.png"]
 
 
 def make_pdf(path, pages: int = 2) -> None:
