@@ -62,13 +62,19 @@ def test_two_workers_train_together_to_a_checkpoint(tmp_path):
     command += ["--image_size", str(IMAGE_SIZE), "--precision", "float32", "--max_steps", "2"]
     command += ["--batch_size", "2", "--save_freq", "2", "--log_freq", "1"]
     command += ["--train_data_paths", str(tmp_path / "*.tfrecord.gz")]
-    command += ["--color_map", str(tmp_path / "color_map.conf"), "--output_path", str(output)]
+    command += ["--color_map", str(tmp_path / "color_map.conf")]
+    # Worker 0 (the chief: no "chief" task in this cluster) writes the model folder; the other
+    # worker saves to a scratch folder of its own. (With one shared folder both workers write
+    # the same checkpoint files and one can fail merging "ckpt-N_temp" the other already
+    # removed: the trainer has to send non-chief workers elsewhere, see doc/cloud.md.)
+    outputs = [output, tmp_path / "worker1-scratch"]
     processes = []
     for index in range(2):
         env = dict(os.environ, TF_CONFIG=tf_config(workers, index), CUDA_VISIBLE_DEVICES="")
         env["TF_CPP_MIN_LOG_LEVEL"] = "2"
         log = open(tmp_path / f"worker{index}.log", "w")  # noqa: SIM115 (closed below)
-        processes.append((subprocess.Popen(command, env=env, stdout=log, stderr=log), log))
+        worker_command = [*command, "--output_path", str(outputs[index])]
+        processes.append((subprocess.Popen(worker_command, env=env, stdout=log, stderr=log), log))
     try:
         codes = [process.wait(timeout=240) for process, _ in processes]
     finally:
