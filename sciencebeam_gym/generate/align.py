@@ -28,7 +28,8 @@ from sciencebeam_gym.generate.text import STOPWORDS, tokenise
 MAX_GAP_TOKENS = 5  # unmatched page tokens allowed between two matches of one run
 MIN_RUN_TOKENS = 8  # a run of a long field needs this many tokens (or MIN_RUN_SHARE of it)
 MIN_RUN_SHARE = 0.2
-LONG_FIELD_TOKENS = 40  # a short run of a field this long must hold one of its ends
+LONG_FIELD_TOKENS = 20  # a run of a field this long must hold one of its ends ...
+MIDDLE_RUN_SHARE = 0.4  # ... unless it matches this share of the field
 END_SLACK_TOKENS = 4
 MIN_DENSITY = 0.5  # matched tokens / page tokens in a run
 MARGIN_FRACTION = 0.15  # top and bottom share of the page that counts as margin
@@ -253,7 +254,7 @@ class _Aligner:
             return False
         if (
             total >= LONG_FIELD_TOKENS
-            and score < MIN_RUN_SHARE * total
+            and score < MIDDLE_RUN_SHARE * total
             and not self._at_an_end(run)
         ):
             return False
@@ -306,7 +307,12 @@ class _Aligner:
         return start, end
 
     def overlaps(self, run: _Run) -> bool:
-        return bool(self.used[run.page_start : run.page_end + 1].any())
+        """Whether page tokens of the run were taken, or field tokens it matched were already
+        placed elsewhere (a field shown twice, e.g. an author named again below, counts once)."""
+        used = self.field_used[run.field_index]
+        return bool(self.used[run.page_start : run.page_end + 1].any()) or any(
+            f in used for f, _ in run.matches
+        )
 
     def extend(self, run: _Run) -> _Run:
         """Grow a run over neighbouring page tokens that continue the field exactly.
@@ -473,7 +479,7 @@ def align_fields(page: PageText, fields: list[Field], page_index: int = 0) -> li
             continue
         if attempts >= MAX_REALIGN:
             continue
-        # Another field took some of these tokens: align this field again on what is left.
+        # Tokens were taken meanwhile: align this field again on what is left.
         for new_run in aligner.runs_for(run.field_index):
             if not aligner.overlaps(new_run):
                 counter += 1
