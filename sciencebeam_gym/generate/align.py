@@ -26,6 +26,7 @@ from sciencebeam_gym.generate.pdf import PageText
 from sciencebeam_gym.generate.text import STOPWORDS, tokenise
 
 MAX_GAP_TOKENS = 5  # unmatched page tokens allowed between two matches of one run
+STOPWORD_REACH = 3  # a matched stop word counts when a matched content word is this close
 MIN_RUN_TOKENS = 8  # a run of a long field needs this many tokens (or MIN_RUN_SHARE of it)
 MIN_RUN_SHARE = 0.2
 LONG_FIELD_TOKENS = 20  # a run of a field this long must hold one of its ends ...
@@ -211,12 +212,30 @@ class _Aligner:
                         (op.src_start + k, start + op.dest_start + k)
                         for k in range(op.src_end - op.src_start)
                     )
-        matches.sort(key=lambda m: m[1])
+        matches = self._anchored(field_index, sorted(matches, key=lambda m: m[1]))
         runs = [
             _Run(field_index, group[0][1], group[-1][1], tuple(group))
             for group in self._split(matches)
         ]
         return [run for run in runs if self._acceptable(run)]
+
+    def _anchored(self, field_index: int, matches: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Matches without stop words that stand alone: a "the" or "of" matched inside a foreign
+        line next to no other matched word would chain a block across that line."""
+        tokens = self.field_tokens[field_index]
+        anchors = [p for f, p in matches if tokens[f] not in STOPWORDS]
+        if not anchors:
+            return matches
+        anchors_array = np.array(anchors)
+        kept = []
+        for f, p in matches:
+            if tokens[f] not in STOPWORDS:
+                kept.append((f, p))
+                continue
+            nearest = np.abs(anchors_array - p).min()
+            if nearest <= STOPWORD_REACH:
+                kept.append((f, p))
+        return kept
 
     def _split(self, matches: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
         groups: list[list[tuple[int, int]]] = []
