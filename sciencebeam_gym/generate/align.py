@@ -325,6 +325,16 @@ class _Aligner:
             end += 1
         return start, end
 
+    def priority(self, run: _Run) -> tuple[int, float, float]:
+        """Best first: most matched tokens; among equals the larger share of its field (a DOI
+        before a reference that cites the same journal), then the larger print (a title before
+        its copy in a citation box)."""
+        share = run.score / len(self.field_tokens[run.field_index])
+        lines = {self.tokens[p].line for _, p in run.matches}
+        boxes = self.page.line_boxes[sorted(lines)]
+        height = float(np.median(boxes[:, 3] - boxes[:, 1]))
+        return -run.score, -share, -height
+
     def overlaps(self, run: _Run) -> bool:
         """Whether page tokens of the run were taken, or field tokens it matched were already
         placed elsewhere (a field shown twice, e.g. an author named again below, counts once)."""
@@ -485,14 +495,14 @@ def align_fields(page: PageText, fields: list[Field], page_index: int = 0) -> li
     ]
     if not aligner.tokens:
         return results
-    queue: list[tuple[int, int, int, _Run]] = []
+    queue: list[tuple[int, float, float, int, int, _Run]] = []
     counter = 0
     for index in range(len(fields)):
         for run in aligner.runs_for(index):
             counter += 1
-            heapq.heappush(queue, (-run.score, counter, 0, run))
+            heapq.heappush(queue, (*aligner.priority(run), counter, 0, run))
     while queue:
-        _score, _order, attempts, run = heapq.heappop(queue)
+        *_priority, attempts, run = heapq.heappop(queue)
         if not aligner.overlaps(run):
             aligner.accept(run, results[run.field_index])
             continue
@@ -502,5 +512,6 @@ def align_fields(page: PageText, fields: list[Field], page_index: int = 0) -> li
         for new_run in aligner.runs_for(run.field_index):
             if not aligner.overlaps(new_run):
                 counter += 1
-                heapq.heappush(queue, (-new_run.score, counter, attempts + 1, new_run))
+                priority = aligner.priority(new_run)
+                heapq.heappush(queue, (*priority, counter, attempts + 1, new_run))
     return results

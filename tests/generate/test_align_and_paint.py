@@ -153,3 +153,12 @@ def test_a_few_sentences_from_the_middle_of_a_long_block_are_not_taken_for_it():
     # the same words at the start of the block are its first lines cut by a page break
     (start,) = align_fields(page, [Field("section_paragraph", middle + " " + long_text, 0)])
     assert start.found
+
+
+def test_of_two_full_copies_the_larger_print_is_the_title():
+    lines = [(72, 740, 7, "Cite this: " + TITLE + ". J Ice 3: 1."), (72, 690, 20, TITLE)]
+    page = page_of(lines)
+    (title,) = align_fields(page, [Field("manuscript_title", TITLE, 0)])
+    ((first, last),) = title.word_spans
+    heights = {page.word_lines(i)[0] for i in range(first, last + 1)}
+    assert heights == {page.word_lines(len(page.words) - 1)[0]}  # the 20 pt line
