@@ -160,5 +160,5 @@ def test_of_two_full_copies_the_larger_print_is_the_title():
     page = page_of(lines)
     (title,) = align_fields(page, [Field("manuscript_title", TITLE, 0)])
     ((first, last),) = title.word_spans
-    heights = {page.word_lines(i)[0] for i in range(first, last + 1)}
-    assert heights == {page.word_lines(len(page.words) - 1)[0]}  # the 20 pt line
+    lines_painted = {page.word_lines(i)[0] for i in range(first, last + 1)}
+    assert lines_painted == {page.word_lines(len(page.words) - 1)[0]}  # the 20 pt line
