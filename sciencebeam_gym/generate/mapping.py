@@ -172,7 +172,10 @@ def load_xml_mapping(path: str) -> XmlMapping:
 
 
 def default_xml_mapping_path() -> str:
-    """`xml-mapping.conf` at the repository root (beside the package)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(os.path.dirname(here))
-    return os.path.join(root, "xml-mapping.conf")
+    """`xml-mapping.conf` at the repository root, or shipped inside the installed package."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    candidates = [
+        os.path.join(os.path.dirname(package), "xml-mapping.conf"),
+        os.path.join(package, "xml-mapping.conf"),
+    ]
+    return next((path for path in candidates if os.path.exists(path)), candidates[0])
