@@ -37,6 +37,9 @@ export SAMPLE_TRAIN_PAGES="${SAMPLE_TRAIN_PAGES:-100}"
 export SAMPLE_TEST_PAGES="${SAMPLE_TEST_PAGES:-20}"
 export SAMPLE_SEED="${SAMPLE_SEED:-1}"
 export GENERATE_SOURCE="${GENERATE_SOURCE:-}"
+export GENERATE_DPI="${GENERATE_DPI:-100}"
+export GENERATE_PAGES="${GENERATE_PAGES:-1}"
+export GENERATE_TEST_FRACTION="${GENERATE_TEST_FRACTION:-0.2}"
 export USE_CLOUD=false
 
 # --- .config overrides ------------------------------------------------------------------------
@@ -123,6 +126,7 @@ else
   export EXPORT_MODEL_PATH="$LOCAL_EXPORT_MODEL_PATH"
 fi
 export COLOR_MAP_PATH="${CONFIG_PATH}/${COLOR_MAP_FILENAME}"
+export XML_MAPPING_PATH="${XML_MAPPING_PATH:-$GYM_ROOT/xml-mapping.conf}"
 
 # --- the Python environment -------------------------------------------------------------------
 if [ -x "$GYM_ROOT/.venv/bin/python" ]; then
