@@ -18,7 +18,7 @@ from sciencebeam_gym.color_map import default_color_map_path, load_color_map
 from sciencebeam_gym.trainer import model, model_dir
 from sciencebeam_gym.trainer.inference import ModelInfo, class_probabilities
 
-from .conftest import REPO_ROOT, draw_page, run_module
+from .conftest import REPO_ROOT, assert_same_classes, draw_page, run_module
 from .test_export import FRESH_PROCESS_PREDICT, run_module_script
 
 SIZE = 32
@@ -139,5 +139,5 @@ def test_train_export_predict(tmp_path):
         raw, config["base_loss"], config["use_separate_channels"], model_dir.classes_colors(config)
     ).numpy()
     probabilities = class_probabilities(raw, ModelInfo.from_config(config)).numpy()
-    np.testing.assert_array_equal(served["classes"], classes)
+    assert_same_classes(served["classes"], classes, probabilities)
     np.testing.assert_allclose(served["probabilities"], probabilities, rtol=0, atol=1e-6)
