@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "image_size": 256,  # records are decoded and checked against this size
     "shuffle_buffer": 256,  # examples held for shuffling
     "skip_corrupt_records": False,  # skip unreadable records instead of stopping
+    "augment": 0.0,  # training pages stretched and shifted by up to this fraction (0: off)
     # --- model ------------------------------------------------------------------------------
     "model": "pix2pix",
     "ngf": 64,  # generator filters in the first layer
@@ -37,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "gan_weight": 1.0,  # weight of the GAN loss; 0 trains the generator alone
     "class_weights": "",  # JSON from calculate-class-weights.sh; empty: computed at start
     "class_weights_max_records": 2000,  # records read when computing weights at start
+    "class_weights_power": 1.0,  # weights ** power: 0.5 softens median-frequency weights
     # --- optimiser --------------------------------------------------------------------------
     "lr": 0.0002,
     "beta1": 0.5,
@@ -176,6 +178,7 @@ def validate(config: dict) -> dict:
             "log_freq, eval_freq and save_freq must be >= 1",
         ),
         (config["lr"] > 0, "lr must be > 0"),
+        (0 <= config["augment"] < 0.5, "augment must be between 0 and 0.5"),
         (0 <= config["lr_decay_start"] <= 1, "lr_decay_start must be between 0 and 1"),
         (config["l1_weight"] >= 0 and config["gan_weight"] >= 0, "loss weights must be >= 0"),
         (

@@ -69,8 +69,32 @@ def parse_example(serialized: tf.Tensor) -> dict:
     return tf.io.parse_single_example(serialized, FEATURES)
 
 
+def augment_pair(
+    page: tf.Tensor, annotation: tf.Tensor, image_size: int, max_scale: float
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """The same random stretch (each axis by up to +-max_scale) and shift for page and labels.
+
+    Pages of other sizes and margins look like this after resizing; the page is filled with
+    white and the annotation with background where the shifted page leaves a gap.
+    """
+    scale = tf.random.uniform([2], 1.0 - max_scale, 1.0 + max_scale)
+    size = tf.cast(tf.round(scale * image_size), tf.int32)
+    size = tf.minimum(size, image_size + int(image_size * max_scale))
+    canvas = image_size + 2 * int(image_size * max_scale)
+    page = tf.image.resize(tf.cast(page, tf.float32), size, method="bilinear")
+    annotation = tf.image.resize(annotation, size, method="nearest")
+    top = tf.random.uniform([], 0, canvas - size[0] + 1, dtype=tf.int32)
+    left = tf.random.uniform([], 0, canvas - size[1] + 1, dtype=tf.int32)
+    page = tf.image.pad_to_bounding_box(page - 255.0, top, left, canvas, canvas) + 255.0
+    annotation = tf.image.pad_to_bounding_box(annotation, top, left, canvas, canvas)
+    margin = int(image_size * max_scale)
+    page = page[margin : margin + image_size, margin : margin + image_size]
+    annotation = annotation[margin : margin + image_size, margin : margin + image_size]
+    return tf.cast(tf.round(page), tf.uint8), annotation
+
+
 def decode_example(
-    features: dict, image_size: int, colors: np.ndarray | None
+    features: dict, image_size: int, colors: np.ndarray | None, augment: float = 0.0
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Parsed features -> (page, target) tensors, with shapes checked against image_size."""
     page = tf.io.decode_png(features["input_image"], channels=3)
@@ -85,6 +109,8 @@ def decode_example(
     ):
         page = tf.ensure_shape(page, [image_size, image_size, 3])
         annotation = tf.ensure_shape(annotation, [image_size, image_size, 3])
+    if augment > 0:
+        page, annotation = augment_pair(page, annotation, image_size, augment)
     target = to_unit_range(annotation) if colors is None else separate_channels(annotation, colors)
     return to_unit_range(page), target
 
@@ -117,6 +143,7 @@ def make_dataset(
     skip_corrupt: bool = False,
     seed: int | None = None,
     with_uris: bool = False,
+    augment: float = 0.0,
 ) -> tf.data.Dataset:
     """Batches of (page, target) — or (page, target, input_uri) with `with_uris`.
 
@@ -129,7 +156,7 @@ def make_dataset(
 
     def decode(serialized):
         features = parse_example(serialized)
-        page, target = decode_example(features, image_size, colors)
+        page, target = decode_example(features, image_size, colors, augment if training else 0.0)
         if with_uris:
             return page, target, features["input_uri"]
         return page, target

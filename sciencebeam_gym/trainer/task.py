@@ -107,17 +107,23 @@ def load_classes(config: dict):
 
 
 def resolve_class_weights(config: dict, saved: dict | None, train_files, color_map):
-    """Class weights for weighted cross-entropy: --class_weights, the saved ones, or computed."""
+    """Class weights for weighted cross-entropy: the saved ones, --class_weights, or computed.
+
+    Weights from a file or computed here are raised to `class_weights_power`; the result is
+    saved in config.json, so a resumed run uses exactly the same weights.
+    """
     from sciencebeam_gym.trainer import class_weights
 
     if config["base_loss"] != "weighted_cross_entropy":
         return None
+    if saved and saved.get("class_weight_values"):
+        weights = np.asarray(saved["class_weight_values"], dtype=np.float32)
+        log("model", "class weights from the saved config.json")
+        config["class_weight_values"] = saved["class_weight_values"]
+        return weights
     if config["class_weights"]:
         weights = class_weights.load_class_weights(config["class_weights"], color_map.labels)
         log("model", f"class weights from {config['class_weights']}")
-    elif saved and saved.get("class_weight_values"):
-        weights = np.asarray(saved["class_weight_values"], dtype=np.float32)
-        log("model", "class weights from the saved config.json")
     else:
         started = time.time()
         document = class_weights.calculate_class_weights(
@@ -129,10 +135,15 @@ def resolve_class_weights(config: dict, saved: dict | None, train_files, color_m
         weights = np.asarray(document["weights"], dtype=np.float32)
         log(
             "model",
-            f"median-frequency class weights from {document['image_counts'][0]} training "
-            f"page(s) in {time.time() - started:.1f}s (min {weights.min():.2f}, "
-            f"max {weights.max():.2f})",
+            f"median-frequency class weights from {document['image_counts'][0]} "
+            f"training page(s) in {time.time() - started:.1f}s",
         )
+    weights = np.power(weights, config["class_weights_power"]).astype(np.float32)
+    log(
+        "model",
+        f"class weights (** {config['class_weights_power']}): background "
+        f"{weights[0]:.3f}, min {weights.min():.3f}, max {weights.max():.3f}",
+    )
     config["class_weight_values"] = [round(float(w), 6) for w in weights]
     return weights
 
@@ -299,6 +310,7 @@ def train(config: dict, write_predictions: bool = False) -> int:
         shuffle_buffer=config["shuffle_buffer"],
         skip_corrupt=config["skip_corrupt_records"],
         seed=config["seed"] + step,
+        augment=config["augment"],
     )
     iterator = iter(strategy.experimental_distribute_dataset(train_dataset))
 

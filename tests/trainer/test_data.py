@@ -97,3 +97,23 @@ def test_wrong_image_size_names_the_file(tmp_path, tiny_data):
     problems = data.find_corrupt_files([str(path)], IMAGE_SIZE, tiny_data["colors"])
     assert problems and problems[0][0] == str(path)
     assert "image_size" in problems[0][1]
+
+
+def test_augmentation_moves_page_and_labels_together(tmp_path, tiny_data):
+    colors = tiny_data["colors"]
+    path = tmp_path / "a.tfrecord.gz"
+    fixtures.write_records(path, 4, IMAGE_SIZE, colors, seed=3)
+    plain = data.make_dataset([str(path)], 4, IMAGE_SIZE, colors, training=False)
+    augmented = data.make_dataset(
+        [str(path)], 4, IMAGE_SIZE, colors, training=True, augment=0.2, seed=1
+    )
+    pages, targets = next(iter(augmented))
+    assert pages.shape == (4, IMAGE_SIZE, IMAGE_SIZE, 3)
+    # still one class at most per pixel, and labels only where the page has ink
+    assert float(tf.reduce_max(tf.reduce_sum(targets, -1))) == 1.0
+    labelled = tf.reduce_sum(targets, -1) > 0
+    ink = tf.reduce_min(pages, -1) < 0.9
+    agreement = tf.reduce_mean(tf.cast(labelled == ink, tf.float32))
+    assert float(agreement) > 0.95
+    plain_pages, _ = next(iter(plain))
+    assert not np.allclose(np.sort(pages.numpy().ravel()), np.sort(plain_pages.numpy().ravel()))

@@ -84,3 +84,17 @@ def test_train_step_lowers_the_loss(gan_weight):
     assert (float(last["disc"]) > 0) == (gan_weight > 0)
     evaluated = pix2pix.test_step((pages, target))
     assert set(evaluated) == set(first)
+
+
+def test_fused_batch_norm_matches_keras_batch_norm(rng):
+    x = tf.constant(rng.normal(2.0, 3.0, size=(4, 8, 8, 5)).astype(np.float32))
+    fused = model.FusedBatchNorm(momentum=0.9)
+    plain = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-3)
+    np.testing.assert_allclose(
+        fused(x, training=True).numpy(), plain(x, training=True).numpy(), atol=1e-4
+    )
+    np.testing.assert_allclose(fused.moving_mean.numpy(), plain.moving_mean.numpy(), atol=1e-5)
+    # inference uses the moving averages
+    np.testing.assert_allclose(
+        fused(x, training=False).numpy(), plain(x, training=False).numpy(), rtol=1e-2, atol=1e-2
+    )
