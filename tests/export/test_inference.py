@@ -17,7 +17,7 @@ from sciencebeam_gym.trainer.inference import (
     resize_to_model,
 )
 
-from .conftest import IMAGE_SIZE, assert_same_classes, draw_page, png_bytes
+from .conftest import IMAGE_SIZE, assert_same_classes, draw_page, png_bytes, sharpen_output
 
 OUTPUT_KINDS = [("cross_entropy", True), ("L1", True), ("L1", False)]
 
@@ -29,6 +29,7 @@ def tiny_predictor(base_loss: str, separate: bool) -> PagePredictor:
     generator = model.build_generator(
         IMAGE_SIZE, 3, channels, ngf=4, output_activation=model.output_activation_for(base_loss)
     )
+    sharpen_output(generator)
     config = {"image_size": IMAGE_SIZE, "base_loss": base_loss, "use_separate_channels": separate}
     return PagePredictor(generator, ModelInfo.from_config(config, color_map, step=1))
 
