@@ -304,7 +304,15 @@ def load_predictor(
     elif export_path and is_complete_export(export_path):
         predictor = SavedModelPredictor(export_path)
     elif model_path:
-        predictor = CheckpointPredictor(model_path)
+        try:
+            predictor = CheckpointPredictor(model_path)
+        except PredictError as error:
+            if not export_path:
+                raise
+            raise PredictError(
+                f"{error}; nor is there an export at {export_path} (EXPORT_MODEL_PATH, "
+                "./save-model.sh)"
+            ) from error
     else:
         raise PredictError(
             "no model: pass --saved_model (an export of ./save-model.sh) or --model_path "

@@ -179,6 +179,9 @@ def test_export_path_without_a_model_fails(page_file, tmp_path, capsys):
     empty.mkdir()
     expect_failure([page_file, "--saved_model", empty], capsys, str(empty), "save-model.sh")
     expect_failure([page_file, "--export_path", empty], capsys, "no model")
+    missing = tmp_path / "training"
+    args = [page_file, "--export_path", empty, "--model_path", missing]
+    expect_failure(args, capsys, f"no training folder at {missing}", f"export at {empty}")
     assert all_files(tmp_path) == ["doc-page1.png"]
 
 
