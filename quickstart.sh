@@ -3,22 +3,26 @@
 #   ./quickstart.sh [--cloud]
 # Stages: install (.venv) -> sample corpus -> preprocess (TFRecords) -> train (quick preset)
 #         -> evaluate -> export the model -> predict a test page.
-# Each stage prints where its output is. TRAINING_PRESET defaults to "quick" here.
+# Each stage prints where its output is. TRAINING_PRESET defaults to "quick" here; a .config or
+# the environment can choose another.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
+started=$(date +%s)
+stage_started=$started
 stage() {
   echo
   echo "==> [$(date +%H:%M:%S)] $*"
+  stage_started=$(date +%s)
 }
-elapsed() {
-  echo "    ($(( $(date +%s) - $1 )) s)"
+stage_done() {
+  echo "    done in $(( $(date +%s) - stage_started )) s"
 }
 
-started=$(date +%s)
 stage "1/7 install: .venv with the toolkit and its dependencies"
-t=$(date +%s); ./install.sh; elapsed "$t"
+./install.sh
+stage_done
 
 export TRAINING_PRESET="${TRAINING_PRESET:-quick}"
 export GYM_QUIET=true
@@ -26,8 +30,45 @@ source "$root/prepare-shell.sh" "$@"
 gym_print_config
 
 stage "2/7 sample corpus: synthetic article first pages -> $DATA_PATH"
-t=$(date +%s); ./generate-sample-data.sh "$@"; elapsed "$t"
+./generate-sample-data.sh "$@"
+stage_done
+
+stage "3/7 preprocess: resize, colour-map and write TFRecords -> $PREPROC_PATH"
+./preprocess.sh "$@"
+stage_done
+
+stage "4/7 train: preset '$TRAINING_PRESET' -> $TRAIN_MODEL_PATH"
+./train.sh "$@"
+stage_done
+
+stage "5/7 evaluate the latest checkpoint on the test split -> $TRAIN_MODEL_PATH/eval"
+./eval.sh "$@"
+stage_done
+
+stage "6/7 export the SavedModel -> $EXPORT_MODEL_PATH"
+./save-model.sh "$@"
+stage_done
+
+stage "7/7 predict one test page"
+if [ "$USE_CLOUD" = true ]; then
+  echo "    (skipped with --cloud: predict.sh runs locally on a page of yours)"
+else
+  page="$(find "$DATA_PATH/test" -name '*-page1.png' ! -name '*annot*' | sort | head -n 1)"
+  prediction_dir="$GYM_ROOT/.temp/quickstart"
+  mkdir -p "$prediction_dir"
+  prediction="$prediction_dir/$(basename "${page%.png}").out.png"
+  ./predict.sh "$page" "$prediction" --overlay --boxes
+fi
+stage_done
 
 echo
-echo "Quick start finished in $(( $(date +%s) - started )) s."
-echo "  sample pages and annotations: $DATA_PATH/{train,test}"
+echo "Quick start finished in $(( $(date +%s) - started )) s. Where things are:"
+echo "  sample pages + annotations  $DATA_PATH/{train,test}"
+echo "  TFRecords                   $PREPROC_PATH/{train,test}"
+echo "  checkpoints + events        $TRAIN_MODEL_PATH"
+echo "  evaluation                  $TRAIN_MODEL_PATH/eval/metrics.json (+ confusion matrix PNG)"
+echo "  SavedModel                  $EXPORT_MODEL_PATH"
+if [ "$USE_CLOUD" != true ]; then
+  echo "  prediction of a test page   ${prediction%.png}.png (overlay: ${prediction%.out.png}.overlay.png)"
+fi
+echo "Watch training in TensorBoard: ./tensorboard.sh   (then open http://localhost:$TENSORBOARD_PORT)"
