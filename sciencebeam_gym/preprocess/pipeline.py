@@ -64,6 +64,7 @@ SKIPPED_SHOWN = 20
 PROGRESS_INTERVAL_SECONDS = float(os.environ.get("GYM_PROGRESS_SECONDS", "5"))
 
 SKIPPED_TAG = "skipped"
+SKIPPED_FILE_PREFIX = "skipped-"
 
 # Local workers are threads of one process: Pillow and zlib release the GIL while they decode,
 # resize and encode, so threads use the cores as well as processes do, without the second or
@@ -195,6 +196,36 @@ class ToTFExampleDoFn(beam.DoFn):
         )
 
 
+class WriteSkippedDoFn(beam.DoFn):
+    """Writes the skipped items of each bundle to one JSON-lines file in the staging folder.
+
+    Lighter than a file sink (no finalize stages); a retried bundle may write its items twice,
+    which `read_skipped` removes.
+    """
+
+    def __init__(self, staging_path: str):
+        self.staging_path = staging_path
+
+    def start_bundle(self):
+        self.items = []
+
+    def process(self, skipped: dict):
+        self.items.append(json.dumps(skipped, ensure_ascii=False))
+
+    def finish_bundle(self):
+        if self.items:
+            name = f"{SKIPPED_FILE_PREFIX}{uuid.uuid4().hex}.jsonl"
+            fs.write_text(fs.join(self.staging_path, name), "\n".join(self.items) + "\n")
+        self.items = []
+
+
+def read_work_list(path: str):
+    """The pairs and unpaired files of a work list written by `write_work_list`."""
+    for line in fs.read_bytes(path).decode("utf-8").splitlines():
+        if line.strip():
+            yield json.loads(line)
+
+
 @dataclass
 class Settings:
     """What the pipeline needs besides Beam's own options."""
@@ -215,8 +246,8 @@ def build_pipeline(p: beam.Pipeline, settings: Settings) -> None:
     """The pipeline: read the pairs, resize them, write TFRecords and the list of skipped files."""
     resized = (
         p
-        | "ReadPairList" >> beam.io.ReadFromText(settings.work_list_path)
-        | "ParsePairs" >> beam.Map(json.loads)
+        | "ReadPairList" >> beam.Create([settings.work_list_path])
+        | "ParsePairs" >> beam.FlatMap(read_work_list)
         # Break fusion so the pairs spread over all workers instead of the one that read the list.
         | "Distribute" >> beam.Reshuffle()
         | "ReadAndResize"
@@ -241,12 +272,7 @@ def build_pipeline(p: beam.Pipeline, settings: Settings) -> None:
             level=settings.gzip_level,
         )
     )
-    (
-        resized[SKIPPED_TAG]
-        | "FormatSkipped" >> beam.Map(json.dumps, ensure_ascii=False)
-        | "WriteSkipped"
-        >> beam.io.WriteToText(fs.join(settings.staging_path, "skipped"), file_name_suffix=".jsonl")
-    )
+    resized[SKIPPED_TAG] | "WriteSkipped" >> beam.ParDo(WriteSkippedDoFn(settings.staging_path))
 
 
 # --- before and after the run -----------------------------------------------------------------
@@ -432,11 +458,14 @@ def read_metrics(result) -> dict[str, int]:
 
 
 def read_skipped(staging_path: str) -> list[dict]:
-    skipped = []
-    for path in fs.glob(fs.join(staging_path, "skipped*.jsonl")):
-        text = fs.read_bytes(path).decode("utf-8")
-        skipped.extend(json.loads(line) for line in text.splitlines() if line.strip())
-    return sorted(skipped, key=lambda s: (s["path"], s["reason"]))
+    """The skipped items the workers wrote, once each, sorted by path."""
+    unique = {}
+    for path in fs.glob(fs.join(staging_path, f"{SKIPPED_FILE_PREFIX}*.jsonl")):
+        for line in fs.read_bytes(path).decode("utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                unique[(item["path"], item["reason"])] = item
+    return [unique[key] for key in sorted(unique)]
 
 
 def publish_output(staging_path: str, output_path: str) -> list[str]:
