@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -239,7 +239,6 @@ class Settings:
     total: int
     num_shards: int = 0
     gzip_level: int = DEFAULT_GZIP_LEVEL
-    beam_args: list[str] = field(default_factory=list)
 
 
 def build_pipeline(p: beam.Pipeline, settings: Settings) -> None:
@@ -445,6 +444,15 @@ def write_work_list(path: str, pairs: Sequence[Pair], skipped: Sequence[Skipped]
     fs.write_text(path, "\n".join(lines) + "\n")
 
 
+def run_pipeline(settings: Settings, beam_args: list[str]) -> dict[str, int]:
+    """Build and run the pipeline, wait for it, and return its counters."""
+    pipeline = beam.Pipeline(options=PipelineOptions(beam_args))
+    build_pipeline(pipeline, settings)
+    result = pipeline.run()
+    result.wait_until_finish()
+    return read_metrics(result)
+
+
 def read_metrics(result) -> dict[str, int]:
     """The preprocess counters of a finished run, by name."""
     counters: dict[str, int] = {}
@@ -612,20 +620,16 @@ def run(argv: Sequence[str] | None = None) -> dict:
         total=len(pairs) + len(skipped),
         num_shards=opts.num_shards,
         gzip_level=opts.gzip_level,
-        beam_args=beam_args,
     )
     try:
         write_work_list(settings.work_list_path, pairs, skipped)
-        pipeline = beam.Pipeline(options=PipelineOptions(beam_args))
-        build_pipeline(pipeline, settings)
-        result = pipeline.run()
-        result.wait_until_finish()
-        counters = read_metrics(result)
+        counters = run_pipeline(settings, beam_args)
         report = summarise(
             counters, read_skipped(staging_path), time.monotonic() - started, opts.max_error_rate
         )
         report["output_path"] = output_path
         report["shards"] = [fs.basename(p) for p in publish_output(staging_path, output_path)]
+        # Written last: the report marks the folder as holding one complete run.
         fs.write_text(
             fs.join(output_path, REPORT_NAME), json.dumps(report, indent=2, ensure_ascii=False)
         )
