@@ -7,6 +7,7 @@ REQUIRED = [
     "tensorflow>=2.16,<3",
     "tensorboard>=2.16",
     "google-cloud-storage>=2.10",
+    "google-crc32c>=1.5",
     "pillow>=10",
     "numpy>=1.26",
     "matplotlib>=3.8",
