@@ -54,14 +54,16 @@ def find_free_port(host: str = LOOPBACK) -> int:
         return s.getsockname()[1]
 
 
-def _stop_with_parent() -> None:
-    """In the child: ask Linux to end it when the process that started it dies (even killed)."""
-    import ctypes
-    import signal
-
-    pr_set_pdeathsig = 1
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+# Runs in the emulator's own interpreter: ask Linux to end it when the process that started it
+# dies (even killed), then start the emulator. Done there rather than in a preexec_fn, which is
+# unsafe in a parent with threads (TensorFlow, gRPC) and was seen to abort the child.
+_LAUNCHER = """
+import contextlib, ctypes, runpy, signal, sys
+with contextlib.suppress(OSError, AttributeError):
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+sys.argv = ["gcp_storage_emulator"] + sys.argv[1:]
+runpy.run_module("gcp_storage_emulator", run_name="__main__", alter_sys=True)
+"""
 
 
 def _is_up(url: str) -> bool:
@@ -109,13 +111,12 @@ def start_emulator(
         ) from e
     port = find_free_port()
     url = f"http://{LOOPBACK}:{port}"
-    command = [sys.executable, "-m", "gcp_storage_emulator", "start"]
+    command = [sys.executable, "-c", _LAUNCHER, "start"]
     command += ["--host", LOOPBACK, "--port", str(port), "--in-memory", "--quiet"]
     process = subprocess.Popen(
         command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=_stop_with_parent if sys.platform == "linux" else None,
     )
     try:
         _wait_until_up(url, process, timeout_s)
