@@ -199,8 +199,10 @@ def default_color_map_path() -> str:
     import os
 
     here = os.path.dirname(os.path.abspath(__file__))
-    for candidate in (os.path.join(os.path.dirname(here), "color_map.conf"),
-                      os.path.join(here, "color_map.conf")):
+    for candidate in (
+        os.path.join(os.path.dirname(here), "color_map.conf"),
+        os.path.join(here, "color_map.conf"),
+    ):
         if os.path.exists(candidate):
             return candidate
     raise ColorMapError("color_map.conf not found beside the package; pass --color_map")

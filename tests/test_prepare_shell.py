@@ -8,7 +8,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PRINT_VARS = ["DATA_PATH", "CONFIG_PATH", "PREPROC_PATH", "TRAIN_MODEL_PATH", "EXPORT_MODEL_PATH", "COLOR_MAP_PATH", "USE_CLOUD", "PROJECT", "BUCKET", "JOB_ID", "VERSION_NAME", "TRAINING_ARGS"]
+PRINT_VARS = [
+    "DATA_PATH",
+    "CONFIG_PATH",
+    "PREPROC_PATH",
+    "TRAIN_MODEL_PATH",
+    "EXPORT_MODEL_PATH",
+    "COLOR_MAP_PATH",
+    "USE_CLOUD",
+    "PROJECT",
+    "BUCKET",
+    "JOB_ID",
+    "VERSION_NAME",
+    "TRAINING_ARGS",
+]
 
 
 def _source(args=(), config_text=None, tmp_path=None, cwd=None, env_extra=None, root=ROOT):
