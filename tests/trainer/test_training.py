@@ -30,13 +30,21 @@ def event_tags(directory) -> set[str]:
 def trained(tiny_data, tmp_path_factory):
     """A model trained for 4 steps (checkpoints at 2 and 4, evaluation at 4)."""
     output = tmp_path_factory.mktemp("model")
-    status = task.main(train_args(tiny_data, output, "--base_loss", "weighted_cross_entropy"))
+    status = task.main(
+        train_args(
+            tiny_data, output, "--base_loss", "weighted_cross_entropy", "--write_predictions"
+        )
+    )
     assert status == 0
     return output
 
 
 def test_training_writes_checkpoints_config_and_events(trained):
     assert checkpoint_steps(trained) == [2, 4]
+    assert sorted(os.listdir(trained / "predictions")) == [
+        "page-0.png",
+        "page-1.png",
+    ]  # eval_set_size 2
     saved = json.loads((trained / "config.json").read_text())
     assert saved["max_steps"] == 4 and saved["ngf"] == 4
     assert [c["label"] for c in saved["classes"]] == ["title", "author", "body"]
