@@ -166,7 +166,16 @@ def test_bad_input_exits_2_with_a_message(tiny_data, tmp_path, capsys, flag, val
 
 def test_rgb_output_with_l1_trains(tiny_data, tmp_path):
     output = tmp_path / "rgb"
-    args = train_args(tiny_data, output, "--use_separate_channels", "false", "--max_steps", "2")
+    args = train_args(
+        tiny_data,
+        output,
+        "--use_separate_channels",
+        "false",
+        "--base_loss",
+        "L1",
+        "--max_steps",
+        "2",
+    )
     assert task.main(args) == 0
     generator, _, step = model_dir.load_generator(str(output))
     assert step == 2 and generator.output_shape[-1] == 3
