@@ -235,7 +235,10 @@ def train(config: dict, write_predictions: bool = False) -> int:
     strategy = distribute.choose_strategy()
     policy = distribute.apply_precision(distribute.choose_precision(config["precision"]))
     config["precision_policy"] = policy
-    distribute.per_replica_batch_size(config["batch_size"], strategy)
+    try:
+        distribute.per_replica_batch_size(config["batch_size"], strategy)
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
     log("devices", f"{strategy.num_replicas_in_sync} replica(s), precision {policy}")
 
     # --- model ------------------------------------------------------------------------------
@@ -494,7 +497,7 @@ def main(argv=None) -> int:
     try:
         config = config_from_args(args)
         return train(config, write_predictions=args.write_predictions)
-    except (ConfigError, DataError, ColorMapError, ClassWeightsError, ValueError) as error:
+    except (ConfigError, DataError, ColorMapError, ClassWeightsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except NonFiniteLossError as error:
