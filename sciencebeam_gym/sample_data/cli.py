@@ -30,7 +30,7 @@ from sciencebeam_gym.sample_data.corpus import (
     write_files,
 )
 
-DEFAULT_TRAIN_PAGES = 100
+DEFAULT_TRAIN_PAGES = 400
 DEFAULT_TEST_PAGES = 20
 DEFAULT_SEED = 1
 MIN_DPI, MAX_DPI = 36, 600
