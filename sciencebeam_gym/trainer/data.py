@@ -38,9 +38,13 @@ def find_files(patterns: Sequence[str], what: str = "data", flag: str = "--train
         raise DataError(f"no {what} given: pass {flag} (a glob of *.tfrecord.gz files)")
     files = fs.glob_many(patterns)
     if not files:
+        from sciencebeam_gym.cloud.storage import explain_no_match
+
+        hints = [hint for hint in (explain_no_match(p) for p in patterns) if hint]
         raise DataError(
             f"no {what} files match {', '.join(patterns)} ({flag}); "
             "run ./preprocess.sh first, or check PREPROC_PATH"
+            + "".join(f"\n  {hint}" for hint in hints)
         )
     return files
 

@@ -8,6 +8,10 @@ Writes to `<model_path>/eval/` (or --output_path): `metrics.json` ({"step", "pix
 `confusion_matrix.json` and `confusion_matrix.png`; with --write_predictions, for every page
 `predictions/<name>.png` (prediction in the colour map's colours) beside `<name>.input.png` and
 `<name>.target.png`.
+
+A gs:// model path is read through `sciencebeam_gym.cloud.staging.GcsStaging` (checkpoints
+copied down when a storage emulator is used), as are gs:// records; the outputs are written
+straight to their gs:// folder.
 """
 
 from __future__ import annotations
@@ -126,16 +130,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(args) -> dict:
+def run(args, gcs=None) -> dict:
+    from sciencebeam_gym.cloud.staging import GcsStaging
+
+    if gcs is not None:
+        return run_with(args, gcs)
+    with GcsStaging() as own_gcs:
+        return run_with(args, own_gcs)
+
+
+def local_checkpoint(checkpoint: str, model_path: str, local_model: str) -> str:
+    """A checkpoint given under a gs:// model path, as a path under its local copy."""
+    prefix = model_path.rstrip("/") + "/"
+    if checkpoint.startswith(prefix) and local_model != model_path:
+        return fs.join(local_model, checkpoint[len(prefix) :])
+    return checkpoint
+
+
+def run_with(args, gcs) -> dict:
     from sciencebeam_gym.trainer import data, model_dir
 
     model_path = args.model_path or args.job_dir
     if not model_path:
         raise model_dir.ModelDirError("pass --model_path (the training output directory)")
-    generator, config, step = model_dir.load_generator(model_path, args.checkpoint or None)
+    local_model = gcs.input_dir(model_path)
+    checkpoint = local_checkpoint(args.checkpoint, model_path, local_model)
+    generator, config, step = model_dir.load_generator(local_model, checkpoint or None)
     labels = model_dir.classes_labels(config)
     colors = model_dir.classes_colors(config)
-    files = data.find_files(args.eval_data_paths or [], "evaluation", "--eval_data_paths")
+    files = gcs.local_files(
+        data.find_files(args.eval_data_paths or [], "evaluation", "--eval_data_paths")
+    )
     output_dir = args.output_path or fs.join(model_path, EVAL_DIR)
     fs.makedirs(output_dir)
     print(f"[eval] step {step} of {model_path}; {len(files)} file(s)", file=sys.stderr)
@@ -207,12 +232,13 @@ def run(args) -> dict:
 
 
 def main(argv=None) -> int:
+    from sciencebeam_gym.cloud.storage import StorageError
     from sciencebeam_gym.trainer import data, model_dir
 
     args = build_parser().parse_args(argv)
     try:
         run(args)
-    except (model_dir.ModelDirError, data.DataError) as error:
+    except (model_dir.ModelDirError, data.DataError, StorageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -8,6 +8,10 @@
 Every setting of `config.DEFAULTS` is a flag (`--ngf 32`, `--use_separate_channels false`);
 `--preset` picks a named budget first. The run is cut into stages, each announced in the log:
 config, data, model, checkpoint, train loop (progress, evaluation, checkpoints).
+gs:// paths go through `sciencebeam_gym.cloud.staging.GcsStaging` (staged locally with a storage
+emulator, the /gcs mount on Vertex AI, or TensorFlow's own Cloud Storage support). In a
+multi-worker run only the chief writes checkpoints and summaries to the output path; the other
+workers resume from it but write to a temporary folder of their own.
 Exit status: 0 done (or nothing to do), 1 stopped on a non-finite loss, 2 bad input,
 130/143 interrupted (checkpoint saved).
 """
@@ -17,13 +21,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import shutil
 import signal
 import sys
+import tempfile
 import time
 
 import numpy as np
 
 from sciencebeam_gym import fs
+from sciencebeam_gym.cloud.storage import StorageError
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
 from sciencebeam_gym.trainer import config as config_module
 from sciencebeam_gym.trainer.class_weights import ClassWeightsError
@@ -193,7 +200,30 @@ class Every:
         self.last_time = time.time()
 
 
-def train(config: dict, write_predictions: bool = False) -> int:
+def train(config: dict, write_predictions: bool = False, gcs=None) -> int:
+    """Train to config["max_steps"]; gs:// paths go through `gcs` (a GcsStaging)."""
+    from sciencebeam_gym.cloud.staging import GcsStaging, is_chief
+
+    if gcs is not None:
+        return train_with(config, write_predictions, gcs, is_chief())
+    with GcsStaging() as own_gcs:
+        return train_with(config, write_predictions, own_gcs, is_chief())
+
+
+def train_with(config: dict, write_predictions: bool, gcs, chief: bool) -> int:
+    if chief:
+        return train_to(config, write_predictions, gcs, gcs.output_dir(config["output_path"]), True)
+    # Checkpoints are saved by every worker (saving is collective), but only the chief's go to
+    # the output path: two workers writing the same checkpoint files break each other's saves.
+    scratch = tempfile.mkdtemp(prefix="gym-worker-")
+    try:
+        return train_to(config, False, gcs, scratch, False)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def train_to(config: dict, write_predictions: bool, gcs, tf_output: str, chief: bool) -> int:
+    """The training run; TensorFlow writes checkpoints and summaries under `tf_output`."""
     import keras
     import tensorflow as tf
 
@@ -222,9 +252,13 @@ def train(config: dict, write_predictions: bool = False) -> int:
     log("config", f"{color_map.num_classes} classes from {config['color_map']}")
 
     # --- data -------------------------------------------------------------------------------
-    train_files = data.find_files(config["train_data_paths"], "training", "--train_data_paths")
+    train_files = gcs.local_files(
+        data.find_files(config["train_data_paths"], "training", "--train_data_paths")
+    )
     eval_files = (
-        data.find_files(config["eval_data_paths"], "evaluation", "--eval_data_paths")
+        gcs.local_files(
+            data.find_files(config["eval_data_paths"], "evaluation", "--eval_data_paths")
+        )
         if config["eval_data_paths"]
         else []
     )
@@ -271,21 +305,25 @@ def train(config: dict, write_predictions: bool = False) -> int:
     )
     manager = tf.train.CheckpointManager(
         checkpoint,
-        model_dir.checkpoint_dir(output_path),
+        model_dir.checkpoint_dir(tf_output),
         config["save_max_to_keep"],
         checkpoint_name="ckpt",
     )
-    if manager.latest_checkpoint:
+    if chief:
+        latest = manager.latest_checkpoint
+    else:  # the chief's latest checkpoint, so that every worker starts at the same step
+        latest = model_dir.latest_checkpoint(gcs.input_dir(output_path)) if saved else None
+    if latest:
         try:
-            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+            checkpoint.restore(latest).assert_existing_objects_matched()
         except (AssertionError, ValueError, tf.errors.OpError) as error:
             raise ConfigError(
-                f"cannot resume from {manager.latest_checkpoint}: it does not fit this model "
+                f"cannot resume from {latest}: it does not fit this model "
                 f"({str(error).splitlines()[0][:300]}); use another output path"
             ) from error
         log(
             "checkpoint",
-            f"resuming from step {int(step_var.numpy())} ({manager.latest_checkpoint})",
+            f"resuming from step {int(step_var.numpy())} ({latest})",
         )
     else:
         log(
@@ -293,7 +331,8 @@ def train(config: dict, write_predictions: bool = False) -> int:
             f"no checkpoint in {model_dir.checkpoint_dir(output_path)}: starting from scratch",
         )
     step = int(step_var.numpy())
-    config_module.save_config(output_path, config)
+    if chief:
+        config_module.save_config(output_path, config)
     if step >= config["max_steps"]:
         log(
             "train",
@@ -326,8 +365,8 @@ def train(config: dict, write_predictions: bool = False) -> int:
         }
 
     predict_fn = evaluate.make_predict_fn(generator, config, colors)
-    train_writer = tf.summary.create_file_writer(fs.join(output_path, "train"))
-    eval_writer = tf.summary.create_file_writer(fs.join(output_path, "eval"))
+    train_writer = tf.summary.create_file_writer(fs.join(tf_output, "train"))
+    eval_writer = tf.summary.create_file_writer(fs.join(tf_output, "eval"))
     labels = color_map.labels
 
     def run_evaluation(at_step: int, write_images: bool = True, predictions_dir: str = ""):
@@ -399,7 +438,11 @@ def train(config: dict, write_predictions: bool = False) -> int:
 
     def save(at_step: int):
         path = manager.save(checkpoint_number=at_step)
-        log("checkpoint", f"saved {path}")
+        if chief:
+            train_writer.flush()
+            eval_writer.flush()
+            gcs.sync()
+            log("checkpoint", f"saved {path}")
         return at_step
 
     stop = StopRequest().install()
@@ -472,6 +515,8 @@ def train(config: dict, write_predictions: bool = False) -> int:
         save(step)
     predictions_dir = fs.join(output_path, "predictions") if write_predictions else ""
     run_evaluation(step, predictions_dir=predictions_dir)
+    train_writer.flush()
+    eval_writer.flush()
     log("train", f"done: step {step}; checkpoints in {model_dir.checkpoint_dir(output_path)}")
     return 0
 
@@ -497,7 +542,7 @@ def main(argv=None) -> int:
     try:
         config = config_from_args(args)
         return train(config, write_predictions=args.write_predictions)
-    except (ConfigError, DataError, ColorMapError, ClassWeightsError) as error:
+    except (ConfigError, DataError, ColorMapError, ClassWeightsError, StorageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except NonFiniteLossError as error:

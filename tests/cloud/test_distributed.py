@@ -50,31 +50,15 @@ def tf_config(workers: list[str], index: int) -> str:
     return json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})
 
 
-@pytest.mark.slow
-def test_two_workers_train_together_to_a_checkpoint(tmp_path):
-    import tensorflow as tf
-
-    write_tiny_records(str(tmp_path / "train.tfrecord.gz"), 8)
-    (tmp_path / "color_map.conf").write_text(COLOR_MAP)
-    output = tmp_path / "training"
+def run_workers(command: list[str], log_dir, run: str) -> list[str]:
+    """Run `command` as worker 0 and worker 1 of one cluster; their logs once both are done."""
     workers = [f"127.0.0.1:{find_free_port()}" for _ in range(2)]
-    command = [sys.executable, "-m", "sciencebeam_gym.trainer.task", "--preset", "smoke"]
-    command += ["--image_size", str(IMAGE_SIZE), "--precision", "float32", "--max_steps", "2"]
-    command += ["--batch_size", "2", "--save_freq", "2", "--log_freq", "1"]
-    command += ["--train_data_paths", str(tmp_path / "*.tfrecord.gz")]
-    command += ["--color_map", str(tmp_path / "color_map.conf")]
-    # Worker 0 (the chief: no "chief" task in this cluster) writes the model folder; the other
-    # worker saves to a scratch folder of its own. (With one shared folder both workers write
-    # the same checkpoint files and one can fail merging "ckpt-N_temp" the other already
-    # removed: the trainer has to send non-chief workers elsewhere, see doc/cloud.md.)
-    outputs = [output, tmp_path / "worker1-scratch"]
     processes = []
     for index in range(2):
         env = dict(os.environ, TF_CONFIG=tf_config(workers, index), CUDA_VISIBLE_DEVICES="")
         env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-        log = open(tmp_path / f"worker{index}.log", "w")  # noqa: SIM115 (closed below)
-        worker_command = [*command, "--output_path", str(outputs[index])]
-        processes.append((subprocess.Popen(worker_command, env=env, stdout=log, stderr=log), log))
+        log = open(log_dir / f"{run}-worker{index}.log", "w")  # noqa: SIM115 (closed below)
+        processes.append((subprocess.Popen(command, env=env, stdout=log, stderr=log), log))
     try:
         codes = [process.wait(timeout=240) for process, _ in processes]
     finally:
@@ -83,8 +67,33 @@ def test_two_workers_train_together_to_a_checkpoint(tmp_path):
                 process.kill()
                 process.wait()
             log.close()
-    logs = [(tmp_path / f"worker{i}.log").read_text() for i in range(2)]
+    logs = [(log_dir / f"{run}-worker{i}.log").read_text() for i in range(2)]
     assert codes == [0, 0], logs
+    return logs
+
+
+def step_of(checkpoint: str) -> int:
+    import tensorflow as tf
+
+    return int(tf.train.load_checkpoint(checkpoint).get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE"))
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_output_path_and_resume(tmp_path):
+    import tensorflow as tf
+
+    write_tiny_records(str(tmp_path / "train.tfrecord.gz"), 8)
+    (tmp_path / "color_map.conf").write_text(COLOR_MAP)
+    output = tmp_path / "training"
+    command = [sys.executable, "-m", "sciencebeam_gym.trainer.task", "--preset", "smoke"]
+    command += ["--image_size", str(IMAGE_SIZE), "--precision", "float32"]
+    command += ["--batch_size", "2", "--save_freq", "2", "--log_freq", "1"]
+    command += ["--train_data_paths", str(tmp_path / "*.tfrecord.gz")]
+    command += ["--color_map", str(tmp_path / "color_map.conf")]
+    # Both workers get the same --output_path, as on Vertex AI: only worker 0 (the chief, with no
+    # "chief" task in this cluster) may write there, or the two saves of one checkpoint collide.
+    command += ["--output_path", str(output)]
+    logs = run_workers([*command, "--max_steps", "2"], tmp_path, "first")
 
     for text in logs:
         # one replica per worker, the global batch of 2 split across them
@@ -94,7 +103,27 @@ def test_two_workers_train_together_to_a_checkpoint(tmp_path):
     losses = [re.findall(r"^step \d+/2 .*?(gen_total \S+ .* disc \S+)", t, re.M) for t in logs]
     assert losses[0] and losses[0] == losses[1]
 
+    # the chief's checkpoint only: no half-merged temporary folders left by the other worker
+    assert sorted(p.name for p in (output / "checkpoints").iterdir()) == [
+        "checkpoint",
+        "ckpt-2.data-00000-of-00001",
+        "ckpt-2.index",
+    ]
+    assert sorted(p.name for p in output.iterdir()) == [
+        "checkpoints",
+        "config.json",
+        "eval",
+        "train",
+    ]
     latest = tf.train.latest_checkpoint(str(output / "checkpoints"))
     assert latest is not None and latest.endswith("ckpt-2")
-    reader = tf.train.load_checkpoint(latest)
-    assert int(reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE")) == 2
+    assert step_of(latest) == 2
+
+    # a second run: both workers resume from the chief's checkpoint at step 2
+    logs = run_workers([*command, "--max_steps", "4"], tmp_path, "second")
+    for text in logs:
+        assert "resuming from step 2" in text
+        assert "training from step 2 to 4" in text
+    latest = tf.train.latest_checkpoint(str(output / "checkpoints"))
+    assert latest is not None and latest.endswith("ckpt-4")
+    assert step_of(latest) == 4
