@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/predict_throughput.py                 # a fresh quick-preset model
     .venv/bin/python benchmarks/predict_throughput.py --model_path "$TRAIN_MODEL_PATH"
 
-Without --model_path a model of the quick preset's shape (256 x 256, ngf 32, 24 classes) with
+Without --model_path a model of the quick preset's shape (256 x 256, ngf 16, 24 classes) with
 untrained weights is written to a temporary folder: throughput does not depend on the weights.
 The model is exported there, then three ways of predicting run on the same pages:
 - `keras_eager` (the baseline): the restored checkpoint's generator called eagerly, plus the

@@ -17,8 +17,8 @@ def test_defaults_keep_the_published_pix2pix_flags():
 
 
 def test_preset_then_overrides():
-    resolved = config.resolve_config("quick", {"ngf": 16})
-    assert resolved["ngf"] == 16
+    resolved = config.resolve_config("quick", {"ngf": 24})
+    assert resolved["ngf"] == 24
     assert resolved["max_steps"] == config.PRESETS["quick"]["max_steps"]
     assert resolved["base_loss"] == config.PRESETS["quick"]["base_loss"]
 
