@@ -6,17 +6,14 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from sciencebeam_gym.generate.errors import SkipError
 from sciencebeam_gym.generate.mapping import XmlMapping
 from sciencebeam_gym.generate.pdf import maybe_gunzip
 from sciencebeam_gym.generate.text import collapse_whitespace
 
 
-class XmlError(ValueError):
+class XmlError(SkipError):
     """XML that cannot be used; `reason` is a short, report-friendly cause."""
-
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
+from sciencebeam_gym.generate.errors import SkipError
 from sciencebeam_gym.generate.text import LINE_BREAK_HYPHENS
 
 POINTS_PER_INCH = 72.0
@@ -23,12 +24,8 @@ _LINE_BREAKS = frozenset("\r\n")
 _COLUMN_GAP_LINE_HEIGHTS = 2.0
 
 
-class PdfError(ValueError):
+class PdfError(SkipError):
     """A PDF that cannot be used; `reason` is a short, report-friendly cause."""
-
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
