@@ -348,15 +348,9 @@ class PageComposer:
     def dates_block(self, width) -> Block:
         size = self.style.body_size * 0.8
         text = f"Received: {self.article.received}; Accepted: {self.article.accepted}"
-        block = self.lines(
-            [self.run(text, self.body(italic=True), size, grey=80)],
-            width,
-            size,
-            self.style.front_align,
-            factor=1.3,
+        return self.front_line_block(
+            self.run(text, self.body(italic=True), size, grey=80), width, size
         )
-        block.rows.append(gap(6))
-        return block
 
     def doi_block(self, width) -> Block:
         size = self.style.body_size * 0.85
@@ -367,13 +361,11 @@ class PageComposer:
                 f"doi:{self.article.doi}",
             ]
         )
-        block = self.lines(
-            [self.run(text, self.body(), size, "doi")],
-            width,
-            size,
-            self.style.front_align,
-            factor=1.3,
-        )
+        return self.front_line_block(self.run(text, self.body(), size, "doi"), width, size)
+
+    def front_line_block(self, run, width, size) -> Block:
+        """One front-matter line in the front matter's alignment, then a small gap."""
+        block = self.lines([run], width, size, self.style.front_align, factor=1.3)
         block.rows.append(gap(6))
         return block
 
