@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from sciencebeam_gym import fs
 from sciencebeam_gym.trainer import metrics, summaries
-from sciencebeam_gym.trainer.model import predict_class_index, target_class_index
+from sciencebeam_gym.trainer.model import logit_offsets, predict_class_index, target_class_index
 
 EVAL_DIR = "eval"
 
@@ -35,11 +35,13 @@ EVAL_DIR = "eval"
 def make_predict_fn(generator, config: dict, colors: np.ndarray):
     """pages -> (output, predicted class index), compiled once."""
 
+    offsets = logit_offsets(config)
+
     @tf.function(reduce_retracing=True)
     def predict(pages):
         output = generator(pages, training=False)
         index = predict_class_index(
-            output, config["base_loss"], config["use_separate_channels"], colors
+            output, config["base_loss"], config["use_separate_channels"], colors, offsets
         )
         return output, index
 

@@ -47,6 +47,8 @@ class ModelInfo:
     classes: tuple[ColorClass, ...]
     training_step: int | None = None
     source_checkpoint: str = ""
+    # added to the logits of a weighted cross-entropy model (model.logit_offsets); () for none
+    logit_offsets: tuple[float, ...] = ()
 
     @property
     def color_map(self) -> ColorMap:
@@ -60,6 +62,10 @@ class ModelInfo:
     def palette(self) -> np.ndarray:
         """(1 + C, 3) uint8: black for background, then the class colours by key."""
         return np.array([BACKGROUND_COLOR, *(c.color for c in self.classes)], dtype=np.uint8)
+
+    @property
+    def offsets(self) -> np.ndarray | None:
+        return np.array(self.logit_offsets, dtype=np.float32) if self.logit_offsets else None
 
     @classmethod
     def from_config(
@@ -80,6 +86,7 @@ class ModelInfo:
                 classes=tuple(color_map.classes),
                 training_step=step,
                 source_checkpoint=source_checkpoint,
+                logit_offsets=_offsets_tuple(model.logit_offsets(config)),
             )
         except KeyError as error:
             raise InferenceError(f"the training config lacks the setting {error}") from error
@@ -99,6 +106,7 @@ class ModelInfo:
             ],
             "training_step": self.training_step,
             "source_checkpoint": self.source_checkpoint,
+            "logit_offsets": list(self.logit_offsets),
         }
 
     @classmethod
@@ -122,9 +130,14 @@ class ModelInfo:
                 classes=classes,
                 training_step=metadata.get("training_step"),
                 source_checkpoint=str(metadata.get("source_checkpoint", "")),
+                logit_offsets=tuple(float(v) for v in metadata.get("logit_offsets", ())),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise InferenceError(f"{source}: incomplete export metadata ({error!r})") from error
+
+
+def _offsets_tuple(offsets: np.ndarray | None) -> tuple[float, ...]:
+    return () if offsets is None else tuple(round(float(v), 6) for v in offsets)
 
 
 def color_map_from_config(config: dict) -> ColorMap:
@@ -181,7 +194,7 @@ def class_probabilities(output: tf.Tensor, info: ModelInfo) -> tf.Tensor:
     """
     output = tf.cast(output, tf.float32)
     if losses.is_cross_entropy(info.base_loss):
-        return tf.nn.softmax(output, axis=-1)
+        return tf.nn.softmax(model.adjusted_logits(output, info.offsets), axis=-1)
     if info.use_separate_channels:
         scores = (output + 1.0) / 2.0
         background = 1.0 - tf.reduce_max(scores, axis=-1, keepdims=True)
@@ -220,7 +233,11 @@ class PagePredictor(tf.Module):
         """(N, S, S, 3) uint8 -> the outputs; the generator runs in inference mode."""
         output = self.generator(data.to_unit_range(images), training=False)
         classes = model.predict_class_index(
-            output, self.info.base_loss, self.info.use_separate_channels, self._colors
+            output,
+            self.info.base_loss,
+            self.info.use_separate_channels,
+            self._colors,
+            self.info.offsets,
         )
         return {
             "classes": tf.cast(classes, tf.uint8),

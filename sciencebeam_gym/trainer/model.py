@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from sciencebeam_gym.trainer import config as config_module
 from sciencebeam_gym.trainer import losses
 
 MAX_DEPTH = 8  # 256 -> 1, as published
@@ -221,13 +222,42 @@ def build_models(config: dict, num_classes: int) -> tuple[keras.Model, keras.Mod
     return generator, discriminator
 
 
+def logit_offsets(config: dict) -> np.ndarray | None:
+    """(1 + C,) float32 added to a weighted cross-entropy model's logits before use, or None.
+
+    Class weights in the loss act as a prior that favours the small classes: the trained
+    softmax estimates p(class | page) x weight, normalised, so borders bleed into small classes
+    (recall above precision). Adding -logit_adjustment x log(weight) to the logits undoes that
+    prior ("logit adjustment", Menon et al., 2021): the model keeps what the weights taught it,
+    and its argmax and probabilities estimate the unweighted posterior again.
+    """
+    weights = config.get("class_weight_values")
+    adjustment = float(config.get("logit_adjustment", config_module.DEFAULTS["logit_adjustment"]))
+    if config.get("base_loss") != "weighted_cross_entropy" or not weights or adjustment == 0:
+        return None
+    return (-adjustment * np.log(np.asarray(weights, dtype=np.float64))).astype(np.float32)
+
+
+def adjusted_logits(output: tf.Tensor, offsets: np.ndarray | None) -> tf.Tensor:
+    """float32 logits with the logit offsets (if any) added."""
+    output = tf.cast(output, tf.float32)
+    return output if offsets is None else output + tf.constant(offsets, tf.float32)
+
+
 def predict_class_index(
-    output: tf.Tensor, base_loss: str, separate_channels: bool, colors: np.ndarray
+    output: tf.Tensor,
+    base_loss: str,
+    separate_channels: bool,
+    colors: np.ndarray,
+    offsets: np.ndarray | None = None,
 ) -> tf.Tensor:
-    """Generator output -> (…, H, W) int32 class index: 0 background, i + 1 for class i."""
+    """Generator output -> (…, H, W) int32 class index: 0 background, i + 1 for class i.
+
+    `offsets` (from `logit_offsets`) shift a cross-entropy model's logits before the argmax.
+    """
     output = tf.cast(output, tf.float32)
     if losses.is_cross_entropy(base_loss):
-        return tf.argmax(output, axis=-1, output_type=tf.int32)
+        return tf.argmax(adjusted_logits(output, offsets), axis=-1, output_type=tf.int32)
     if separate_channels:
         best = tf.argmax(output, axis=-1, output_type=tf.int32) + 1
         return tf.where(tf.reduce_max(output, axis=-1) > 0.0, best, 0)

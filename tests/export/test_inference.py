@@ -19,7 +19,12 @@ from sciencebeam_gym.trainer.inference import (
 
 from .conftest import IMAGE_SIZE, assert_same_classes, draw_page, png_bytes, sharpen_output
 
-OUTPUT_KINDS = [("cross_entropy", True), ("L1", True), ("L1", False)]
+OUTPUT_KINDS = [
+    ("cross_entropy", True),
+    ("weighted_cross_entropy", True),
+    ("L1", True),
+    ("L1", False),
+]
 
 
 def tiny_predictor(base_loss: str, separate: bool) -> PagePredictor:
@@ -31,6 +36,10 @@ def tiny_predictor(base_loss: str, separate: bool) -> PagePredictor:
     )
     sharpen_output(generator)
     config = {"image_size": IMAGE_SIZE, "base_loss": base_loss, "use_separate_channels": separate}
+    if base_loss == "weighted_cross_entropy":
+        # uneven weights, so that the logit offsets change some of the predictions
+        weights = np.linspace(0.2, 5.0, color_map.num_classes + 1)
+        config["class_weight_values"] = weights.tolist()
     return PagePredictor(generator, ModelInfo.from_config(config, color_map, step=1))
 
 
@@ -56,9 +65,19 @@ def test_outputs_agree_with_each_other_and_the_trainer(base_loss, separate):
     # the trainer's own decoding of the raw generator output gives the same classes
     raw = predictor.generator(tf.cast(pages, tf.float32) / 127.5 - 1.0, training=False)
     expected = model.predict_class_index(
-        raw, base_loss, separate, predictor.info.color_map.color_array
+        raw, base_loss, separate, predictor.info.color_map.color_array, predictor.info.offsets
     ).numpy()
     assert_same_classes(classes, expected, probabilities)
+
+
+def test_weighted_model_predictions_use_the_logit_offsets():
+    predictor = tiny_predictor("weighted_cross_entropy", True)
+    pages = random_pages(2)
+    classes = predictor.predict_images(tf.constant(pages))["classes"].numpy()
+    raw = predictor.generator(tf.cast(pages, tf.float32) / 127.5 - 1.0, training=False)
+    colors = predictor.info.color_map.color_array
+    unadjusted = model.predict_class_index(raw, "weighted_cross_entropy", True, colors).numpy()
+    assert (classes != unadjusted).mean() > 0.01
 
 
 def test_model_sized_images_are_not_resampled():
@@ -88,9 +107,11 @@ def test_png_signature_equals_the_image_signature_and_reports_sizes():
         )
 
 
-def test_metadata_round_trip():
-    info = tiny_predictor("L1", False).info
+@pytest.mark.parametrize("base_loss", ["L1", "weighted_cross_entropy"])
+def test_metadata_round_trip(base_loss):
+    info = tiny_predictor(base_loss, base_loss != "L1").info
     info = ModelInfo(**{**info.__dict__, "training_step": 12, "source_checkpoint": "ckpt-3"})
+    assert bool(info.logit_offsets) == (base_loss == "weighted_cross_entropy")
     metadata = info.to_metadata()
     assert metadata["classes"][0]["label"] == info.classes[0].label
     assert metadata["classes"][0]["index"] == 1

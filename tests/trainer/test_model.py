@@ -66,6 +66,29 @@ def test_class_index_from_outputs():
     )
 
 
+def test_logit_offsets_undo_the_class_weights():
+    weights = [0.5, 2.0, 4.0]
+    config = {"base_loss": "weighted_cross_entropy", "class_weight_values": weights}
+    np.testing.assert_allclose(model.logit_offsets(config), -np.log(weights), rtol=1e-6)
+    half = model.logit_offsets({**config, "logit_adjustment": 0.5})
+    np.testing.assert_allclose(half, -0.5 * np.log(weights), rtol=1e-6)
+    assert model.logit_offsets({**config, "logit_adjustment": 0.0}) is None
+    assert model.logit_offsets({**config, "base_loss": "cross_entropy"}) is None
+    assert model.logit_offsets({"base_loss": "weighted_cross_entropy"}) is None
+
+
+def test_logit_offsets_move_the_argmax_away_from_heavily_weighted_classes():
+    colors = np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8)
+    logits = tf.constant([[[[0.0, 1.0, 1.2]]]])
+    offsets = model.logit_offsets(
+        {"base_loss": "weighted_cross_entropy", "class_weight_values": [1.0, 1.0, 2.0]}
+    )
+    plain = model.predict_class_index(logits, "weighted_cross_entropy", True, colors)
+    adjusted = model.predict_class_index(logits, "weighted_cross_entropy", True, colors, offsets)
+    assert plain.numpy().tolist() == [[[2]]]
+    assert adjusted.numpy().tolist() == [[[1]]]
+
+
 @pytest.mark.parametrize("gan_weight", [0.0, 1.0])
 def test_train_step_lowers_the_loss(gan_weight):
     keras.utils.set_random_seed(0)
