@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
     # --- task -------------------------------------------------------------------------------
     "batch_size": 10,  # global batch, split across replicas
     "eval_set_size": 10,  # evaluation pages per evaluation during training; 0: all
+    # before evaluations and checkpoints, batch-norm statistics are recomputed over this many
+    # training batches with the current weights (precise batch norm); 0: keep moving averages
+    "bn_recalibration_batches": 25,
     "max_steps": 1000,
     "save_max_to_keep": 3,
     "log_freq": 50,  # steps between progress lines and TensorBoard scalars
@@ -191,6 +194,7 @@ def validate(config: dict) -> dict:
         (0 <= config["augment"] < 0.5, "augment must be between 0 and 0.5"),
         (0 <= config["lr_decay_start"] <= 1, "lr_decay_start must be between 0 and 1"),
         (config["logit_adjustment"] >= 0, "logit_adjustment must be >= 0"),
+        (config["bn_recalibration_batches"] >= 0, "bn_recalibration_batches must be >= 0"),
         (config["l1_weight"] >= 0 and config["gan_weight"] >= 0, "loss weights must be >= 0"),
         (
             config["l1_weight"] > 0 or config["gan_weight"] > 0,

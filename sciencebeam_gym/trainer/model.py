@@ -78,6 +78,46 @@ class FusedBatchNorm(keras.layers.Layer):
         return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon}
 
 
+def sublayers(layer) -> list:
+    """Every layer inside a model or block, depth first (the model itself excluded)."""
+    found = []
+    for child in getattr(layer, "layers", []):
+        found.append(child)
+        found.extend(sublayers(child))
+    return found
+
+
+def recalibrate_batch_norm(generator: keras.Model, pages_batches) -> int:
+    """Set every batch-norm layer's statistics to their exact mean over the given batches.
+
+    The moving averages (momentum 0.9) follow only the last ~10 batches, computed with weights
+    that were still changing: mid-training the inference-mode output was far worse than the
+    weights deserve (one 512 px checkpoint: macro F1 0.75 with the moving averages, 0.89 with
+    recomputed statistics). This is "precise batch norm": with the weights fixed, run batches in
+    training mode with dropout off, and average each layer's batch statistics (the k-th batch
+    counts 1/k). Eager and single-replica. Returns the number of batches used.
+    """
+    norms = [layer for layer in sublayers(generator) if isinstance(layer, FusedBatchNorm)]
+    dropouts = [layer for layer in sublayers(generator) if isinstance(layer, keras.layers.Dropout)]
+    saved_momentum = [layer.momentum for layer in norms]
+    saved_rates = [layer.rate for layer in dropouts]
+    count = 0
+    try:
+        for layer in dropouts:
+            layer.rate = 0.0
+        for pages in pages_batches:
+            for layer in norms:
+                layer.momentum = count / (count + 1.0)  # running mean of the batch statistics
+            generator(pages, training=True)
+            count += 1
+    finally:
+        for layer, momentum in zip(norms, saved_momentum, strict=True):
+            layer.momentum = momentum
+        for layer, rate in zip(dropouts, saved_rates, strict=True):
+            layer.rate = rate
+    return count
+
+
 def downsample(filters: int, size: int = 4, batch_norm: bool = True, name: str = None):
     """Conv (stride 2) -> BatchNorm -> LeakyReLU: halves the image."""
     block = keras.Sequential(name=name)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import math
 import shutil
 import signal
@@ -355,6 +356,9 @@ def train_to(config: dict, write_predictions: bool, gcs, tf_output: str, chief: 
         augment=config["augment"],
     )
     iterator = iter(strategy.experimental_distribute_dataset(train_dataset))
+    recalibrate = make_batch_norm_recalibration(
+        config, train_files, target_colors, generator, strategy.num_replicas_in_sync
+    )
 
     @tf.function
     def train_step(batch):
@@ -500,18 +504,21 @@ def train_to(config: dict, write_predictions: bool, gcs, tf_output: str, chief: 
                 window = {"step": step, "time": now}
                 log_timer.done()
             if save_timer.due(step) or stop.requested:
+                if not stop.requested:
+                    recalibrate(step)
                 last_saved = save(step)
                 save_timer.done()
                 if stop.requested:
                     log("train", f"stopped at step {step}; re-run to resume")
                     return 128 + stop.signal_number
             if eval_timer.due(step) and step < config["max_steps"]:
+                recalibrate(step)
                 run_evaluation(step)
                 eval_timer.done()
                 window = {"step": step, "time": time.time()}
     finally:
         stop.restore()
-    if last_saved != step:
+    if recalibrate(step) or last_saved != step:
         save(step)
     predictions_dir = fs.join(output_path, "predictions") if write_predictions else ""
     run_evaluation(step, predictions_dir=predictions_dir)
@@ -519,6 +526,47 @@ def train_to(config: dict, write_predictions: bool, gcs, tf_output: str, chief: 
     eval_writer.flush()
     log("train", f"done: step {step}; checkpoints in {model_dir.checkpoint_dir(output_path)}")
     return 0
+
+
+def make_batch_norm_recalibration(config, train_files, target_colors, generator, replicas):
+    """step -> bool: recompute the generator's batch-norm statistics, at most once per step.
+
+    Uses `bn_recalibration_batches` unaugmented training batches (see
+    model.recalibrate_batch_norm); True when the statistics changed. Off with 0 batches, and
+    with several replicas, where the moving averages are kept.
+    """
+    from sciencebeam_gym.trainer import data
+    from sciencebeam_gym.trainer.model import recalibrate_batch_norm
+
+    batches = config["bn_recalibration_batches"]
+    if not batches or replicas > 1:
+        return lambda step: False
+    pages = data.make_dataset(
+        train_files,
+        config["batch_size"],
+        config["image_size"],
+        target_colors,
+        training=True,
+        shuffle_buffer=min(config["shuffle_buffer"], 64),
+        skip_corrupt=config["skip_corrupt_records"],
+        seed=config["seed"] + 1,
+    ).map(lambda page, _target: page)
+    iterator = iter(pages)
+    done = {"step": None}
+
+    def recalibrate(step: int) -> bool:
+        if done["step"] == step:
+            return False
+        recalibrate_batch_norm(generator, itertools.islice(iterator, batches))
+        done["step"] = step
+        return True
+
+    log(
+        "model",
+        f"batch-norm statistics are recomputed from {batches} training batches before each "
+        "evaluation and checkpoint",
+    )
+    return recalibrate
 
 
 def channel_images(output: np.ndarray, config: dict) -> dict:

@@ -102,6 +102,14 @@ def run_module(module: str, *args: str, timeout: int = 120) -> subprocess.Comple
     )
 
 
+@pytest.fixture(autouse=True)
+def float32_policy():
+    """Models built here in float32, whatever an in-process training left as the global policy."""
+    import keras
+
+    keras.mixed_precision.set_dtype_policy("float32")
+
+
 @pytest.fixture(scope="session")
 def trained_dir(tmp_path_factory) -> Path:
     return make_model_dir(tmp_path_factory.mktemp("training"))

@@ -89,6 +89,40 @@ def test_logit_offsets_move_the_argmax_away_from_heavily_weighted_classes():
     assert adjusted.numpy().tolist() == [[[1]]]
 
 
+def first_norm_input(generator, pages):
+    """What the first batch-norm layer (in down2) sees for these pages."""
+    down2 = generator.get_layer("down2")
+    return down2.layers[0](generator.get_layer("down1")(pages))
+
+
+def test_recalibrate_batch_norm_averages_the_batch_statistics(rng):
+    generator = model.build_generator(32, 3, 4, ngf=4)
+    norm = generator.get_layer("down2").layers[1]
+    norm.moving_mean.assign(tf.fill(norm.moving_mean.shape, 7.0))
+    batches = [tf.constant(rng.uniform(-1, 1, (2, 32, 32, 3)), tf.float32) for _ in range(3)]
+    before = generator(batches[0], training=False).numpy()
+
+    assert model.recalibrate_batch_norm(generator, batches) == 3
+
+    batch_means = [tf.reduce_mean(first_norm_input(generator, b), [0, 1, 2]) for b in batches]
+    np.testing.assert_allclose(norm.moving_mean.numpy(), np.mean(batch_means, 0), atol=1e-5)
+    # momentum and dropout are as they were, and inference-mode output changed
+    assert norm.momentum == model.BN_MOMENTUM
+    assert all(d.rate == 0.5 for d in model.sublayers(generator) if hasattr(d, "rate"))
+    assert np.abs(generator(batches[0], training=False).numpy() - before).max() > 1e-3
+
+
+def test_recalibrate_batch_norm_runs_without_dropout(rng):
+    generator = model.build_generator(32, 3, 4, ngf=4)
+    pages = tf.constant(rng.uniform(-1, 1, (2, 32, 32, 3)), tf.float32)
+    model.recalibrate_batch_norm(generator, [pages])
+    first = [v.numpy() for v in generator.non_trainable_weights]
+    model.recalibrate_batch_norm(generator, [pages])
+    # the same single batch gives the same statistics: no random dropout mask took part
+    for a, b in zip(first, [v.numpy() for v in generator.non_trainable_weights], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("gan_weight", [0.0, 1.0])
 def test_train_step_lowers_the_loss(gan_weight):
     keras.utils.set_random_seed(0)

@@ -179,3 +179,36 @@ def test_rgb_output_with_l1_trains(tiny_data, tmp_path):
     assert task.main(args) == 0
     generator, _, step = model_dir.load_generator(str(output))
     assert step == 2 and generator.output_shape[-1] == 3
+
+
+def first_norm_variance(output_path, tiny_data) -> tuple[float, float]:
+    """(saved moving variance, variance over all training pages) of the first batch norm."""
+    import numpy as np
+
+    from sciencebeam_gym.trainer import data
+
+    generator, config, _step = model_dir.load_generator(str(output_path))
+    pages = data.make_dataset(
+        data.find_files([tiny_data["train"]]), 100, config["image_size"], None, training=False
+    )
+    pages = tf.concat([batch[0] for batch in pages], axis=0)
+    down2 = generator.get_layer("down2")
+    inputs = down2.layers[0](generator.get_layer("down1")(pages))
+    population = float(np.mean(tf.math.reduce_variance(inputs, [0, 1, 2]).numpy()))
+    saved = float(np.mean(down2.layers[1].moving_variance.numpy()))
+    return saved, population
+
+
+def test_checkpoints_hold_recomputed_batch_norm_statistics(tiny_data, tmp_path, capsys):
+    # variances start at 1 and these inputs vary ~1000x less: 4 moving-average updates
+    # (momentum 0.9) keep ~66% of the 1, recomputed statistics keep none of it
+    plain, precise = tmp_path / "plain", tmp_path / "precise"
+    assert task.main(train_args(tiny_data, plain, "--bn_recalibration_batches", "0")) == 0
+    assert "batch-norm statistics are recomputed" not in capsys.readouterr().err
+    assert task.main(train_args(tiny_data, precise, "--bn_recalibration_batches", "6")) == 0
+    assert "batch-norm statistics are recomputed from 6" in capsys.readouterr().err
+
+    saved, population = first_norm_variance(precise, tiny_data)
+    assert saved == pytest.approx(population, rel=0.3)
+    saved_plain, population_plain = first_norm_variance(plain, tiny_data)
+    assert saved_plain > 100 * population_plain
