@@ -136,7 +136,11 @@ def test_train_export_predict(tmp_path):
     assert step == 2
     raw = generator(tf.cast(pages, tf.float32) / 127.5 - 1.0, training=False)
     classes = model.predict_class_index(
-        raw, config["base_loss"], config["use_separate_channels"], model_dir.classes_colors(config)
+        raw,
+        config["base_loss"],
+        config["use_separate_channels"],
+        model_dir.classes_colors(config),
+        model.logit_offsets(config),
     ).numpy()
     probabilities = class_probabilities(raw, ModelInfo.from_config(config)).numpy()
     assert_same_classes(served["classes"], classes, probabilities)
