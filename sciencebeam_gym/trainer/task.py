@@ -344,16 +344,8 @@ def train_to(config: dict, write_predictions: bool, gcs, tf_output: str, chief: 
 
     # --- train loop -------------------------------------------------------------------------
     per_replica = config["batch_size"] // strategy.num_replicas_in_sync
-    train_dataset = data.make_dataset(
-        train_files,
-        config["batch_size"],
-        config["image_size"],
-        target_colors,
-        training=True,
-        shuffle_buffer=config["shuffle_buffer"],
-        skip_corrupt=config["skip_corrupt_records"],
-        seed=config["seed"] + step,
-        augment=config["augment"],
+    train_dataset = training_batches(
+        config, train_files, target_colors, seed=config["seed"] + step, augment=config["augment"]
     )
     iterator = iter(strategy.experimental_distribute_dataset(train_dataset))
     recalibrate = make_batch_norm_recalibration(
@@ -528,6 +520,23 @@ def train_to(config: dict, write_predictions: bool, gcs, tf_output: str, chief: 
     return 0
 
 
+def training_batches(config, train_files, target_colors, seed, augment=0.0, shuffle_buffer=0):
+    """Shuffled training batches of the configured size, repeated forever."""
+    from sciencebeam_gym.trainer import data
+
+    return data.make_dataset(
+        train_files,
+        config["batch_size"],
+        config["image_size"],
+        target_colors,
+        training=True,
+        shuffle_buffer=shuffle_buffer or config["shuffle_buffer"],
+        skip_corrupt=config["skip_corrupt_records"],
+        seed=seed,
+        augment=augment,
+    )
+
+
 def make_batch_norm_recalibration(config, train_files, target_colors, generator, replicas):
     """step -> bool: recompute the generator's batch-norm statistics, at most once per step.
 
@@ -535,21 +544,17 @@ def make_batch_norm_recalibration(config, train_files, target_colors, generator,
     model.recalibrate_batch_norm); True when the statistics changed. Off with 0 batches, and
     with several replicas, where the moving averages are kept.
     """
-    from sciencebeam_gym.trainer import data
     from sciencebeam_gym.trainer.model import recalibrate_batch_norm
 
     batches = config["bn_recalibration_batches"]
     if not batches or replicas > 1:
         return lambda step: False
-    pages = data.make_dataset(
+    pages = training_batches(
+        config,
         train_files,
-        config["batch_size"],
-        config["image_size"],
         target_colors,
-        training=True,
-        shuffle_buffer=min(config["shuffle_buffer"], 64),
-        skip_corrupt=config["skip_corrupt_records"],
         seed=config["seed"] + 1,
+        shuffle_buffer=min(config["shuffle_buffer"], 64),
     ).map(lambda page, _target: page)
     iterator = iter(pages)
     done = {"step": None}
