@@ -349,6 +349,23 @@ def test_missing_cloud_extras_are_a_clear_error(tmp_path):
     assert "pip install -e '.[cloud]'" in result.stderr
 
 
+def dry_run_job(tmp_path, script: str, *args: str) -> dict:
+    """The Vertex AI job that `script --cloud --dry-run ARGS` prints, without a .config."""
+    env = dict(os.environ, PROJECT=TEST_PROJECT, GYM_QUIET="true", JOB_ID=JOB_ID)
+    env["GYM_CONFIG_FILE"] = str(tmp_path / "no.config")
+    env.pop("BUCKET", None)
+    result = subprocess.run(
+        [str(REPO_ROOT / script), "--cloud", "--dry-run", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 @pytest.mark.parametrize(
     ("script", "module", "path_flag"),
     [
@@ -357,21 +374,21 @@ def test_missing_cloud_extras_are_a_clear_error(tmp_path):
     ],
 )
 def test_scripts_with_cloud_submit_their_module(tmp_path, script, module, path_flag):
-    env = dict(os.environ, PROJECT=TEST_PROJECT, GYM_QUIET="true", JOB_ID=JOB_ID)
-    env["GYM_CONFIG_FILE"] = str(tmp_path / "no.config")
-    env.pop("BUCKET", None)
-    result = subprocess.run(
-        [str(REPO_ROOT / script), "--cloud", "--dry-run", "--some_flag", "last"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    job = json.loads(result.stdout)
+    job = dry_run_job(tmp_path, script, "--some_flag", "last")
     assert job["displayName"] == JOB_ID
     package = job["jobSpec"]["workerPoolSpecs"][0]["pythonPackageSpec"]
     assert package["pythonModule"] == module
     args = package["args"]
     assert args[args.index(path_flag) + 1] == TRAIN_MODEL_PATH
     assert args[-2:] == ["--some_flag", "last"]
+
+
+def test_save_model_cloud_submits_the_export_module(tmp_path):
+    job = dry_run_job(tmp_path, "save-model.sh")
+    assert job["displayName"] == f"{JOB_ID}_export"
+    pool = job["jobSpec"]["workerPoolSpecs"][0]
+    assert pool["pythonPackageSpec"]["pythonModule"] == "sciencebeam_gym.trainer.export"
+    args = pool["pythonPackageSpec"]["args"]
+    assert args[args.index("--model_path") + 1] == TRAIN_MODEL_PATH
+    assert args[args.index("--export_path") + 1] == TRAIN_MODEL_PATH.rsplit("/", 1)[0] + "/export"
+    assert "acceleratorCount" not in pool["machineSpec"]  # a CPU job
