@@ -189,10 +189,11 @@ def gcs_emulator(buckets: Iterable[str] = (DEFAULT_BUCKET,)) -> Iterator[GcsEmul
 
 def main(argv: list[str] | None = None) -> int:
     """Run the emulator in the foreground and print the export line for a shell."""
-    import argparse
+    from sciencebeam_gym import cli
 
-    parser = argparse.ArgumentParser(
-        description="Run a local Cloud Storage emulator on 127.0.0.1 (Ctrl-C to stop)."
+    parser = cli.ArgumentParser(
+        prog="python -m sciencebeam_gym.cloud.emulator",
+        description="Run a local Cloud Storage emulator on 127.0.0.1 (Ctrl-C to stop).",
     )
     parser.add_argument("--bucket", action="append", help="bucket to create (repeatable)")
     args = parser.parse_args(argv)
@@ -202,11 +203,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"buckets: {', '.join('gs://' + b for b in emulator.buckets)}", flush=True)
             emulator.process.wait()
     except EmulatorError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return cli.report_error(e, cli.EXIT_USAGE)
     except KeyboardInterrupt:
-        return 0
-    return 0
+        return cli.EXIT_OK
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

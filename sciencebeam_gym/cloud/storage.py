@@ -12,7 +12,6 @@ created. With STORAGE_EMULATOR_HOST set, everything goes to that emulator instea
 
 from __future__ import annotations
 
-import argparse
 import base64
 import concurrent.futures
 import difflib
@@ -24,8 +23,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-EXIT_USER_ERROR = 2
-EXIT_FAILED = 1
+from sciencebeam_gym import cli
+
+EXIT_USER_ERROR = cli.EXIT_USAGE
+EXIT_FAILED = cli.EXIT_FAILED
 DEFAULT_WORKERS = 8
 CHUNK_BYTES = 1 << 20
 EMULATOR_ENV_VAR = "STORAGE_EMULATOR_HOST"
@@ -35,7 +36,7 @@ EMULATOR_ENV_VAR = "STORAGE_EMULATOR_HOST"
 BUCKET_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
 
 
-class StorageError(Exception):
+class StorageError(cli.CliError):
     """A problem the user can fix (bad path, missing bucket, no credentials); no traceback."""
 
 
@@ -450,8 +451,8 @@ def check_data_folder(data_dir: str) -> list[str]:
 # --- command line --------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> cli.ArgumentParser:
+    parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.cloud.storage",
         description=(
             "Copy files and folders to Cloud Storage: parallel, skipping objects already there "
@@ -495,14 +496,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             sources = args.sources
         result = upload(sources, args.destination, workers=args.workers, project=args.project)
     except StorageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return cli.report_error(e, EXIT_USER_ERROR)
     except KeyboardInterrupt:
         print(
             "interrupted: run the same command again to finish (files already there are skipped)",
             file=sys.stderr,
         )
-        return 130
+        return cli.EXIT_INTERRUPTED
     return report(result, args.destination)
 
 

@@ -19,7 +19,6 @@ instance that receives the job's logs; it needs the service account).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -30,10 +29,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from sciencebeam_gym import cli
 from sciencebeam_gym.cloud import storage
 
-EXIT_USER_ERROR = 2
-EXIT_JOB_FAILED = 1
+EXIT_USER_ERROR = cli.EXIT_USAGE
+EXIT_JOB_FAILED = cli.EXIT_FAILED
 
 # The newest prebuilt TensorFlow training containers listed in Vertex AI's "supported frameworks"
 # page (TensorFlow 2.17, Python 3.10; GPU images use CUDA 12). The package's requirement
@@ -53,7 +53,7 @@ DISPLAY_NAME_MAX = 128
 MAX_POLL_FAILURES = 5  # consecutive failed state reads before giving up following the job
 
 
-class VertexJobError(Exception):
+class VertexJobError(cli.CliError):
     """A problem the user can fix before (or instead of) submitting; printed without traceback."""
 
 
@@ -364,22 +364,19 @@ def write_job_id(root: str, job_id: str) -> None:
 # --- command line ------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> cli.ArgumentParser:
+    parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.cloud.vertex_job",
         description=(
             "Run a toolkit module as a Vertex AI custom job. Arguments not listed here go to "
             "the module unchanged, in order. Settings come from prepare-shell.sh's environment."
         ),
-        allow_abbrev=False,
     )
     parser.add_argument(
         "--module", required=True, help="module to run, e.g. sciencebeam_gym.trainer.task"
     )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print the job spec as JSON; no network"
-    )
-    parser.add_argument("--no-wait", action="store_true", help="return once the job is submitted")
+    cli.add_dry_run(parser, help="print the job spec as JSON; no network")
+    parser.add_argument("--no_wait", action="store_true", help="return once the job is submitted")
     parser.add_argument("--job_id", default=None, help="job display name (default $JOB_ID)")
     parser.add_argument(
         "--poll_interval_secs", type=float, default=30.0, help="seconds between state checks"
@@ -455,14 +452,13 @@ def main(argv: Sequence[str] | None = None, env: dict | None = None) -> int:
     try:
         return run(argv, env)
     except (VertexJobError, storage.StorageError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return cli.report_error(e, EXIT_USER_ERROR)
     except GoogleAPICallError as e:
         print(f"error: Vertex AI refused the request: {explain_api_error(e)}", file=sys.stderr)
         return EXIT_JOB_FAILED
     except KeyboardInterrupt:
         log("stopped following; the job keeps running (see the console link above)")
-        return 130
+        return cli.EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import math
 import sys
@@ -14,7 +13,7 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import (
     ColorMap,
     ColorMapError,
@@ -89,22 +88,24 @@ def write_contact_sheet(overlay_folder: str, output: str, color_map: ColorMap | 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = cli.ArgumentParser(
+        prog="python -m sciencebeam_gym.generate.contact_sheet",
+        description=__doc__.split("\n\n")[0],
+    )
     parser.add_argument("--overlays", required=True, help="folder of overlay PNGs")
     parser.add_argument("--output", required=True, help="the contact sheet PNG to write")
-    parser.add_argument("--color_map", default=None, help="colour map for the legend")
+    cli.add_color_map(parser, help="colour map for the legend (default: color_map.conf)")
     args = parser.parse_args(argv)
     try:
         color_map = load_color_map(args.color_map or default_color_map_path())
     except ColorMapError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return cli.report_error(error, cli.EXIT_USAGE)
     count = write_contact_sheet(args.overlays, args.output, color_map)
     if not count:
         print(f"error: no PNG files in {args.overlays} (--overlays)", file=sys.stderr)
-        return 1
+        return cli.EXIT_FAILED
     print(f"contact sheet of {count} pages: {args.output}")
-    return 0
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ image, painted at the ground truth's size, is compared pixel by pixel, summed ov
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import sys
@@ -20,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import (
     ColorMap,
     ColorMapError,
@@ -135,9 +134,11 @@ def format_f1_table(result: dict) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = cli.ArgumentParser(
+        prog="python -m sciencebeam_gym.generate.evaluate", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--source", required=True, help="folder of PDF + XML + ground-truth PNGs")
-    parser.add_argument("--color_map", default=None, help="colour map (default: color_map.conf)")
+    cli.add_color_map(parser)
     parser.add_argument("--xml_mapping", default=None, help="mapping (default: xml-mapping.conf)")
     parser.add_argument("--output", default=None, help="also write the result as JSON here")
     args = parser.parse_args(argv)
@@ -145,8 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         color_map = load_color_map(args.color_map or default_color_map_path())
         mapping = load_xml_mapping(args.xml_mapping or default_xml_mapping_path())
     except (ColorMapError, MappingError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return cli.report_error(error, cli.EXIT_USAGE)
     settings = replace(Settings(output_path="", color_map=color_map, mapping=mapping))
     result = evaluate_folder(args.source, settings)
     if not result["documents"]:

@@ -24,7 +24,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
 from sciencebeam_gym.generate.document import OK, DocumentResult, Settings, process_pair
 from sciencebeam_gym.generate.mapping import (
@@ -40,7 +40,7 @@ METRICS_NAMESPACE = "generate"
 OVERLAY_FOLDER = "overlays"
 
 
-class GenerateError(Exception):
+class GenerateError(cli.CliError):
     """A problem the user can fix (flag, setting, input); printed without a traceback."""
 
 
@@ -103,10 +103,10 @@ def _positive(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.generate.pipeline",
         description=__doc__.split("\n\n")[0],
-        epilog="Any other flag is passed to Apache Beam (e.g. --runner, --direct_num_workers).",
+        epilog="Apache Beam's own flags are passed to Beam (e.g. --runner, --direct_num_workers).",
     )
     parser.add_argument(
         "--source",
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         "subfolders up to 3 levels down too), or a TSV/CSV file list with pdf and xml columns",
     )
     parser.add_argument("--output_path", required=True, help="data folder ($DATA_PATH)")
-    parser.add_argument("--color_map", default=None, help="colour map (default: color_map.conf)")
+    cli.add_color_map(parser)
     parser.add_argument(
         "--xml_mapping", default=None, help="XML field -> class mapping (default: xml-mapping.conf)"
     )
@@ -144,8 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="after the run, put all overlays into this one PNG (implies --write_overlay)",
     )
     parser.add_argument("--limit", type=int, default=None, help="only the first N documents")
-    parser.add_argument("--cloud", action="store_true", help="run on Dataflow (configuration)")
-    parser.add_argument("--job_name", default=None, help="Dataflow job name")
+    cli.add_cloud(parser)
     return parser
 
 
@@ -185,7 +184,7 @@ def _pipeline_args(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
 
 def run(argv: Sequence[str] | None = None, save_main_session: bool = False) -> dict:
     """Run the pipeline; returns the report (see `report`). GenerateError for user errors."""
-    args, beam_args = build_parser().parse_known_args(argv)
+    args, beam_args = cli.parse_beam_args(build_parser(), argv)
     settings = _settings(args)
     try:
         pairs = find_pairs(args.source)
@@ -226,18 +225,17 @@ def run(argv: Sequence[str] | None = None, save_main_session: bool = False) -> d
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    cli.configure_logging(logging.WARNING)
     try:
         report = run(argv)
     except GenerateError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return cli.report_error(error)
     print(format_summary(report))
     print(f"report: {report_folder(report['settings']['output_path'])}/")
     if report["summary"]["pages_written"] == 0:
         print("error: no page was produced (see the skip reasons above)", file=sys.stderr)
-        return 1
-    return 0
+        return cli.EXIT_FAILED
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import (
     BACKGROUND_LABEL,
     ColorMap,
@@ -36,7 +36,7 @@ DEFAULT_SPLITS = ("train", "test")
 UNMAPPED_LABEL = "(not in colour map)"
 
 
-class InspectError(Exception):
+class InspectError(cli.CliError):
     """A problem the user can fix; reported without a traceback."""
 
 
@@ -153,7 +153,7 @@ def format_split(name: str, figures: dict) -> str:
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.preprocess.inspect_records",
         description="Counts, keys, example images and class pixel frequencies of TFRecords.",
     )
@@ -163,7 +163,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--splits", nargs="+", default=list(DEFAULT_SPLITS), help="default: %(default)s"
     )
-    parser.add_argument("--color_map", default=None, help="default: the toolkit's color_map.conf")
+    cli.add_color_map(parser)
     parser.add_argument(
         "--examples", type=int, default=3, help="example pairs per split (default: %(default)s)"
     )
@@ -208,9 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run(argv)
     except InspectError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+        return cli.report_error(error)
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

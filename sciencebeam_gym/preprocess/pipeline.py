@@ -32,7 +32,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import ColorMap, ColorMapError, default_color_map_path
 from sciencebeam_gym.color_map import load_color_map as _load_color_map
 from sciencebeam_gym.preprocess import images, records
@@ -72,12 +72,8 @@ SKIPPED_FILE_PREFIX = "skipped-"
 DEFAULT_DIRECT_RUNNING_MODE = "multi_threading"
 
 
-class PreprocessError(Exception):
+class PreprocessError(cli.CliError):
     """A problem the user can fix (bad flag, missing input, too many bad files); no traceback."""
-
-    def __init__(self, message: str, exit_code: int = 2):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 # --- the Beam steps ---------------------------------------------------------------------------
@@ -278,7 +274,7 @@ def build_pipeline(p: beam.Pipeline, settings: Settings) -> None:
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.preprocess.pipeline",
         description=(
             "Pair page images with their annotations, resize and colour-map them and write "
@@ -302,9 +298,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--image_width", type=int, default=256, help="default: %(default)s")
     parser.add_argument("--image_height", type=int, default=256, help="default: %(default)s")
-    parser.add_argument(
-        "--color_map", default=None, help="colour map file (default: the toolkit's color_map.conf)"
-    )
+    cli.add_color_map(parser)
     parser.add_argument(
         "--num_workers",
         type=int,
@@ -316,14 +310,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         default=None,
         help="Beam runner (default: DirectRunner, or Dataflow with --cloud)",
     )
-    parser.add_argument(
-        "--cloud",
-        action="store_true",
-        help="run on Dataflow with the options of the configuration (PROJECT, BUCKET, REGION, ...)",
-    )
-    parser.add_argument(
-        "--job_name", default=None, help="Dataflow job name (default: derived from the output)"
-    )
+    cli.add_cloud(parser, job_name_help="Dataflow job name (default: derived from the output)")
     parser.add_argument(
         "--max_error_rate",
         type=float,
@@ -358,11 +345,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         metavar="0-9",
         help="gzip level of the shards; the PNGs inside barely compress (default: %(default)s)",
     )
-    parser.add_argument(
-        "--dry_run",
-        action="store_true",
-        help="print the resolved settings and pipeline options, then stop",
-    )
+    cli.add_dry_run(parser, help="print the resolved settings and pipeline options, then stop")
     return parser
 
 
@@ -585,7 +568,7 @@ def dry_run_description(opts: argparse.Namespace, beam_args: list[str], color_ma
 def run(argv: Sequence[str] | None = None) -> dict:
     """Run the preprocessing; returns the report (also written next to the output)."""
     parser = get_args_parser()
-    opts, beam_args = parser.parse_known_args(argv)
+    opts, beam_args = cli.parse_beam_args(parser, argv)
     if opts.image_width < 1 or opts.image_height < 1:
         raise PreprocessError("--image_width and --image_height must be positive")
     if not 0 <= opts.max_error_rate <= 1:
@@ -642,19 +625,19 @@ def run(argv: Sequence[str] | None = None) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    logging.getLogger(__name__).setLevel(logging.INFO)
     # Local multi-process workers relay their own start-up chatter at WARNING; keep errors only.
-    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
+    cli.configure_logging(
+        logging.WARNING, quiet=["apache_beam.runners.portability.local_job_service"]
+    )
+    logging.getLogger(__name__).setLevel(logging.INFO)
     try:
         run(argv)
     except PreprocessError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return error.exit_code
+        return cli.report_error(error)
     except KeyboardInterrupt:
         print("interrupted: the output folder was left as it was before this run", file=sys.stderr)
-        return 130
-    return 0
+        return cli.EXIT_INTERRUPTED
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

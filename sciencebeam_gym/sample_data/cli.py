@@ -19,7 +19,7 @@ from collections import Counter
 
 from apache_beam.io.filesystem import BeamIOError
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
 from sciencebeam_gym.sample_data.corpus import (
     SPLITS,
@@ -57,10 +57,6 @@ REQUIRED_LABELS = (
 )
 
 
-class UsageError(Exception):
-    """A bad flag value; reported without a traceback."""
-
-
 def non_negative_int(text: str) -> int:
     try:
         value = int(text)
@@ -72,7 +68,7 @@ def non_negative_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.sample_data",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -82,9 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="data folder (local or gs://); train/ and test/ are written in it",
     )
-    parser.add_argument(
-        "--color_map",
-        default=None,
+    cli.add_color_map(
+        parser,
         help="colour map whose class keys label the pages (default: the toolkit's color_map.conf)",
     )
     parser.add_argument(

@@ -11,7 +11,7 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import ColorMap, default_color_map_path, load_color_map
 from sciencebeam_gym.sample_data.corpus import make_document
 from sciencebeam_gym.sample_data.fonts import font_key, font_path
@@ -70,7 +70,7 @@ def contact_sheet(indexes: list[int], seed: int, color_map: ColorMap, height: in
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.sample_data.preview",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -79,7 +79,7 @@ def main(argv=None) -> int:
     parser.add_argument("--pages", default="2,3,7", help="training page numbers (default 2,3,7)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     parser.add_argument("--height", type=int, default=760, help="tile height in pixels")
-    parser.add_argument("--color_map", default=None, help="colour map (default: the toolkit's)")
+    cli.add_color_map(parser)
     args = parser.parse_args(argv)
     try:
         indexes = [int(p) for p in args.pages.split(",")]

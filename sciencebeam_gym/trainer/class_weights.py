@@ -20,14 +20,14 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import BACKGROUND_LABEL, ColorMapError, load_color_map
 
 DEFAULT_MAX_WEIGHT = 50.0
 METHODS = ("median_frequency", "inverse_frequency", "none")
 
 
-class ClassWeightsError(ValueError):
+class ClassWeightsError(cli.CliError, ValueError):
     """A class-weights file that cannot be used with this colour map."""
 
 
@@ -155,7 +155,7 @@ def weights_from_document(document: dict, labels: Sequence[str], source: str) ->
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.trainer.class_weights",
         description="Compute class weights for --base_loss weighted_cross_entropy from "
         "training TFRecords and write them as JSON (read by the trainer's --class_weights).",
@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="glob of *.tfrecord.gz training shards (repeatable)",
     )
     parser.add_argument("--output_path", required=True, help="JSON file to write")
-    parser.add_argument("--color_map", default="", help="color_map.conf (default: the shipped one)")
+    cli.add_color_map(parser)
     parser.add_argument("--method", choices=METHODS, default="median_frequency")
     parser.add_argument(
         "--max_weight", type=float, default=DEFAULT_MAX_WEIGHT, help="cap on any weight"
@@ -197,8 +197,7 @@ def main(argv=None) -> int:
             source=",".join(args.data_paths),
         )
     except (ColorMapError, ClassWeightsError, data.DataError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return cli.report_error(error, cli.EXIT_USAGE)
     fs.write_text(args.output_path, json.dumps(document, indent=2) + "\n")
     print(
         f"wrote {args.output_path} ({args.method}, {document['image_counts'][0]} page(s), "

@@ -25,7 +25,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import cli, fs
 from sciencebeam_gym.trainer import metrics, summaries
 from sciencebeam_gym.trainer.model import logit_offsets, predict_class_index, target_class_index
 
@@ -102,7 +102,7 @@ def write_confusion_matrix(output_dir: str, matrix: np.ndarray, labels: list[str
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.trainer.evaluate",
         description="Evaluate the latest checkpoint of a model directory on TFRecords and "
         "write metrics.json, the confusion matrix and (optionally) prediction PNGs.",
@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model_path",
         help="the training output directory (TRAIN_MODEL_PATH)",
     )
-    parser.add_argument("--job-dir", "--job_dir", dest="job_dir", help="alias of --model_path")
+    cli.add_job_dir(parser, alias_of="--model_path")
     parser.add_argument(
         "--eval_data_paths", action="append", help="glob of *.tfrecord.gz shards (repeatable)"
     )
@@ -241,9 +241,8 @@ def main(argv=None) -> int:
     try:
         run(args)
     except (model_dir.ModelDirError, data.DataError, StorageError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+        return cli.report_error(error, cli.EXIT_USAGE)
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

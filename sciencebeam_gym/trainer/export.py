@@ -25,7 +25,7 @@ import uuid
 
 import tensorflow as tf
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import ColorMapError, load_color_map
 from sciencebeam_gym.trainer.inference import (
     METADATA_FILENAME,
@@ -38,7 +38,7 @@ from sciencebeam_gym.trainer.inference import (
 LOGGER = logging.getLogger(__name__)
 
 
-class ExportError(ValueError):
+class ExportError(cli.CliError, ValueError):
     """An export that cannot be made or used; the message names the path and what to do."""
 
 
@@ -141,41 +141,35 @@ def export_from_checkpoint(model_path: str, export_path: str, color_map_path: st
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.trainer.export",
         description="Export the latest checkpoint of a training folder as a SavedModel.",
     )
     parser.add_argument(
         "--model_path",
-        "--model-path",
         required=True,
         help="training folder with the checkpoints and config.json (TRAIN_MODEL_PATH)",
     )
     parser.add_argument(
         "--export_path",
-        "--export-path",
         required=True,
         help="folder to write the SavedModel to (EXPORT_MODEL_PATH); replaced whole",
     )
-    parser.add_argument(
-        "--color_map",
-        "--color-map",
-        default="",
-        help="colour map the model must have been trained with (checked, optional)",
+    cli.add_color_map(
+        parser, help="colour map the model must have been trained with (checked, optional)"
     )
     return parser
 
 
 def main(argv=None) -> int:
     args = get_args_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    cli.configure_logging()
     started = time.monotonic()
     LOGGER.info("[export] loading the latest checkpoint of %s", args.model_path)
     try:
         metadata = export_from_checkpoint(args.model_path, args.export_path, args.color_map)
     except (ExportError, InferenceError, ColorMapError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return cli.report_error(error, cli.EXIT_USAGE)
     LOGGER.info(
         "[export] step %s (%s), %d classes, %dx%d input -> %s (%.1f s)",
         metadata["training_step"],

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import ColorMapError, load_color_map
 from sciencebeam_gym.preprocess.images import ImageError, open_image, page_to_rgb, resize_page
 from sciencebeam_gym.trainer.inference import (
@@ -55,7 +55,7 @@ NOT_A_PAGE_RE = re.compile(r"\btarget\b|\bannot|\.out\.png$|\.overlay\.png$")
 DIRECT_RESIZE_MODES = ("L", "RGB")
 
 
-class PredictError(ValueError):
+class PredictError(cli.CliError, ValueError):
     """A prediction that cannot run; the message names the input, model or flag."""
 
 
@@ -562,7 +562,7 @@ def predict_sources(predictor, sources: Sequence[PageSource], options: PredictOp
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.trainer.predict",
         description=(
             "Paint the structure of pages with a trained model. Input: a page image, a folder "
@@ -581,39 +581,31 @@ def get_args_parser() -> argparse.ArgumentParser:
     model = parser.add_argument_group("model (the first available is used)")
     model.add_argument(
         "--saved_model",
-        "--saved-model",
         default="",
         help="an exported model (./save-model.sh); used when given",
     )
     model.add_argument(
         "--export_path",
-        "--export-path",
         default="",
         help="the configured export (EXPORT_MODEL_PATH); used when a complete export is there",
     )
     model.add_argument(
         "--model_path",
-        "--model-path",
         default="",
         help="training folder (TRAIN_MODEL_PATH); its latest checkpoint is used otherwise",
     )
     model.add_argument(
         "--from_checkpoint",
-        "--from-checkpoint",
         action="store_true",
         help="ignore --export_path and predict from the latest checkpoint of --model_path",
     )
-    model.add_argument(
-        "--color_map",
-        "--color-map",
-        default="",
-        help="colour map the model must have been trained with (checked, optional)",
+    cli.add_color_map(
+        model, help="colour map the model must have been trained with (checked, optional)"
     )
     out = parser.add_argument_group("outputs")
     out.add_argument("--overlay", action="store_true", help="also write <name>.overlay.png")
     out.add_argument(
         "--overlay_alpha",
-        "--overlay-alpha",
         type=float,
         default=0.5,
         help="opacity of the colours in the overlay, 0..1 (default 0.5)",
@@ -625,7 +617,6 @@ def get_args_parser() -> argparse.ArgumentParser:
     )
     out.add_argument(
         "--min_box_pixels",
-        "--min-box-pixels",
         type=int,
         default=4,
         help="leave out regions smaller than this many pixels at the model's size (default 4)",
@@ -633,21 +624,18 @@ def get_args_parser() -> argparse.ArgumentParser:
     run = parser.add_argument_group("input and run")
     run.add_argument(
         "--pdf_dpi",
-        "--pdf-dpi",
         type=float,
         default=DEFAULT_DPI,
         help=f"resolution PDF pages are rendered at (default {DEFAULT_DPI:g})",
     )
     run.add_argument(
         "--max_pages",
-        "--max-pages",
         type=int,
         default=0,
         help="only the first N pages of a PDF, or of a folder in sorted order (default 0: all)",
     )
     run.add_argument(
         "--batch_size",
-        "--batch-size",
         type=int,
         default=8,
         help="pages per model call (default 8)",
@@ -672,7 +660,7 @@ def main(argv=None) -> int:
     parser = get_args_parser()
     args = parser.parse_args(argv)
     check_args(parser, args)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    cli.configure_logging()
     options = PredictOptions(
         overlay=args.overlay,
         overlay_alpha=args.overlay_alpha,
@@ -700,9 +688,9 @@ def main(argv=None) -> int:
         )
         written = predict_sources(predictor, sources, options)
     except (PredictError, InferenceError, ImageError, PdfError, ColorMapError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        cli.report_error(error)
         print("  no output was written", file=sys.stderr)
-        return 2
+        return cli.EXIT_USAGE
     for path in written:
         print(path)
     LOGGER.info(

@@ -30,7 +30,7 @@ import time
 
 import numpy as np
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import cli, fs
 from sciencebeam_gym.cloud.storage import StorageError
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
 from sciencebeam_gym.trainer import config as config_module
@@ -38,8 +38,8 @@ from sciencebeam_gym.trainer.class_weights import ClassWeightsError
 from sciencebeam_gym.trainer.config import DEFAULTS, ConfigError
 from sciencebeam_gym.trainer.data import DataError
 
-EXIT_NON_FINITE = 1
-EXIT_BAD_INPUT = 2
+EXIT_NON_FINITE = cli.EXIT_FAILED
+EXIT_BAD_INPUT = cli.EXIT_USAGE
 
 
 class NonFiniteLossError(RuntimeError):
@@ -62,7 +62,7 @@ def _bool(text: str) -> bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.trainer.task",
         description="Train the pix2pix page-structure model. Settings resolve as "
         "defaults <- --preset <- flags; the resolved config is saved as config.json in the "
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         help=f"named budget: {', '.join(sorted(config_module.PRESETS))} (TRAINING_PRESET)",
     )
-    parser.add_argument("--job-dir", "--job_dir", dest="job_dir", help="alias of --output_path")
+    cli.add_job_dir(parser, alias_of="--output_path")
     parser.add_argument(
         "--write_predictions",
         action="store_true",
@@ -82,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     for key, default in DEFAULTS.items():
         flag = f"--{key}"
         help_text = f"(default: {default!r})"
-        if isinstance(default, bool):
+        if key == "color_map":
+            cli.add_color_map(parser)
+        elif isinstance(default, bool):
             parser.add_argument(flag, type=_bool, nargs="?", const=True, help=help_text)
         elif isinstance(default, list):
             parser.add_argument(flag, action="append", help="repeatable; " + help_text)
