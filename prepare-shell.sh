@@ -136,6 +136,16 @@ else
 fi
 export GYM_PYTHON
 
+# Typos in .config would do nothing, silently: name what no script reads (any python3 will do).
+if [ -f "$GYM_CONFIG_FILE" ]; then
+  gym_checker="${GYM_PYTHON:-$(command -v python3 || true)}"
+  if [ -n "$gym_checker" ]; then
+    "$gym_checker" -I -S "$GYM_ROOT/sciencebeam_gym/shell_config.py" \
+      "$GYM_CONFIG_FILE" "$GYM_ROOT/prepare-shell.sh" "$GYM_ROOT/.config.example" || true
+  fi
+  unset gym_checker
+fi
+
 # Run a Python module of the toolkit in the project's environment.
 gym_python() {
   if [ -z "$GYM_PYTHON" ]; then

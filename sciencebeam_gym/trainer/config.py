@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "ngf": 64,  # generator filters in the first layer
     "ndf": 64,  # discriminator filters in the first layer
     # --- loss -------------------------------------------------------------------------------
-    # weighted_cross_entropy measured best (doc/training.md); L1 is the original's loss
+    # weighted_cross_entropy measured best (doc/measurements.md); L1 is the original's loss
     "base_loss": "weighted_cross_entropy",  # L1 | cross_entropy | weighted_cross_entropy
     "l1_weight": 100.0,  # weight of the base loss (named as in the original)
     "gan_weight": 1.0,  # weight of the GAN loss; 0 trains the generator alone
@@ -41,7 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "class_weights_max_records": 2000,  # records read when computing weights at start
     "class_weights_power": 0.5,  # weights ** power: 0.5 softens median-frequency weights
     # predictions subtract adjustment x log(class weight) from the logits: 1 undoes the bias the
-    # weights give towards small classes (macro F1 0.818 -> 0.859, doc/training.md); 0: off
+    # weights give towards small classes (macro F1 0.818 -> 0.859, doc/measurements.md); 0: off
     "logit_adjustment": 1.0,
     # --- optimiser --------------------------------------------------------------------------
     "lr": 0.0002,
@@ -72,7 +72,7 @@ BASE_LOSSES = ("L1", "cross_entropy", "weighted_cross_entropy")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 
 # Named budgets: `TRAINING_PRESET=quick` in .config selects one; TRAINING_ARGS override it.
-# The values were chosen by measurement on the sample corpus (see doc/training.md).
+# The values were chosen by measurement on the sample corpus (see doc/measurements.md).
 QUICK_PRESET: dict[str, Any] = {
     # ngf 16 runs ~3.5x more steps than ngf 32 in the same time: 0.818 against 0.756 (before
     # logit adjustment; 0.859 with it)
@@ -80,7 +80,7 @@ QUICK_PRESET: dict[str, Any] = {
     "ndf": 16,
     "base_loss": "weighted_cross_entropy",
     "class_weights_power": 0.5,
-    "gan_weight": 0.0,  # the GAN term lowered F1 at this budget (doc/training.md)
+    "gan_weight": 0.0,  # the GAN term added no F1 at this budget (doc/measurements.md)
     "l1_weight": 1.0,
     "lr": 0.002,
     "beta1": 0.9,

@@ -158,3 +158,38 @@ def test_generate_data_script_writes_into_the_configured_data_path(tmp_path):
     data = tmp_path / "models" / "pix2pix" / "v4" / "data"
     assert len(list(data.glob("*/source/good0/good0-page1.annot.png"))) == 1
     assert (data / "generate-report" / "documents.csv").exists()
+
+
+def test_a_misspelt_flag_stops_generate_data_before_anything_runs(tmp_path):
+    import os
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    source = tmp_path / "source"
+    write_corpus(source, good=1, bad=False)
+    env = {**os.environ, "LOCAL_PATH_ROOT": str(tmp_path / "models"), "GYM_QUIET": "true"}
+    env["GYM_CONFIG_FILE"] = str(tmp_path / "no-config")
+    result = subprocess.run(
+        [str(root / "generate-data.sh"), "--source", str(source), "--dpii", "72"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert "--dpii (did you mean --dpi?)" in result.stderr
+    assert not (tmp_path / "models").exists()
+
+
+def test_beam_options_reach_beam_and_kebab_flags_are_ours(tmp_path, capsys):
+    source = tmp_path / "source"
+    write_corpus(source, good=1, bad=False)
+    output = tmp_path / "out"
+    code = main(
+        ["--source", str(source), "--output-path", str(output), "--dpi", "30"]
+        + ["--runner", "DirectRunner", "--direct_num_workers", "1", "--direct-running-mode"]
+        + ["in_memory"]
+    )
+    assert code == 0, capsys.readouterr().err
+    assert len(list(output.glob("*/source/good0/good0-page1.png"))) == 1
+    assert "Discarding unparseable args" not in capsys.readouterr().err

@@ -78,3 +78,27 @@ def test_preprocess_then_inspect_both_splits(tmp_path, script_env):
         frequencies = summary[split]["class_pixel_frequencies"]
         assert frequencies["(not in colour map)"]["pixels"] == 0
     assert (out / "train-01.png").exists()
+
+
+def test_a_misspelt_flag_stops_preprocess_before_anything_runs(tmp_path, script_env):
+    result = run_script("preprocess.sh", script_env, "--imag_width", "128")
+    assert result.returncode == 2
+    assert "--imag_width (did you mean --image_width?)" in result.stderr
+    assert not (tmp_path / "models").exists()
+
+
+def test_beam_options_and_kebab_flags_reach_the_dry_run(capsys):
+    from sciencebeam_gym.preprocess.pipeline import main
+
+    code = main(
+        ["--data_paths", "x/*.png", "--output-path", "out", "--dry-run", "--image-width", "64"]
+        + ["--direct_num_workers", "3", "--experiments=a", "--direct-running-mode", "in_memory"]
+    )
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["preprocess"]["image_width"] == 64
+    assert printed["preprocess"]["output_path"] == "out"
+    options = printed["pipeline_options"]
+    assert options["direct_num_workers"] == 3
+    assert options["experiments"] == ["a"]
+    assert options["direct_running_mode"] == "in_memory"
