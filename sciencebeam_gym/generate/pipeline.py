@@ -7,8 +7,9 @@ For each document, the chosen pages (default: the first) are written as
 `<output_path>/{train,test}/<group>/<doc_id>/<doc_id>-page<N>.png` and `...-page<N>.annot.png`
 (grey k = class k of the colour map). The split is by document, from a hash of its id. Bad input
 is skipped with its reason; the report (`<output_path>/generate-report/`) lists every document
-and the token coverage of every field. Every other flag goes to Beam (e.g. `--runner`,
-`--direct_num_workers`); `--cloud` adds the Dataflow options of the configuration.
+and the token coverage of every field. Beam's own options go to Beam (e.g. `--runner`,
+`--direct_num_workers`), any other flag is refused; `--cloud` adds the Dataflow options of the
+configuration.
 """
 
 from __future__ import annotations

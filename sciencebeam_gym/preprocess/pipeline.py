@@ -9,9 +9,9 @@ Files are paired by name (see `pairing`), each pair is resized and colour-mapped
 and written as a `tf.train.Example` with the features input_uri, annotation_uri, input_image and
 annotation_image to `<output_path>/part-*.tfrecord.gz`. Unusable files are skipped and listed,
 with their reason, in `<output_path>/preprocess-report.json`, which is written last: a folder
-without it holds no complete run. Every other flag goes to Beam (e.g. `--runner`,
-`--direct_num_workers`, Dataflow's options); `--cloud` adds the Dataflow options of the
-configuration (see `sciencebeam_gym.cloud.dataflow`).
+without it holds no complete run. Beam's own options go to Beam (e.g. `--runner`,
+`--direct_num_workers`, Dataflow's options); any other flag is refused. `--cloud` adds the
+Dataflow options of the configuration (see `sciencebeam_gym.cloud.dataflow`).
 """
 
 from __future__ import annotations
@@ -278,7 +278,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         prog="python -m sciencebeam_gym.preprocess.pipeline",
         description=(
             "Pair page images with their annotations, resize and colour-map them and write "
-            "gzipped TFRecords. Flags not listed here go to Apache Beam (e.g. --runner, "
+            "gzipped TFRecords. Apache Beam's own options go to Beam (e.g. --runner, "
             "--direct_num_workers, Dataflow options)."
         ),
     )
