@@ -1,8 +1,10 @@
 """cli.py: kebab-case aliases, unknown flags refused with a suggestion, Beam's flags pass."""
 
 import logging
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +162,17 @@ def test_configure_logging_leaves_existing_handlers(caplog):
         cli.configure_logging()
         logging.getLogger("y").info("kept")
     assert "kept" in caplog.text
+
+
+def test_every_cli_of_the_package_builds_its_parser_with_cli():
+    package = Path(cli.__file__).parent
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "cli.py":
+            continue
+        text = path.read_text()
+        if re.search(r"\bargparse\.ArgumentParser\(", text) or re.search(
+            r"add_argument\(\s*\"--color_map\"", text
+        ):
+            offenders.append(str(path.relative_to(package)))
+    assert offenders == [], "use cli.ArgumentParser and cli.add_color_map"
