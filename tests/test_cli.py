@@ -110,11 +110,12 @@ def test_flag_unknown_to_both_sides_is_refused(capsys):
 
 
 def test_beam_flags_are_collected_from_every_options_class():
-    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
     flags = cli.beam_option_flags()
+    assert {"--runner", "--direct_num_workers", "--project", "--temp_location"} <= flags
     for cls in PipelineOptions.__subclasses__():
-        probe = cli.argparse.ArgumentParser()
+        probe = _BeamArgumentParser()
         cls._add_argparse_args(probe)
         assert {f for f in probe._option_string_actions if f.startswith("--")} <= flags, cls
 
