@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli, fs, records
 from sciencebeam_gym.color_map import (
     BACKGROUND_LABEL,
     ColorMap,
@@ -29,8 +29,7 @@ from sciencebeam_gym.color_map import (
     default_color_map_path,
     load_color_map,
 )
-from sciencebeam_gym.preprocess import records
-from sciencebeam_gym.preprocess.pipeline import REPORT_NAME
+from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
 
 DEFAULT_SPLITS = ("train", "test")
 UNMAPPED_LABEL = "(not in colour map)"

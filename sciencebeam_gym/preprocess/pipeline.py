@@ -32,10 +32,10 @@ from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli, fs, records
 from sciencebeam_gym.color_map import ColorMap, ColorMapError, default_color_map_path
 from sciencebeam_gym.color_map import load_color_map as _load_color_map
-from sciencebeam_gym.preprocess import images, records
+from sciencebeam_gym.preprocess import images
 from sciencebeam_gym.preprocess.pairing import (
     DEFAULT_TARGET_PATTERN,
     Pair,
@@ -55,9 +55,9 @@ FOUND = "pairs_found"
 WRITTEN = "records_written"
 SKIPPED_PREFIX = "skipped_"
 
-REPORT_NAME = "preprocess-report.json"
+REPORT_NAME = records.COMPLETION_REPORT_NAME
 SHARD_PREFIX = "part"
-SHARD_SUFFIX = ".tfrecord.gz"
+SHARD_SUFFIX = records.SHARD_SUFFIX
 TEMP_FOLDER_PREFIX = ".preprocess-tmp-"
 DEFAULT_MAX_ERROR_RATE = 0.1
 SKIPPED_SHOWN = 20
@@ -182,14 +182,7 @@ class ToTFExampleDoFn(beam.DoFn):
     def process(self, resized: tuple[str, str, bytes, bytes]):
         page_uri, annotation_uri, page_png, annotation_png = resized
         self.written.inc()
-        yield records.encode_example(
-            {
-                records.INPUT_URI: page_uri,
-                records.ANNOTATION_URI: annotation_uri,
-                records.INPUT_IMAGE: page_png,
-                records.ANNOTATION_IMAGE: annotation_png,
-            }
-        )
+        yield records.encode_pair(page_uri, annotation_uri, page_png, annotation_png)
 
 
 class WriteSkippedDoFn(beam.DoFn):

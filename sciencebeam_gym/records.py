@@ -1,4 +1,10 @@
-"""`tf.train.Example` records and TFRecord files, without importing TensorFlow.
+"""The TFRecord contract between preprocessing and every reader: names, encoding, framing.
+
+Preprocessing writes, and the trainer, evaluation, inspection, tests and benchmarks read,
+gzipped TFRecord shards of `tf.train.Example` records with four bytes features (as in the
+original toolkit): the page's and annotation's URIs, and both images as RGB PNG (the annotation
+in the colour map's colours, black background). A finished preprocessing folder holds
+`COMPLETION_REPORT_NAME`, written last.
 
 Workers only ever build one message shape (a map of bytes features), so the protobuf wire format
 is written by hand here; that keeps TensorFlow's start-up out of every pipeline worker. The
@@ -12,12 +18,19 @@ import gzip
 import struct
 from collections.abc import Iterator, Mapping
 
-# The four features of a preprocessed pair, as in the original toolkit.
 INPUT_URI = "input_uri"
 ANNOTATION_URI = "annotation_uri"
 INPUT_IMAGE = "input_image"
 ANNOTATION_IMAGE = "annotation_image"
 FEATURE_KEYS = (INPUT_URI, ANNOTATION_URI, INPUT_IMAGE, ANNOTATION_IMAGE)
+# Features a reader may do without (records made by other tools can lack the URIs).
+OPTIONAL_FEATURE_KEYS = (INPUT_URI, ANNOTATION_URI)
+
+# tf.data's name for the shards' compression, and the shard names preprocessing writes.
+COMPRESSION = "GZIP"
+SHARD_SUFFIX = ".tfrecord.gz"
+# The preprocessing report, written last: a folder without it holds no complete run.
+COMPLETION_REPORT_NAME = "preprocess-report.json"
 
 _LENGTH_DELIMITED = 2
 
@@ -53,6 +66,18 @@ def encode_example(features: Mapping[str, bytes | str]) -> bytes:
         entry = _field(1, key.encode("utf-8")) + _field(2, feature)  # map entry: key, value
         entries.append(_field(1, entry))  # Features.feature
     return _field(1, b"".join(entries))  # Example.features
+
+
+def encode_pair(input_uri: str, annotation_uri: str, input_png: bytes, annotation_png: bytes):
+    """The serialised record of one page/annotation pair (both images PNG-encoded)."""
+    return encode_example(
+        {
+            INPUT_URI: input_uri,
+            ANNOTATION_URI: annotation_uri,
+            INPUT_IMAGE: input_png,
+            ANNOTATION_IMAGE: annotation_png,
+        }
+    )
 
 
 def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
