@@ -34,7 +34,6 @@ COLOR_LABELS_SECTION = "color_labels"
 # The file names of annotations (label images) beside their pages: `x-page1.annot.png`,
 # `x-page1-target.png`; preprocessing pairs by it and predict leaves such files out.
 ANNOTATION_NAME_PATTERN = r"\btarget\b|\bannot"
-ANNOTATION_SUFFIX = ".annot.png"
 # Where config.json keeps the classes a model was trained with.
 CONFIG_CLASSES_KEY = "classes"
 

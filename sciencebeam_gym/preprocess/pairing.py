@@ -13,7 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-DEFAULT_TARGET_PATTERN = r"\btarget\b|\bannot"
+from sciencebeam_gym.color_map import ANNOTATION_NAME_PATTERN
+
+DEFAULT_TARGET_PATTERN = ANNOTATION_NAME_PATTERN
 
 # Reasons a file is skipped before any image is read.
 MISSING_ANNOTATION = "missing_annotation"

@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from sciencebeam_gym import cli, fs
+from sciencebeam_gym.color_map import BACKGROUND_LABEL
 from sciencebeam_gym.trainer import metrics, summaries
 from sciencebeam_gym.trainer.model import logit_offsets, predict_class_index, target_class_index
 
@@ -95,7 +96,7 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 
 def write_confusion_matrix(output_dir: str, matrix: np.ndarray, labels: list[str]) -> None:
-    document = {"labels": ["background", *labels], "matrix": matrix.tolist()}
+    document = {"labels": [BACKGROUND_LABEL, *labels], "matrix": matrix.tolist()}
     fs.write_text(fs.join(output_dir, "confusion_matrix.json"), json.dumps(document) + "\n")
     image = summaries.confusion_matrix_image(matrix, labels)
     fs.write_bytes(fs.join(output_dir, "confusion_matrix.png"), png_bytes(image))

@@ -32,7 +32,12 @@ import numpy as np
 
 from sciencebeam_gym import cli, fs
 from sciencebeam_gym.cloud.storage import StorageError
-from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
+from sciencebeam_gym.color_map import (
+    CONFIG_CLASSES_KEY,
+    ColorMapError,
+    default_color_map_path,
+    load_color_map,
+)
 from sciencebeam_gym.trainer import config as config_module
 from sciencebeam_gym.trainer.class_weights import ClassWeightsError
 from sciencebeam_gym.trainer.config import DEFAULTS, ConfigError
@@ -110,9 +115,7 @@ def load_classes(config: dict):
     path = config["color_map"] or default_color_map_path()
     color_map = load_color_map(path)
     config["color_map"] = path
-    config["classes"] = [
-        {"key": c.key, "label": c.label, "color": list(c.color)} for c in color_map.classes
-    ]
+    config[CONFIG_CLASSES_KEY] = color_map.to_config()
     return color_map
 
 

@@ -1,0 +1,71 @@
+"""One source for each contract: feature names written once, and the layers' import rules."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from sciencebeam_gym import records
+
+PACKAGE = Path(__file__).resolve().parents[1] / "sciencebeam_gym"
+
+
+def parsed_modules(folder: Path):
+    for path in sorted(folder.rglob("*.py")):
+        yield path, ast.parse(path.read_text("utf-8"), filename=str(path))
+
+
+def string_constants(tree: ast.AST) -> list[str]:
+    return [
+        n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    ]
+
+
+def imported_modules(tree: ast.AST) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("key", [*records.FEATURE_KEYS, records.COMPLETION_REPORT_NAME])
+def test_each_record_name_is_written_once_in_the_package(key):
+    places = [
+        str(path.relative_to(PACKAGE))
+        for path, tree in parsed_modules(PACKAGE)
+        for value in string_constants(tree)
+        if value == key
+    ]
+    assert places == ["records.py"], f"{key!r} is written in {places}; import it from records.py"
+
+
+@pytest.mark.parametrize(
+    ("layer", "forbidden"),
+    [
+        ("trainer", ("sciencebeam_gym.cloud", "sciencebeam_gym.preprocess")),
+        ("preprocess", ("sciencebeam_gym.trainer",)),
+    ],
+)
+def test_layers_import_only_downwards(layer, forbidden):
+    offending = sorted(
+        f"{path.relative_to(PACKAGE)}: {name}"
+        for path, tree in parsed_modules(PACKAGE / layer)
+        for name in imported_modules(tree)
+        if name.startswith(forbidden)
+    )
+    assert offending == []
+
+
+def test_fs_imports_no_beam_at_module_level():
+    tree = ast.parse((PACKAGE / "fs.py").read_text("utf-8"))
+    top_level = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            top_level |= imported_modules(node)
+    assert not [name for name in top_level if name.startswith("apache_beam")]
