@@ -44,7 +44,7 @@ def find_files(patterns: Sequence[str], what: str = "data", flag: str = "--train
         raise DataError(f"no {what} given: pass {flag} (a glob of *.tfrecord.gz files)")
     files = fs.glob_many(patterns)
     if not files:
-        from sciencebeam_gym.cloud.storage import explain_no_match
+        from sciencebeam_gym.gcs import explain_no_match
 
         hints = [hint for hint in (explain_no_match(p) for p in patterns) if hint]
         raise DataError(

@@ -9,7 +9,7 @@ Writes to `<model_path>/eval/` (or --output_path): `metrics.json` ({"step", "pix
 `predictions/<name>.png` (prediction in the colour map's colours) beside `<name>.input.png` and
 `<name>.target.png`.
 
-A gs:// model path is read through `sciencebeam_gym.cloud.staging.GcsStaging` (checkpoints
+A gs:// model path is read through `sciencebeam_gym.staging.GcsStaging` (checkpoints
 copied down when a storage emulator is used), as are gs:// records; the outputs are written
 straight to their gs:// folder.
 """
@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args, gcs=None) -> dict:
-    from sciencebeam_gym.cloud.staging import GcsStaging
+    from sciencebeam_gym.staging import GcsStaging
 
     if gcs is not None:
         return run_with(args, gcs)
@@ -235,7 +235,7 @@ def run_with(args, gcs) -> dict:
 
 
 def main(argv=None) -> int:
-    from sciencebeam_gym.cloud.storage import StorageError
+    from sciencebeam_gym.gcs import StorageError
     from sciencebeam_gym.trainer import data, model_dir
 
     args = build_parser().parse_args(argv)
