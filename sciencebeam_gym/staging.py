@@ -33,7 +33,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sciencebeam_gym import gcs
+from sciencebeam_gym import fs, gcs
 
 MODES = ("stage", "fuse", "native")
 MODE_ENV_VAR = "GYM_GCS_MODE"
@@ -211,16 +211,11 @@ class GcsStaging:
 
     def _download_folder(self, url: str, local: str) -> None:
         os.makedirs(local, exist_ok=True)
-        bucket, prefix = gcs.parse_gcs_url(url.rstrip("/"))
-        client = self.client()
-        gcs.check_bucket_exists(client, bucket)
-        folder = f"{prefix}/" if prefix else ""
-        pairs = []
-        for blob in client.list_blobs(bucket, prefix=folder):
-            relative = blob.name[len(folder) :]
-            if relative and not relative.endswith("/"):
-                pairs.append((f"gs://{bucket}/{blob.name}", os.path.join(local, relative)))
-        self._download_all(pairs)
+        bucket, _ = gcs.parse_gcs_url(url.rstrip("/"))
+        gcs.check_bucket_exists(self.client(), bucket)
+        relative = fs.list_tree(url)
+        url = url.rstrip("/")
+        self._download_all([(f"{url}/{r}", os.path.join(local, *r.split("/"))) for r in relative])
 
     def sync(self) -> gcs.UploadResult:
         """Send new and changed staged output files; delete objects whose local file is gone."""

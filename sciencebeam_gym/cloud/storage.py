@@ -20,6 +20,7 @@ from sciencebeam_gym import cli
 
 # The paths, the client and the hints live in sciencebeam_gym.gcs (the trainer uses them too);
 # the names stay importable from here for the cloud commands.
+from sciencebeam_gym import fs
 from sciencebeam_gym.gcs import (  # noqa: F401
     DEFAULT_WORKERS,
     EMULATOR_ENV_VAR,
@@ -67,16 +68,15 @@ def plan_uploads(sources: Sequence[str], destination: str) -> list[UploadItem]:
 
 def _plan_folder(folder: str, bucket: str, prefix: str) -> list[UploadItem]:
     base = os.path.basename(os.path.abspath(folder))
-    items = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for file_name in sorted(files):
-            if file_name.startswith("."):
-                continue
-            path = os.path.join(root, file_name)
-            relative = os.path.relpath(path, folder).replace(os.sep, "/")
-            items.append(UploadItem(path, bucket, join_object_name(prefix, base, relative)))
-    return items
+    return [
+        UploadItem(
+            os.path.join(folder, *relative.split("/")),
+            bucket,
+            join_object_name(prefix, base, relative),
+        )
+        for relative in fs.list_tree(folder)
+        if not any(part.startswith(".") for part in relative.split("/"))
+    ]
 
 
 def upload(

@@ -283,13 +283,7 @@ class CheckpointPredictor:
 
 def download_folder(remote: str, local: str) -> str:
     """Copy every file under a remote folder to a local folder; the local folder."""
-    prefix = remote.rstrip("/") + "/"
-    for path in fs.glob(prefix + "**"):
-        relative = path[len(prefix) :]
-        target = os.path.join(local, *relative.split("/"))
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "wb") as f:
-            f.write(fs.read_bytes(path))
+    fs.copy_tree(remote, local)
     return local
 
 
