@@ -27,7 +27,7 @@ EMULATOR_ENV_VAR = "STORAGE_EMULATOR_HOST"
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 120.0
 # Seconds a request is retried in all (transient errors, lost connections).
-RETRY_DEADLINE_S = 15.0
+RETRY_DEADLINE_S = 10.0
 DEFAULT_WORKERS = 8
 CHUNK_BYTES = 1 << 20
 
@@ -114,7 +114,7 @@ def check_bucket_exists(client, bucket: str) -> None:
     from google.api_core import exceptions
 
     try:
-        found = client.lookup_bucket(bucket)
+        found = client.lookup_bucket(bucket, timeout=request_timeout(), retry=request_retry())
     except exceptions.Forbidden:
         # Object-level roles may not include storage.buckets.get; the upload itself will tell.
         return
@@ -172,7 +172,9 @@ def explain_no_match(pattern: str, client=None) -> str:
 def list_children(client, bucket: str, prefix: str) -> list[str]:
     """Names directly below a prefix ('folders' end with '/')."""
     full_prefix = f"{prefix}/" if prefix else ""
-    blobs = client.list_blobs(bucket, prefix=full_prefix, delimiter="/")
+    blobs = client.list_blobs(
+        bucket, prefix=full_prefix, delimiter="/", timeout=request_timeout(), retry=request_retry()
+    )
     names = [b.name[len(full_prefix) :] for b in blobs]
     folders = [p[len(full_prefix) :] for p in blobs.prefixes]
     return sorted(n for n in names + folders if n)
@@ -254,7 +256,10 @@ def list_remote_checksums(client, bucket: str, prefixes: Iterable[str]) -> dict[
     """CRC32C of the objects under the prefixes, by object name (one listing per prefix)."""
     checksums = {}
     for prefix in sorted(set(prefixes)):
-        for blob in client.list_blobs(bucket, prefix=prefix):
+        blobs = client.list_blobs(
+            bucket, prefix=prefix, timeout=request_timeout(), retry=request_retry()
+        )
+        for blob in blobs:
             checksums[blob.name] = blob.crc32c
     return checksums
 
@@ -274,7 +279,9 @@ def upload_snapshot(client, item: UploadItem, local: LocalFile) -> None:
         f"was written to {item.url}; run the upload again once the file is complete"
     )
     try:
-        blob.upload_from_filename(item.local_path, checksum=None)
+        blob.upload_from_filename(
+            item.local_path, checksum=None, timeout=request_timeout(), retry=request_retry()
+        )
     except (exceptions.BadRequest, DataCorruption) as e:
         if isinstance(e, DataCorruption) or "crc32c" in str(e).lower():
             raise changed from e
@@ -355,7 +362,11 @@ def upload_items(
                 result.skipped.append(item.object_name)
             progress.update(skipped=True)
             return
-        upload_snapshot(client(), item, local)
+        try:
+            upload_snapshot(client(), item, local)
+        except Exception as error:
+            check_after_failure(client(), error)
+            raise
         with lock:
             result.uploaded.append(item.object_name)
             result.bytes_sent += local.size
@@ -366,11 +377,13 @@ def upload_items(
         try:
             for future in concurrent.futures.as_completed(futures):
                 error = future.exception()
+                if isinstance(error, EndpointUnreachableError):
+                    raise error
                 if error is not None:
                     item = futures[future]
                     result.failed[item.object_name] = describe_error(error)
                     progress.update()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, EndpointUnreachableError):
             for future in futures:
                 future.cancel()
             raise
@@ -394,6 +407,10 @@ def describe_error(error: BaseException) -> str:
 # --- failing fast when the endpoint is gone ------------------------------------------------------
 
 
+class EndpointUnreachableError(StorageError):
+    """No connection opens to the storage endpoint; every further request would fail too."""
+
+
 def request_timeout() -> tuple[float, float]:
     """(connect, read) timeout for each request."""
     return (CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
@@ -411,6 +428,18 @@ def endpoint_of(client) -> str:
     return getattr(client, "api_endpoint", None) or client._connection.API_BASE_URL
 
 
+def check_after_failure(client, error: BaseException) -> None:
+    """After a failed request that got no answer: EndpointUnreachableError if nobody listens.
+
+    One such check stops a whole upload, instead of each file timing out in turn.
+    """
+    from google.api_core import exceptions
+
+    if isinstance(error, StorageError | exceptions.GoogleAPICallError):
+        return  # the endpoint answered
+    check_endpoint_reachable(endpoint_of(client))
+
+
 def check_endpoint_reachable(endpoint: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
     """StorageError naming the endpoint when no connection to it opens within `timeout_s`."""
     parts = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}")
@@ -419,7 +448,7 @@ def check_endpoint_reachable(endpoint: str, timeout_s: float = CONNECT_TIMEOUT_S
         with socket.create_connection((parts.hostname, port), timeout=timeout_s):
             return
     except OSError as error:
-        raise StorageError(
+        raise EndpointUnreachableError(
             f"cannot reach the storage endpoint {endpoint} ({error}); check the network "
             f"(or {EMULATOR_ENV_VAR} when using an emulator) and run the same command again"
         ) from error

@@ -259,14 +259,18 @@ class GcsStaging:
 def download_if_changed(client, url: str, local_path: str) -> None:
     """Copy an object to a local file unless the file already has the same CRC32C."""
     bucket, name = gcs.parse_gcs_url(url)
-    blob = client.bucket(bucket).get_blob(name)
+    blob = client.bucket(bucket).get_blob(
+        name, timeout=gcs.request_timeout(), retry=gcs.request_retry()
+    )
     if blob is None:
         raise gcs.StorageError(describe_missing_object(client, url))
     if os.path.exists(local_path) and gcs.snapshot_file(local_path).crc32c == blob.crc32c:
         return
     os.makedirs(os.path.dirname(local_path), exist_ok=True)
     temp_path = f"{local_path}.part-{os.getpid()}-{threading.get_ident()}"
-    blob.download_to_filename(temp_path, checksum="crc32c")
+    blob.download_to_filename(
+        temp_path, checksum="crc32c", timeout=gcs.request_timeout(), retry=gcs.request_retry()
+    )
     os.replace(temp_path, local_path)
 
 
