@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sciencebeam_gym import fs
-from sciencebeam_gym.preprocess import images, pairing, records
+from sciencebeam_gym import fs, records
+from sciencebeam_gym.preprocess import images, pairing
 from sciencebeam_gym.preprocess.pipeline import REPORT_NAME, TEMP_FOLDER_PREFIX, main
 from tests.preprocess.conftest import (
     decompression_bomb_png,
@@ -287,3 +287,26 @@ def test_tensorflow_reads_the_pipeline_output(bad_input_run, color_map):
         annotation = tf.io.decode_png(example[records.ANNOTATION_IMAGE]).numpy()
         colours = {tuple(int(v) for v in c) for c in annotation.reshape(-1, 3)}
         assert colours <= {(0, 0, 0), *color_map.colors}
+
+
+def test_annotation_values_outside_the_colour_map_are_reported_or_skipped(tmp_path, capsys):
+    # Grey 200 is no class of color_map.conf: such pixels used to become background silently.
+    data = tmp_path / "data"
+    few = draw_label()
+    few[:4, :10] = 200  # 40 of 19200 pixels, 0.2%: kept, listed in the report
+    many = draw_label()
+    many[:40, :] = 200  # 25%: skipped
+    kept, _ = write_pair(str(data / "few"), "few", label=few)
+    write_pair(str(data / "many"), "many", label=many)
+    write_pair(str(data / "clean"), "clean")
+    output = tmp_path / "out"
+    assert preprocess(data / "*" / "*.png", output, *ONE_WORKER, "--max_error_rate", "0.5") == 0
+    report = read_report(output)
+    assert report["records_written"] == 2
+    assert report["skipped_by_reason"] == {images.UNMAPPED_COLORS: 1}
+    assert "many-page1.annot.png" in report["skipped"][0]["path"]
+    assert "values outside the colour map" in report["skipped"][0]["message"]
+    assert [item["path"] for item in report["unmapped"]] == [kept.replace("-page1", "-page1.annot")]
+    assert report["unmapped"][0]["examples"] == [[200, 200, 200]]
+    assert 0 < report["unmapped"][0]["fraction"] < 0.01
+    assert "pixels outside the colour map" in capsys.readouterr().err
