@@ -45,17 +45,28 @@ def test_each_record_name_is_written_once_in_the_package(key):
     assert places == ["records.py"], f"{key!r} is written in {places}; import it from records.py"
 
 
+# Serving modules still inside trainer/ (they read the page resize of preprocess); the rule
+# for them is serving's, not the trainer's.
+SERVING_MODULES = ("trainer/predict.py",)
+
+
 @pytest.mark.parametrize(
-    ("layer", "forbidden"),
+    ("layer", "forbidden", "exempt"),
     [
-        ("trainer", ("sciencebeam_gym.cloud", "sciencebeam_gym.preprocess")),
-        ("preprocess", ("sciencebeam_gym.trainer",)),
+        ("trainer", ("sciencebeam_gym.cloud",), ()),
+        ("trainer", ("sciencebeam_gym.preprocess",), SERVING_MODULES),
+        ("preprocess", ("sciencebeam_gym.trainer", "sciencebeam_gym.cloud.storage"), ()),
+        ("staging.py", ("sciencebeam_gym.cloud",), ()),
+        ("gcs.py", ("sciencebeam_gym.cloud",), ()),
     ],
 )
-def test_layers_import_only_downwards(layer, forbidden):
+def test_layers_import_only_downwards(layer, forbidden, exempt):
+    root = PACKAGE / layer
+    modules = parsed_modules(root) if root.is_dir() else [(root, ast.parse(root.read_text()))]
     offending = sorted(
         f"{path.relative_to(PACKAGE)}: {name}"
-        for path, tree in parsed_modules(PACKAGE / layer)
+        for path, tree in modules
+        if str(path.relative_to(PACKAGE)) not in exempt
         for name in imported_modules(tree)
         if name.startswith(forbidden)
     )
