@@ -6,7 +6,8 @@ another's stack: local paths use the standard library, gs:// the Cloud Storage c
 honours STORAGE_EMULATOR_HOST, and which the trainer and the pipelines both have), and any
 other scheme Apache Beam's FileSystems (only pipelines use those).
 
-Globs work alike on every kind: `*` and `?` stay within a folder, `**` crosses folders, `[...]`
+Failures are OSError on every kind (FileNotFoundError for a missing file); a malformed gs://
+URL or missing credentials are `gcs.StorageError`. Globs work alike on every kind: `*` and `?` stay within a folder, `**` crosses folders, `[...]`
 is a character class. Small files are replaced atomically: a reader sees the old or the new
 file, never a part, and a kill never leaves neither.
 """
@@ -75,10 +76,21 @@ def _blob(url: str):
 
 
 def _gcs_call(method, *args, **kwargs):
-    """A client call with the short connect timeout and retry deadline of `gcs`."""
+    """A client call with the short timeouts of `gcs`; its failures as OSError, like local ones.
+
+    A missing object is FileNotFoundError.
+    """
+    from google.api_core import exceptions
+    from requests import RequestException
+
     from sciencebeam_gym.gcs import request_retry, request_timeout
 
-    return method(*args, timeout=request_timeout(), retry=request_retry(), **kwargs)
+    try:
+        return method(*args, timeout=request_timeout(), retry=request_retry(), **kwargs)
+    except exceptions.NotFound as error:
+        raise FileNotFoundError(str(error.message)) from error
+    except (exceptions.GoogleAPIError, RequestException) as error:
+        raise OSError(f"{type(error).__name__}: {error}") from error
 
 
 # --- globs ---------------------------------------------------------------------------------------
@@ -196,11 +208,9 @@ def size(path: str) -> int:
 def read_bytes(path: str) -> bytes:
     """The whole file; FileNotFoundError naming the path when it is not there."""
     if is_gcs(path):
-        from google.api_core.exceptions import NotFound
-
         try:
             return _gcs_call(_blob(path).download_as_bytes)
-        except NotFound as error:
+        except FileNotFoundError as error:
             raise FileNotFoundError(f"{path} does not exist") from error
     if is_remote(path):
         with _beam().open(path, compression_type="uncompressed") as f:
@@ -269,9 +279,7 @@ def delete(paths: Iterable[str]) -> None:
 
 
 def _delete_gcs(url: str) -> None:
-    from google.api_core.exceptions import NotFound
-
-    with contextlib.suppress(NotFound):  # gone meanwhile: what was asked for
+    with contextlib.suppress(FileNotFoundError):  # gone meanwhile: what was asked for
         _gcs_call(_blob(url).delete)
 
 
