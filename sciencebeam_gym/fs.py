@@ -59,13 +59,14 @@ def _beam():
 
 
 def _gcs_client():
-    """One client per thread (requests sessions are not shared across threads)."""
-    client = getattr(_clients, "client", None)
-    if client is None:
-        from sciencebeam_gym.gcs import make_client
+    """One client per thread (requests sessions are not shared across threads), made again
+    when the endpoint setting changes (an emulator started later in the same process)."""
+    from sciencebeam_gym.gcs import EMULATOR_ENV_VAR, make_client
 
-        client = _clients.client = make_client()
-    return client
+    key = (os.environ.get(EMULATOR_ENV_VAR), os.environ.get("PROJECT"))
+    if getattr(_clients, "key", None) != key:
+        _clients.client, _clients.key = make_client(), key
+    return _clients.client
 
 
 def _blob(url: str):
@@ -296,7 +297,7 @@ def copy_tree(source: str, destination: str, last: Iterable[str] = ()) -> list[s
     the others, so a marker written last (an export's metadata) means the copy is complete.
     Returns the relative paths copied, in order.
     """
-    last = [name for name in last]
+    last = list(last)
     relative = list_tree(source)
     ordered = [name for name in relative if name not in last]
     ordered += [name for name in last if name in relative]

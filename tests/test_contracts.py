@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,20 @@ def test_fs_imports_no_beam_at_module_level():
         if isinstance(node, ast.Import | ast.ImportFrom):
             top_level |= imported_modules(node)
     assert not [name for name in top_level if name.startswith("apache_beam")]
+
+
+def test_the_trainer_runs_its_file_work_without_apache_beam(tmp_path):
+    # the training image installs no Beam: the trainer's modules and their file access must
+    # work with the import blocked
+    (tmp_path / "part-00000-of-00001.tfrecord.gz").write_bytes(b"")
+    script = (
+        "import sys; sys.modules['apache_beam'] = None\n"
+        "from sciencebeam_gym.trainer import data, evaluate, task\n"
+        "from sciencebeam_gym.staging import GcsStaging\n"
+        f"print(len(data.find_files([{str(tmp_path / '*.tfrecord.gz')!r}])))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "1"
