@@ -16,11 +16,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from sciencebeam_gym import cli
+from sciencebeam_gym import cli, fs
 
 # The paths, the client and the hints live in sciencebeam_gym.gcs (the trainer uses them too);
 # the names stay importable from here for the cloud commands.
-from sciencebeam_gym import fs
 from sciencebeam_gym.gcs import (  # noqa: F401
     DEFAULT_WORKERS,
     EMULATOR_ENV_VAR,
