@@ -1,0 +1,247 @@
+"""From labelled blocks in reading order to the article's fields.
+
+Each field has one function, and its docstring says the rule. Blocks arrive as a list of pages,
+each page's blocks in reading order (`layout.page_blocks`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sciencebeam_gym.extract.article import Affiliation, Author, ExtractedArticle, Section
+from sciencebeam_gym.extract.layout import Block, LaidWord, Line
+
+TITLE = "manuscript_title"
+AUTHOR = "author"
+AFFILIATION = "author_aff"
+ABSTRACT = "abstract"
+KEYWORDS = "keywords"
+SECTION_TITLE = "section_title"
+PARAGRAPHS = ("section_paragraph", "main_paragraph")
+REFERENCE = "reference"
+
+# Title lines smaller than this share of the largest title line are not the title.
+TITLE_FONT_SHARE = 0.8
+FOOTNOTE_SIGNS = "*\u2020\u2021\u00a7\u00b6#\u2016\u2709\u24b8\u2217"
+NAME_SEPARATORS = re.compile(r"\s*(?:[,;\u00b7\u2022|]|\band\b|&)\s*", re.IGNORECASE)
+SURNAME_PARTICLES = frozenset(
+    [
+        "van",
+        "von",
+        "de",
+        "da",
+        "del",
+        "della",
+        "der",
+        "den",
+        "di",
+        "du",
+        "dos",
+        "das",
+        "le",
+        "la",
+        "ten",
+        "ter",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+    ]
+)
+AFFILIATION_LABEL = re.compile(r"^\(?([0-9]{1,2}|[a-z]|[\*\u2020\u2021\u00a7\u00b6#]+)[\).]?$")
+GLUED_LABEL = re.compile(r"^([0-9]{1,2})(?=[A-Z])")
+ABSTRACT_HEADING = re.compile(r"^(abstract|summary)\s*[:.\u2014\u2013-]?\s*", re.IGNORECASE)
+KEYWORDS_HEADING = re.compile(r"^key\s*-?\s*words?\s*[:.\u2014\u2013-]?\s*", re.IGNORECASE)
+KEYWORD_SEPARATORS = re.compile(r"\s*[,;\u00b7\u2022]\s*")
+REFERENCE_LABEL = re.compile(r"^(\[\d{1,4}\]|\d{1,4}[.)]?)$")
+SENTENCE_END = (".", "!", "?", ":")
+# A line starting this many line heights right of its block's left edge starts a paragraph.
+INDENT_HEIGHTS = 0.8
+
+
+def of_label(pages: list[list[Block]], label: str) -> list[Block]:
+    return [b for blocks in pages for b in blocks if b.label == label]
+
+
+def first_page_of(pages: list[list[Block]], label: str) -> list[Block]:
+    """The blocks of a label on the first page that has any (front matter sits there)."""
+    for blocks in pages:
+        found = [b for b in blocks if b.label == label]
+        if found:
+            return found
+    return []
+
+
+def extract_title(pages: list[list[Block]]) -> str:
+    """The title: the title lines of its first page, without lines much smaller than the largest
+    (a stray running head painted as title)."""
+    lines = [line for b in first_page_of(pages, TITLE) for line in b.lines]
+    if not lines:
+        return ""
+    largest = max(line.height for line in lines)
+    return " ".join(line.text for line in lines if line.height >= TITLE_FONT_SHARE * largest)
+
+
+def extract_authors(pages: list[list[Block]]) -> list[Author]:
+    """Names from the author blocks: raised marks, separators (, ; and &) and footnote signs
+    cut the list; digits glued to a name (marks printed unraised) are dropped."""
+    names: list[str] = []
+    for block in first_page_of(pages, AUTHOR):
+        current: list[str] = []
+        for word in block.words:
+            for text, raised in word.runs:
+                if raised:
+                    names.append(" ".join(current))
+                    current = []
+                    continue
+                pieces = NAME_SEPARATORS.split(text)
+                for index, piece in enumerate(pieces):
+                    if index:
+                        names.append(" ".join(current))
+                        current = []
+                    piece = _clean_name_piece(piece)
+                    if piece:
+                        current.append(piece)
+        names.append(" ".join(current))
+    return [split_name(name) for name in names if _is_name(name)]
+
+
+def _clean_name_piece(text: str) -> str:
+    text = text.strip(FOOTNOTE_SIGNS + " ")
+    return re.sub(r"(?<=[^\W\d])\d+$", "", text).strip(FOOTNOTE_SIGNS)
+
+
+def _is_name(text: str) -> bool:
+    return sum(c.isalpha() for c in text) >= 2
+
+
+def split_name(text: str) -> Author:
+    """Given names and surname: the last word is the surname, with the particles before it
+    (van, de, ...); a single word is a surname alone."""
+    words = text.split()
+    start = len(words) - 1
+    while start > 1 and words[start - 1].lower() in SURNAME_PARTICLES:
+        start -= 1
+    return Author(text=text, given_names=" ".join(words[:start]), surname=" ".join(words[start:]))
+
+
+def extract_affiliations(pages: list[list[Block]]) -> list[Affiliation]:
+    """Affiliations from their blocks: a raised mark or a label word (1, a, *) at the start of a
+    line, or a number glued to a capital ("1Department"), starts one; else one per block."""
+    found: list[Affiliation] = []
+    for block in first_page_of(pages, AFFILIATION):
+        current: Affiliation | None = None
+        for line in block.lines:
+            for position, word in enumerate(line.words):
+                label, rest = _affiliation_label(word, position == 0)
+                if label is not None or current is None:
+                    current = Affiliation(text="", label=label or "")
+                    found.append(current)
+                if rest:
+                    current.text = f"{current.text} {rest}".strip()
+    return [_tidy_affiliation(a) for a in found if a.text]
+
+
+def _affiliation_label(word: LaidWord, line_start: bool) -> tuple[str | None, str]:
+    if word.runs and word.runs[0][1]:
+        label = word.runs[0][0].strip(",; ")
+        return label, "".join(text for text, _raised in word.runs[1:])
+    if line_start and AFFILIATION_LABEL.match(word.text):
+        return AFFILIATION_LABEL.match(word.text).group(1), ""
+    glued = GLUED_LABEL.match(word.text) if line_start else None
+    if glued:
+        return glued.group(1), word.text[glued.end() :]
+    return None, word.text
+
+
+def _tidy_affiliation(affiliation: Affiliation) -> Affiliation:
+    affiliation.text = affiliation.text.strip(" ,;")
+    return affiliation
+
+
+def extract_abstract(pages: list[list[Block]]) -> str:
+    """The abstract blocks in reading order, without an "Abstract" heading."""
+    text = " ".join(b.text for b in of_label(pages, ABSTRACT))
+    return ABSTRACT_HEADING.sub("", text, count=1).strip()
+
+
+def extract_keywords(pages: list[list[Block]]) -> list[str]:
+    """Keywords: their blocks' text without a "Keywords" heading, split on , ; and bullets."""
+    text = " ".join(b.text for b in first_page_of(pages, KEYWORDS))
+    text = KEYWORDS_HEADING.sub("", text, count=1)
+    return [k.strip(" .") for k in KEYWORD_SEPARATORS.split(text) if k.strip(" .")]
+
+
+def extract_sections(pages: list[list[Block]]) -> list[Section]:
+    """Sections in reading order: a section title starts one; paragraph blocks are cut into
+    paragraphs at indented lines, and a block continues the previous paragraph when that one
+    did not end a sentence (a paragraph broken by a column or a page)."""
+    sections: list[Section] = []
+    for block in (b for blocks in pages for b in blocks):
+        if block.label == SECTION_TITLE:
+            sections.append(Section(title=block.text))
+        elif block.label in PARAGRAPHS:
+            if not sections:
+                sections.append(Section())
+            _add_paragraphs(sections[-1], split_paragraphs(block))
+    return sections
+
+
+def _add_paragraphs(section: Section, paragraphs: list[str]) -> None:
+    if paragraphs and section.paragraphs and not section.paragraphs[-1].endswith(SENTENCE_END):
+        section.paragraphs[-1] += " " + paragraphs.pop(0)
+    section.paragraphs.extend(paragraphs)
+
+
+def split_paragraphs(block: Block) -> list[str]:
+    """A paragraph block's text cut where a line is indented from the block's left edge."""
+    left = block.box[0]
+    paragraphs: list[list[Line]] = []
+    for line in block.lines:
+        indented = line.box[0] - left > INDENT_HEIGHTS * line.height
+        if not paragraphs or indented:
+            paragraphs.append([])
+        paragraphs[-1].append(line)
+    return [" ".join(line.text for line in lines) for lines in paragraphs]
+
+
+def extract_references(pages: list[list[Block]]) -> list[str]:
+    """References: cut at lines that start with a label ([1], 1.), else at lines that stick out
+    left of the block (hanging indents), else one per block; labels are dropped."""
+    references: list[str] = []
+    for block in of_label(pages, REFERENCE):
+        references.extend(_split_references(block))
+    return [r for r in references if r]
+
+
+def _split_references(block: Block) -> list[str]:
+    labelled = [REFERENCE_LABEL.match(line.words[0].text) is not None for line in block.lines]
+    if any(labelled):
+        starts = labelled
+    else:
+        left = block.box[0]
+        starts = [line.box[0] - left < 0.5 * line.height for line in block.lines]
+        if all(starts):
+            starts = [False] * len(starts)
+    references: list[list[str]] = []
+    for line, start in zip(block.lines, starts, strict=True):
+        if start or not references:
+            references.append([])
+        words = line.words[1:] if start and any(labelled) else line.words
+        references[-1].extend(w.text for w in words)
+    return [" ".join(words) for words in references]
+
+
+def assemble_article(pages: list[list[Block]], source: str = "") -> ExtractedArticle:
+    """Every field of the article from its pages' blocks."""
+    return ExtractedArticle(
+        source=source,
+        title=extract_title(pages),
+        authors=extract_authors(pages),
+        affiliations=extract_affiliations(pages),
+        abstract=extract_abstract(pages),
+        keywords=extract_keywords(pages),
+        sections=extract_sections(pages),
+        references=extract_references(pages),
+        pages=len(pages),
+    )

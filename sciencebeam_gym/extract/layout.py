@@ -1,0 +1,315 @@
+"""A page's text layer as labelled lines and blocks in reading order.
+
+The rules, in the order they run (each has its own function):
+1. `page_words`: each word of the text layer gets a box (its glyphs horizontally, its line's full
+   height vertically, as training pages were painted) and is cut into runs of normal and raised
+   glyphs (superscripts: affiliation marks, footnote signs).
+2. `vote_word_labels`: each word takes the class painted on most of its box; background wins
+   unless a class covers at least `MIN_WORD_SHARE` of it (a vote, not one pixel).
+3. `label_lines`: a text line whose characters are mostly (`LINE_MAJORITY`) of one class takes
+   that class as a whole (stray words follow their line); other lines are cut where the class changes.
+4. `group_blocks`: a line joins a block of its class when it sits just below the block's last
+   line (gap under `BLOCK_GAP_HEIGHTS` line heights), overlaps it horizontally and has a similar
+   font size (line height within `FONT_RATIO`); otherwise it starts a block.
+5. `reading_order`: blocks that reach across two blocks that are side by side span the page
+   (titles, centred author lists); they cut the page into bands; inside a band, blocks that
+   overlap horizontally form a column; columns are read left to right, each top to bottom.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sciencebeam_gym.generate.pdf import PageText
+
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom in points from the top-left
+
+MIN_WORD_SHARE = 0.25
+LINE_MAJORITY = 0.6
+BLOCK_GAP_HEIGHTS = 1.0
+FONT_RATIO = 1.3
+# A glyph whose bottom is this share of the line height above the line's baseline is raised.
+RAISED_HEIGHTS = 0.2
+# Glyphs that sit high by their shape, not because they are superscripts.
+HIGH_GLYPHS = frozenset("'\"`^°\u2018\u2019\u201c\u201d\u2032\u2033")
+
+
+@dataclass
+class LaidWord:
+    """A word of the text layer: text, box, line, and its runs of (text, raised) glyphs."""
+
+    text: str
+    box: Box
+    line: int
+    runs: tuple[tuple[str, bool], ...]
+    label: str = ""
+
+    @property
+    def plain(self) -> str:
+        """The word without its raised glyphs."""
+        return "".join(text for text, raised in self.runs if not raised)
+
+
+@dataclass
+class Line:
+    """Words of one text line with one class; `height` (the line's height) stands for font size."""
+
+    words: list[LaidWord]
+    label: str
+    page: int
+
+    @property
+    def box(self) -> Box:
+        return _union(w.box for w in self.words)
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass
+class Block:
+    """Lines of one class that belong together (a title, a paragraph, a reference list)."""
+
+    label: str
+    page: int
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def box(self) -> Box:
+        return _union(line.box for line in self.lines)
+
+    @property
+    def height(self) -> float:
+        return float(np.median([line.height for line in self.lines]))
+
+    @property
+    def words(self) -> list[LaidWord]:
+        return [w for line in self.lines for w in line.words]
+
+    @property
+    def text(self) -> str:
+        return " ".join(line.text for line in self.lines)
+
+
+def _union(boxes) -> Box:
+    boxes = list(boxes)
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+# --- 1. words ---------------------------------------------------------------------------------
+
+
+def page_words(page: PageText) -> list[LaidWord]:
+    """The page's words with boxes, lines and raised runs (rule 1)."""
+    baselines = _line_baselines(page)
+    words = []
+    for word in page.words:
+        glyphs = page.glyph_boxes[word.glyph_start : word.glyph_end]
+        line = int(page.glyph_lines[word.glyph_start])
+        line_box = page.line_boxes[line]
+        box = (float(glyphs[:, 0].min()), float(line_box[1]), float(glyphs[:, 2].max()))
+        box = (*box, float(line_box[3]))
+        runs = _runs(word.text, glyphs, baselines[line], line_box[3] - line_box[1])
+        words.append(LaidWord(word.text, box, line, runs))
+    return words
+
+
+def _line_baselines(page: PageText) -> np.ndarray:
+    """Per line, the median bottom of its glyphs: where unraised letters sit."""
+    count = len(page.line_boxes)
+    baselines = page.line_boxes[:, 3].copy() if count else np.zeros(0)
+    for line in range(count):
+        bottoms = page.glyph_boxes[page.glyph_lines == line, 3]
+        if bottoms.size:
+            baselines[line] = float(np.median(bottoms))
+    return baselines
+
+
+def _runs(text: str, glyphs: np.ndarray, baseline: float, height: float):
+    """Runs of (text, raised); one plain run when the glyphs cannot be matched to characters."""
+    if len(text) != len(glyphs):
+        return ((text, False),)
+    runs: list[list] = []
+    for char, box in zip(text, glyphs, strict=True):
+        raised = char not in HIGH_GLYPHS and box[3] < baseline - RAISED_HEIGHTS * height
+        if runs and runs[-1][1] == raised:
+            runs[-1][0] += char
+        else:
+            runs.append([char, raised])
+    return tuple((t, r) for t, r in runs)
+
+
+# --- 2. word votes ------------------------------------------------------------------------------
+
+
+def vote_word_labels(
+    words: list[LaidWord],
+    class_map: np.ndarray,
+    page_size: tuple[float, float],
+    labels_by_value: dict[int, str],
+) -> None:
+    """Set each word's label from the classes painted under its box (rule 2)."""
+    height, width = class_map.shape
+    scale_x, scale_y = width / page_size[0], height / page_size[1]
+    for word in words:
+        x0, top, x1, bottom = word.box
+        left = min(max(int(x0 * scale_x), 0), width - 1)
+        upper = min(max(int(top * scale_y), 0), height - 1)
+        right = max(int(np.ceil(x1 * scale_x)), left + 1)
+        lower = max(int(np.ceil(bottom * scale_y)), upper + 1)
+        values = class_map[upper:lower, left:right].ravel()
+        counts = np.bincount(values, minlength=1)
+        counts[0] = 0
+        best = int(counts.argmax())
+        share = counts[best] / max(values.size, 1)
+        word.label = labels_by_value.get(best, "") if share >= MIN_WORD_SHARE else ""
+
+
+# --- 3. lines -----------------------------------------------------------------------------------
+
+
+def label_lines(words: list[LaidWord], page: int) -> list[Line]:
+    """Labelled lines (rule 3), in text-layer order; unlabelled words are left out."""
+    lines: list[Line] = []
+    for members in _by_line(words):
+        label = _majority_label(members)
+        if label:
+            lines.append(Line([_relabel(w, label) for w in members], label, page))
+            continue
+        for run in _label_runs(members):
+            if run[0].label:
+                lines.append(Line(run, run[0].label, page))
+    return lines
+
+
+def _by_line(words: list[LaidWord]) -> list[list[LaidWord]]:
+    groups: dict[int, list[LaidWord]] = {}
+    for word in words:
+        groups.setdefault(word.line, []).append(word)
+    return list(groups.values())
+
+
+def _majority_label(words: list[LaidWord]) -> str:
+    weights: dict[str, int] = {}
+    for word in words:
+        weights[word.label] = weights.get(word.label, 0) + len(word.text)
+    label, weight = max(weights.items(), key=lambda item: item[1])
+    return label if label and weight >= LINE_MAJORITY * sum(weights.values()) else ""
+
+
+def _relabel(word: LaidWord, label: str) -> LaidWord:
+    word.label = label
+    return word
+
+
+def _label_runs(words: list[LaidWord]) -> list[list[LaidWord]]:
+    runs: list[list[LaidWord]] = []
+    for word in words:
+        if runs and runs[-1][-1].label == word.label:
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    return runs
+
+
+# --- 4. blocks ----------------------------------------------------------------------------------
+
+
+def group_blocks(lines: list[Line]) -> list[Block]:
+    """Blocks of lines (rule 4); a line may join any open block, so interleaved text-layer
+    order (two columns read line by line) still gives one block per column."""
+    blocks: list[Block] = []
+    for line in lines:
+        block = next((b for b in reversed(blocks) if _continues(b, line)), None)
+        if block is None:
+            block = Block(line.label, line.page)
+            blocks.append(block)
+        block.lines.append(line)
+    return blocks
+
+
+def _continues(block: Block, line: Line) -> bool:
+    if block.label != line.label or block.page != line.page:
+        return False
+    last = block.lines[-1].box
+    box = line.box
+    height = max(block.lines[-1].height, line.height, 1e-3)
+    gap = box[1] - last[3]
+    same_row = abs(box[1] - last[1]) < 0.5 * height and box[0] >= last[2]
+    below = -0.5 * height <= gap <= BLOCK_GAP_HEIGHTS * height
+    overlaps = min(box[2], last[2]) > max(box[0], last[0])
+    ratio = max(line.height, block.height) / max(min(line.height, block.height), 1e-3)
+    return ratio <= FONT_RATIO and (same_row or (below and overlaps))
+
+
+# --- 5. reading order ---------------------------------------------------------------------------
+
+
+def reading_order(blocks: list[Block]) -> list[Block]:
+    """The blocks of one page in reading order (rule 5)."""
+    spanning = [b for b in blocks if _spans_columns(b, blocks)]
+    spanning.sort(key=lambda b: b.box[1])
+    bands: list[list[Block]] = [[] for _ in range(len(spanning) + 1)]
+    for block in blocks:
+        if any(block is s for s in spanning):
+            continue
+        band = sum(1 for s in spanning if s.box[1] <= block.box[1])
+        bands[band].append(block)
+    ordered: list[Block] = []
+    for index, band in enumerate(bands):
+        ordered.extend(_columns_in_order(band))
+        if index < len(spanning):
+            ordered.append(spanning[index])
+    return ordered
+
+
+def _overlap_x(a: Box, b: Box) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0])
+
+
+def _spans_columns(block: Block, blocks: list[Block]) -> bool:
+    """Whether two blocks that this one overlaps horizontally lie side by side."""
+    box = block.box
+    spans = sorted(
+        (b.box[0], b.box[2]) for b in blocks if b is not block and _overlap_x(box, b.box)
+    )
+    reach = -np.inf
+    for x0, x1 in spans:
+        if reach > -np.inf and x0 >= reach:
+            return True
+        reach = max(reach, x1)
+    return False
+
+
+def _columns_in_order(blocks: list[Block]) -> list[Block]:
+    columns: list[list[Block]] = []
+    for block in sorted(blocks, key=lambda b: b.box[0]):
+        joined = [c for c in columns if any(_overlap_x(block.box, b.box) for b in c)]
+        merged = [block] + [b for c in joined for b in c]
+        columns = [c for c in columns if not any(c is j for j in joined)] + [merged]
+    columns.sort(key=lambda c: min(b.box[0] for b in c))
+    return [b for c in columns for b in sorted(c, key=lambda b: b.box[1])]
+
+
+def page_blocks(
+    page: PageText,
+    class_map: np.ndarray,
+    labels_by_value: dict[int, str],
+    page_number: int,
+) -> list[Block]:
+    """Rules 1-5 on one page: its labelled blocks in reading order."""
+    words = page_words(page)
+    vote_word_labels(words, class_map, (page.width, page.height), labels_by_value)
+    return reading_order(group_blocks(label_lines(words, page_number)))

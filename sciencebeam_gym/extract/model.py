@@ -1,0 +1,64 @@
+"""The model side of the extraction: a page labeller that paints pages with a trained model.
+
+A labeller is anything with `labels_by_value` (class map value -> class label) and
+`label_pages(images) -> class maps` ((H, W) uint8 arrays, 0 for background, any size: they are
+laid over the page by scaling). `load_model` gives one for an export or a training folder;
+`PaintedLabeller` serves label images painted beforehand (generate/, tests).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+# Pages are rendered as generate-data.sh renders training pages (GENERATE_DPI's default).
+DEFAULT_DPI = 100.0
+METADATA_FILENAME = "metadata.json"
+
+
+class ModelLabeller:
+    """A SavedModel export (or a training folder's latest checkpoint) painting pages."""
+
+    def __init__(self, predictor, dpi: float = DEFAULT_DPI):
+        self.predictor = predictor
+        self.dpi = dpi
+        self.info = predictor.info
+        self.labels_by_value = {i: label for i, label in enumerate(self.info.labels, start=1)}
+        self.source = predictor.source
+
+    def label_pages(self, images: Sequence[Image.Image]) -> list[np.ndarray]:
+        """The class map of each page at the model's size."""
+        from sciencebeam_gym.trainer.predict import to_model_input
+
+        if not images:
+            return []
+        batch = np.stack([to_model_input(image, self.info.image_size) for image in images])
+        return list(self.predictor.predict(batch)["classes"])
+
+
+class PaintedLabeller:
+    """Label images painted beforehand, served in page order (no model)."""
+
+    def __init__(self, class_maps: Sequence[np.ndarray], labels_by_value: dict[int, str]):
+        self.class_maps = list(class_maps)
+        self.labels_by_value = labels_by_value
+        self.dpi = DEFAULT_DPI
+        self.source = "<painted>"
+        self._next = 0
+
+    def label_pages(self, images: Sequence[Image.Image]) -> list[np.ndarray]:
+        maps = self.class_maps[self._next : self._next + len(images)]
+        self._next += len(images)
+        return maps
+
+
+def load_model(path: str, dpi: float = DEFAULT_DPI) -> ModelLabeller:
+    """A labeller from an export (a folder with metadata.json) or a training folder."""
+    from sciencebeam_gym.trainer.predict import load_predictor
+
+    if os.path.exists(os.path.join(path, METADATA_FILENAME)) or path.startswith("gs://"):
+        return ModelLabeller(load_predictor(saved_model=path), dpi)
+    return ModelLabeller(load_predictor(model_path=path), dpi)
