@@ -49,6 +49,7 @@ SURNAME_PARTICLES = frozenset(
     ]
 )
 AFFILIATION_LABEL = re.compile(r"^\(?([0-9]{1,2}|[a-z]|[\*\u2020\u2021\u00a7\u00b6#]+)[\).]?$")
+INLINE_LABEL = re.compile(r"^\(?([0-9]{1,2})[.)]$")
 GLUED_LABEL = re.compile(r"^([0-9]{1,2})(?=[A-Z])")
 ABSTRACT_HEADING = re.compile(r"^(abstract|summary)\s*[:.\u2014\u2013-]?\s*", re.IGNORECASE)
 KEYWORDS_HEADING = re.compile(r"^key\s*-?\s*words?\s*[:.\u2014\u2013-]?\s*", re.IGNORECASE)
@@ -126,14 +127,17 @@ def split_name(text: str) -> Author:
 
 
 def extract_affiliations(pages: list[list[Block]]) -> list[Affiliation]:
-    """Affiliations from their blocks: a raised mark or a label word (1, a, *) at the start of a
-    line, or a number glued to a capital ("1Department"), starts one; else one per block."""
+    """Affiliations from their blocks: a raised mark, a label word (1, a, *) at the start of a
+    line, a number glued to a capital ("1Department") or a numbered label after a comma or
+    semicolon ("..., 2. Center") starts one; else one per block."""
     found: list[Affiliation] = []
     for block in first_page_of(pages, AFFILIATION):
         current: Affiliation | None = None
         for line in block.lines:
+            previous = ""
             for position, word in enumerate(line.words):
-                label, rest = _affiliation_label(word, position == 0)
+                label, rest = _affiliation_label(word, position == 0, previous)
+                previous = word.text
                 if label is not None or current is None:
                     current = Affiliation(text="", label=label or "")
                     found.append(current)
@@ -142,10 +146,13 @@ def extract_affiliations(pages: list[list[Block]]) -> list[Affiliation]:
     return [_tidy_affiliation(a) for a in found if a.text]
 
 
-def _affiliation_label(word: LaidWord, line_start: bool) -> tuple[str | None, str]:
+def _affiliation_label(word: LaidWord, line_start: bool, previous: str) -> tuple[str | None, str]:
     if word.runs and word.runs[0][1]:
         label = word.runs[0][0].strip(",; ")
         return label, "".join(text for text, _raised in word.runs[1:])
+    inline = INLINE_LABEL.match(word.text) if previous.endswith((",", ";")) else None
+    if inline:
+        return inline.group(1), ""
     if line_start and AFFILIATION_LABEL.match(word.text):
         return AFFILIATION_LABEL.match(word.text).group(1), ""
     glued = GLUED_LABEL.match(word.text) if line_start else None

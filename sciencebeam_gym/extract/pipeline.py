@@ -1,0 +1,128 @@
+"""extract.sh --cloud: the same extraction as a Beam pipeline (Dataflow), one PDF per element.
+
+    python -m sciencebeam_gym.extract.cli gs://b/pdfs/ gs://b/out --cloud --saved_model gs://b/export
+
+`--dry_run` prints the job (runner options, documents, model, output) and starts nothing, so the
+command can be checked offline. Each worker loads the model once (`setup`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+
+from sciencebeam_gym.extract.cli import ExtractCliError
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """What every worker needs to extract one PDF and write its output."""
+
+    saved_model: str
+    model_path: str
+    output: str
+    fmt: str
+    pages: tuple[int, ...]
+    dpi: float
+
+
+def pipeline_args(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
+    """Dataflow options from the configuration (--cloud), else Beam's local runner."""
+    if not args.cloud:
+        return ["--runner", "DirectRunner", *beam_args]
+    from sciencebeam_gym.cloud.dataflow import DataflowConfigError, dataflow_args
+
+    try:
+        return dataflow_args(args.job_name) + beam_args
+    except DataflowConfigError as error:
+        raise ExtractCliError(f"--cloud: {error}") from error
+
+
+def job_settings(args: argparse.Namespace, output: str) -> JobSettings:
+    model = args.saved_model or args.export_path
+    if not model and not args.model_path:
+        raise ExtractCliError("--cloud needs a model: --saved_model (or --export_path) PATH")
+    return JobSettings(model, args.model_path, output, args.format, args.pages, args.dpi)
+
+
+def run_pipeline(args: argparse.Namespace, pdfs: list[str], output: str, beam_args=()) -> int:
+    """Print the job (--dry_run) or run it; the exit status as for a local run."""
+    options = pipeline_args(args, list(beam_args))
+    settings = job_settings(args, output)
+    if args.dry_run:
+        plan = {"pipeline_options": options, "documents": len(pdfs), "first": pdfs[:3]}
+        plan["settings"] = settings.__dict__
+        print(json.dumps(plan, indent=2, default=list))
+        return 0
+    results = run_beam(pdfs, settings, options)
+    done = sum(1 for r in results if r["status"] == "ok")
+    for result in results:
+        if result["status"] != "ok":
+            print(f"skipped: {result['detail']}", file=sys.stderr)
+    print(f"extract: {done} of {len(pdfs)} documents written to {output}")
+    return 0 if done else 2
+
+
+def run_beam(pdfs: list[str], settings: JobSettings, options: list[str]) -> list[dict]:
+    """Run the pipeline; one result row per PDF (status, output or reason)."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    results: list[dict] = []
+    with beam.Pipeline(options=PipelineOptions(options)) as pipeline:
+        _ = (
+            pipeline
+            | "ListPdfs" >> beam.Create(pdfs)
+            | "Spread" >> beam.Reshuffle()
+            | "Extract" >> beam.ParDo(ExtractPdfDoFn(settings))
+            | "CollectResults" >> beam.combiners.ToList()
+            | "Keep" >> beam.Map(results.extend)
+        )
+    return results
+
+
+def _do_fn_base():
+    import apache_beam as beam
+
+    return beam.DoFn
+
+
+class ExtractPdfDoFn(_do_fn_base()):
+    """PDF path -> its JATS XML (or JSON) written beside the others; a result row."""
+
+    def __init__(self, settings: JobSettings):
+        import apache_beam as beam
+
+        super().__init__()
+        self.settings = settings
+        self.model = None
+        self.extracted = beam.metrics.Metrics.counter("extract", "documents_extracted")
+        self.skipped = beam.metrics.Metrics.counter("extract", "documents_skipped")
+
+    def setup(self):
+        from sciencebeam_gym.extract.model import ModelLabeller
+        from sciencebeam_gym.trainer.predict import load_predictor
+
+        s = self.settings
+        self.model = ModelLabeller(load_predictor(s.saved_model, "", s.model_path), s.dpi)
+
+    def process(self, pdf_path: str):
+        from sciencebeam_gym.extract.cli import extract_one
+        from sciencebeam_gym.extract.document import ExtractError
+
+        args = argparse.Namespace(pages=self.settings.pages, format=self.settings.fmt)
+        try:
+            target = extract_one(pdf_path, self.model, args, self.settings.output)
+        except ExtractError as error:
+            self.skipped.inc()
+            yield {
+                "pdf": pdf_path,
+                "status": "skipped",
+                "reason": error.reason,
+                "detail": str(error),
+            }
+            return
+        self.extracted.inc()
+        yield {"pdf": pdf_path, "status": "ok", "output": target}
