@@ -10,7 +10,8 @@ The rules, in the order they run (each has its own function):
    that class as a whole (stray words follow their line); other lines are cut where the class changes.
 4. `group_blocks`: a line joins a block of its class when it sits just below the block's last
    line (gap under `BLOCK_GAP_HEIGHTS` line heights), overlaps it horizontally and has a similar
-   font size (line height within `FONT_RATIO`); otherwise it starts a block.
+   font size (line height within `FONT_RATIO`), or continues the block's last line on the same
+   row (a line the text layer cut at a superscript); otherwise it starts a block.
 5. `reading_order`: blocks that reach across two blocks that are side by side span the page
    (titles, centred author lists); they cut the page into bands; inside a band, blocks that
    overlap horizontally form a column; columns are read left to right, each top to bottom.
@@ -30,8 +31,11 @@ MIN_WORD_SHARE = 0.25
 LINE_MAJORITY = 0.6
 BLOCK_GAP_HEIGHTS = 1.0
 FONT_RATIO = 1.3
+# Pieces of one row further apart than this many line heights are in different columns.
+COLUMN_GAP_HEIGHTS = 2.0
 # A glyph whose bottom is this share of the line height above the line's baseline is raised.
 RAISED_HEIGHTS = 0.2
+BASELINE_GLYPH_SHARE = 0.7
 # Glyphs that sit high by their shape, not because they are superscripts.
 HIGH_GLYPHS = frozenset("'\"`^°\u2018\u2019\u201c\u201d\u2032\u2033")
 
@@ -127,13 +131,16 @@ def page_words(page: PageText) -> list[LaidWord]:
 
 
 def _line_baselines(page: PageText) -> np.ndarray:
-    """Per line, the median bottom of its glyphs: where unraised letters sit."""
+    """Per line, where its full-size letters sit: the median bottom of the glyphs at least
+    `BASELINE_GLYPH_SHARE` as tall as its tallest (small superscripts do not move it)."""
     count = len(page.line_boxes)
     baselines = page.line_boxes[:, 3].copy() if count else np.zeros(0)
+    heights = page.glyph_boxes[:, 3] - page.glyph_boxes[:, 1]
     for line in range(count):
-        bottoms = page.glyph_boxes[page.glyph_lines == line, 3]
-        if bottoms.size:
-            baselines[line] = float(np.median(bottoms))
+        members = page.glyph_lines == line
+        if members.any():
+            tall = members & (heights >= BASELINE_GLYPH_SHARE * heights[members].max())
+            baselines[line] = float(np.median(page.glyph_boxes[tall, 3]))
     return baselines
 
 
@@ -247,7 +254,8 @@ def _continues(block: Block, line: Line) -> bool:
     box = line.box
     height = max(block.lines[-1].height, line.height, 1e-3)
     gap = box[1] - last[3]
-    same_row = abs(box[1] - last[1]) < 0.5 * height and box[0] >= last[2]
+    beside = 0 <= box[0] - last[2] <= COLUMN_GAP_HEIGHTS * height
+    same_row = abs(box[1] - last[1]) < 0.5 * height and beside
     below = -0.5 * height <= gap <= BLOCK_GAP_HEIGHTS * height
     overlaps = min(box[2], last[2]) > max(box[0], last[0])
     ratio = max(line.height, block.height) / max(min(line.height, block.height), 1e-3)
