@@ -1,0 +1,137 @@
+"""The field rules on tiny fpdf2 PDFs with painted labels: one test per rule."""
+
+from __future__ import annotations
+
+from sciencebeam_gym.extract.fields import assemble_article, split_name
+from sciencebeam_gym.extract.layout import page_blocks
+from sciencebeam_gym.generate.pdf import extract_page_text, open_pdf
+from tests.extract.pages import Text, labels_by_value, make_pdf, painted, paragraph, then
+
+
+def article_of(*pages: list[Text]):
+    document = open_pdf(make_pdf(list(pages)))
+    maps = painted(list(pages))
+    blocks = [
+        page_blocks(extract_page_text(document[i]), maps[i], labels_by_value(), i + 1)
+        for i in range(len(pages))
+    ]
+    return assemble_article(blocks)
+
+
+def chain(first: Text, *parts: tuple[str, bool]) -> list[Text]:
+    """`first` followed on its line by (text, raised) parts."""
+    items = [first]
+    for text, raised in parts:
+        items.append(then(items[-1], text, raised=raised))
+    return items
+
+
+def test_the_title_leaves_out_lines_much_smaller_than_its_largest():
+    title = paragraph(72, 100, ["A Large Title", "On Two Lines"], "manuscript_title", size=20)
+    running_head = Text(72, 40, 8, "Journal of Tests 2024", "manuscript_title")
+    assert article_of([running_head, *title]).title == "A Large Title On Two Lines"
+
+
+def test_authors_are_split_on_separators_and_raised_marks_with_footnote_signs_dropped():
+    authors = chain(
+        Text(72, 150, 11, "Ann B. Lee", "author"),
+        ("1,2", True),
+        (", Bob van Dijk", False),
+        ("2,*", True),
+        (" and Carl Ode", False),
+        ("3", True),
+        ("; Dee Fox\u00a7", False),
+    )
+    found = article_of(authors).authors
+    assert [(a.given_names, a.surname) for a in found] == [
+        ("Ann B.", "Lee"),
+        ("Bob", "van Dijk"),
+        ("Carl", "Ode"),
+        ("Dee", "Fox"),
+    ]
+
+
+def test_marks_printed_unraised_are_dropped_from_the_names():
+    authors = [Text(72, 150, 11, "Ann Lee1, Bob Ray2*", "author")]
+    assert [a.text for a in article_of(authors).authors] == ["Ann Lee", "Bob Ray"]
+
+
+def test_a_single_word_name_is_a_surname():
+    assert (split_name("Plato").given_names, split_name("Plato").surname) == ("", "Plato")
+
+
+def test_affiliations_are_split_on_raised_and_line_start_labels():
+    raised = [
+        Text(72, 197, 5.4, "1", "author_aff", raised=True),
+        Text(76, 200, 9, "Dept A, Uni X;", "author_aff"),
+        Text(72, 208, 5.4, "2", "author_aff", raised=True),
+        Text(76, 211, 9, "Lab B, Y", "author_aff"),
+    ]
+    worded = [Text(72, 240, 9, "a Institute C, Z", "author_aff")]
+    found = article_of([*raised, *worded]).affiliations
+    assert [(a.label, a.text) for a in found] == [
+        ("1", "Dept A, Uni X"),
+        ("2", "Lab B, Y"),
+        ("a", "Institute C, Z"),
+    ]
+
+
+def test_numbered_affiliations_inside_a_line_are_split_and_unlabelled_blocks_are_one_each():
+    inline = [Text(72, 200, 9, "1. Dept A, Uni X, 2. Lab B, Y", "author_aff")]
+    unlabelled = paragraph(72, 300, ["Some Institute,", "Some Town"], "author_aff", size=9)
+    found = article_of([*inline, *unlabelled]).affiliations
+    assert [(a.label, a.text) for a in found] == [
+        ("1", "Dept A, Uni X"),
+        ("2", "Lab B, Y"),
+        ("", "Some Institute, Some Town"),
+    ]
+
+
+def test_abstract_and_keywords_lose_their_headings_and_keywords_are_split():
+    abstract = paragraph(72, 300, ["Abstract: We show that", "tests work."], "abstract")
+    keywords = [Text(72, 400, 10, "Keywords: frogs; tadpole birth, Sulawesi", "keywords")]
+    article = article_of([*abstract, *keywords])
+    assert article.abstract == "We show that tests work."
+    assert article.keywords == ["frogs", "tadpole birth", "Sulawesi"]
+
+
+def test_sections_take_their_paragraphs_cut_at_indents_and_joined_over_columns():
+    title = Text(72, 100, 12, "Introduction", "section_title")
+    body = paragraph(72, 120, ["First paragraph runs", "and ends here."], "section_paragraph")
+    indented = paragraph(90, 144, ["Second one starts"], "section_paragraph")
+    rest = paragraph(72, 156, ["indented and goes"], "section_paragraph")
+    other_column = paragraph(
+        320, 100, ["on in the next column.", "Then a third."], "section_paragraph"
+    )
+    methods = Text(320, 140, 12, "Methods", "section_title")
+    method_text = paragraph(320, 160, ["We did it."], "section_paragraph")
+    article = article_of([title, *body, *indented, *rest, *other_column, methods, *method_text])
+    assert [(s.title, s.paragraphs) for s in article.sections] == [
+        (
+            "Introduction",
+            [
+                "First paragraph runs and ends here.",
+                "Second one starts indented and goes on in the next column. Then a third.",
+            ],
+        ),
+        ("Methods", ["We did it."]),
+    ]
+
+
+def test_references_are_split_at_labels_and_labels_dropped():
+    refs = paragraph(
+        72, 100, ["1. Lee A. Frogs.", "J Herp 2001.", "[2] Ray B. Toads. 2002."], "reference"
+    )
+    assert article_of(refs).references == ["Lee A. Frogs. J Herp 2001.", "Ray B. Toads. 2002."]
+
+
+def test_unlabelled_references_are_split_at_hanging_indents():
+    lines = [
+        Text(72, 100, 10, "Lee A, Ray B. Frogs of", "reference"),
+        Text(84, 112, 10, "Sulawesi. 2001.", "reference"),
+        Text(72, 124, 10, "Ode C. Toads. 2002.", "reference"),
+    ]
+    assert article_of(lines).references == [
+        "Lee A, Ray B. Frogs of Sulawesi. 2001.",
+        "Ode C. Toads. 2002.",
+    ]
