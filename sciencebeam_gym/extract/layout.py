@@ -11,7 +11,8 @@ The rules, in the order they run (each has its own function):
 4. `group_blocks`: a line joins a block of its class when it sits just below the block's last
    line (gap under `BLOCK_GAP_HEIGHTS` line heights), overlaps it horizontally and has a similar
    font size (line height within `FONT_RATIO`), or continues the block's last line on the same
-   row (a line the text layer cut at a superscript); otherwise it starts a block.
+   row, whatever its size (the text layer cuts a line at a superscript); otherwise it starts a
+   block.
 5. `reading_order`: blocks that reach across two blocks that are side by side span the page
    (titles, centred author lists); they cut the page into bands; inside a band, blocks that
    overlap horizontally form a column; columns are read left to right, each top to bottom.
@@ -35,9 +36,9 @@ FONT_RATIO = 1.3
 COLUMN_GAP_HEIGHTS = 2.0
 # A glyph whose bottom is this share of the line height above the line's baseline is raised.
 RAISED_HEIGHTS = 0.2
-BASELINE_GLYPH_SHARE = 0.7
-# Glyphs that sit high by their shape, not because they are superscripts.
-HIGH_GLYPHS = frozenset("'\"`^°\u2018\u2019\u201c\u201d\u2032\u2033")
+# Glyphs that can be marks when raised: letters, digits and these; dashes, quotes, operators
+# sit high by their shape, not because they are superscripts.
+MARK_GLYPHS = frozenset(",;*#\u2020\u2021\u00a7\u00b6\u2016\u2217")
 
 
 @dataclass
@@ -131,16 +132,19 @@ def page_words(page: PageText) -> list[LaidWord]:
 
 
 def _line_baselines(page: PageText) -> np.ndarray:
-    """Per line, where its full-size letters sit: the median bottom of the glyphs at least
-    `BASELINE_GLYPH_SHARE` as tall as its tallest (small superscripts do not move it)."""
+    """Per line, where most of its ink sits: the glyph bottom (to half a point) with the most
+    glyph height on it, the lower one on a tie; neither descenders (p, g) nor a few small
+    superscripts move it."""
     count = len(page.line_boxes)
     baselines = page.line_boxes[:, 3].copy() if count else np.zeros(0)
+    bottoms = np.round(page.glyph_boxes[:, 3] * 2) / 2
     heights = page.glyph_boxes[:, 3] - page.glyph_boxes[:, 1]
     for line in range(count):
         members = page.glyph_lines == line
         if members.any():
-            tall = members & (heights >= BASELINE_GLYPH_SHARE * heights[members].max())
-            baselines[line] = float(np.median(page.glyph_boxes[tall, 3]))
+            values, inverse = np.unique(bottoms[members], return_inverse=True)
+            weights = np.bincount(inverse, weights=heights[members])
+            baselines[line] = float(values[len(values) - 1 - weights[::-1].argmax()])
     return baselines
 
 
@@ -150,7 +154,8 @@ def _runs(text: str, glyphs: np.ndarray, baseline: float, height: float):
         return ((text, False),)
     runs: list[list] = []
     for char, box in zip(text, glyphs, strict=True):
-        raised = char not in HIGH_GLYPHS and box[3] < baseline - RAISED_HEIGHTS * height
+        can_be_mark = char.isalnum() or char in MARK_GLYPHS
+        raised = can_be_mark and box[3] < baseline - RAISED_HEIGHTS * height
         if runs and runs[-1][1] == raised:
             runs[-1][0] += char
         else:
@@ -259,7 +264,7 @@ def _continues(block: Block, line: Line) -> bool:
     below = -0.5 * height <= gap <= BLOCK_GAP_HEIGHTS * height
     overlaps = min(box[2], last[2]) > max(box[0], last[0])
     ratio = max(line.height, block.height) / max(min(line.height, block.height), 1e-3)
-    return ratio <= FONT_RATIO and (same_row or (below and overlaps))
+    return same_row or (ratio <= FONT_RATIO and below and overlaps)
 
 
 # --- 5. reading order ---------------------------------------------------------------------------
