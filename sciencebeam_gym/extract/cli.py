@@ -19,11 +19,13 @@ import sys
 import time
 from collections.abc import Sequence
 
+from sciencebeam_gym import cli
+
 FORMATS = ("xml", "json")
 LIST_SUFFIXES = (".txt", ".lst", ".list", ".tsv", ".csv")
 
 
-class ExtractCliError(ValueError):
+class ExtractCliError(cli.CliError):
     """A run that cannot start; the message names the flag or path."""
 
 
@@ -41,20 +43,19 @@ def parse_pages(text: str) -> tuple[int, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="extract.sh", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("input", help="a PDF, a folder of PDFs, or a file list of PDF paths")
     parser.add_argument("output", nargs="?", help="output folder (default: beside the input)")
     parser.add_argument("--format", choices=FORMATS, default="xml", help="JATS XML or JSON")
     parser.add_argument("--pages", type=parse_pages, default=(), help="e.g. 1 or 1-3 (all)")
-    parser.add_argument("--saved_model", "--saved-model", default="", help="an export")
+    parser.add_argument("--saved_model", default="", help="an export")
     parser.add_argument("--export_path", default="", help="export used when complete")
     parser.add_argument("--model_path", default="", help="training folder (latest checkpoint)")
     parser.add_argument("--dpi", type=float, default=100.0, help="render resolution (100)")
-    parser.add_argument("--cloud", action="store_true", help="run as a Beam job on Dataflow")
-    parser.add_argument("--dry_run", "--dry-run", action="store_true", help="print the job only")
-    parser.add_argument("--job_name", default="extract", help="Dataflow job name (--cloud)")
+    cli.add_cloud(parser, "Dataflow job name (--cloud; default extract)")
+    cli.add_dry_run(parser, "print the Beam job (options, documents, settings) and stop")
     return parser
 
 
@@ -190,9 +191,9 @@ def run_local(args: argparse.Namespace, pdfs: list[str], output: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args, beam_args = parser.parse_known_args(argv)
+    args, beam_args = cli.parse_beam_args(parser, argv)
     if beam_args and not (args.cloud or args.dry_run):
-        parser.error(f"unrecognized arguments: {' '.join(beam_args)} (Beam options need --cloud)")
+        parser.error(f"{' '.join(beam_args)}: Beam options are for --cloud (or --dry_run)")
     try:
         pdfs = find_pdfs(args.input)
         if not pdfs:
@@ -204,9 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_pipeline(args, pdfs, output, beam_args)
         check_writable(output)
         return run_local(args, pdfs, output)
-    except ExtractCliError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except cli.CliError as error:
+        return cli.report_error(error)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def pipeline_args(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
     from sciencebeam_gym.cloud.dataflow import DataflowConfigError, dataflow_args
 
     try:
-        return dataflow_args(args.job_name) + beam_args
+        return dataflow_args(args.job_name or "extract") + beam_args
     except DataflowConfigError as error:
         raise ExtractCliError(f"--cloud: {error}") from error
 
