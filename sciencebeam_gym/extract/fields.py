@@ -85,10 +85,11 @@ def extract_title(pages: list[list[Block]]) -> str:
 
 def extract_authors(pages: list[list[Block]]) -> list[Author]:
     """Names from the author blocks: raised marks, separators (, ; and &) and footnote signs
-    cut the list; digits glued to a name (marks printed unraised) are dropped."""
+    cut the list, not line or block ends (a name may be broken over two lines); digits glued
+    to a name (marks printed unraised) are dropped."""
     names: list[str] = []
+    current: list[str] = []
     for block in first_page_of(pages, AUTHOR):
-        current: list[str] = []
         for word in block.words:
             for text, raised in word.runs:
                 if raised:
@@ -103,7 +104,7 @@ def extract_authors(pages: list[list[Block]]) -> list[Author]:
                     piece = _clean_name_piece(piece)
                     if piece:
                         current.append(piece)
-        names.append(" ".join(current))
+    names.append(" ".join(current))
     return [split_name(name) for name in names if _is_name(name)]
 
 

@@ -135,3 +135,9 @@ def test_unlabelled_references_are_split_at_hanging_indents():
         "Lee A, Ray B. Frogs of Sulawesi. 2001.",
         "Ode C. Toads. 2002.",
     ]
+
+
+def test_a_name_broken_over_two_author_lines_stays_one_name():
+    first = chain(Text(72, 150, 11, "Ann Lee", "author"), ("1", True), (", Zhihe", False))
+    second = chain(Text(72, 180, 11, "Zhang", "author"), ("2", True))
+    assert [a.text for a in article_of([*first, *second]).authors] == ["Ann Lee", "Zhihe Zhang"]
