@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from sciencebeam_gym.extract.cli import ExtractCliError
 
+REPORT_NAME = "extract-report.json"
+
 
 @dataclass(frozen=True)
 class JobSettings:
@@ -66,11 +68,14 @@ def run_pipeline(args: argparse.Namespace, pdfs: list[str], output: str, beam_ar
 
 
 def run_beam(pdfs: list[str], settings: JobSettings, options: list[str]) -> list[dict]:
-    """Run the pipeline; one result row per PDF (status, output or reason)."""
+    """Run the pipeline; one result row per PDF (status, output or reason), also written to
+    `<output>/REPORT_NAME` by the job (the workers' results come back through it)."""
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    results: list[dict] = []
+    from sciencebeam_gym import fs
+
+    report = fs.join(settings.output, REPORT_NAME)
     with beam.Pipeline(options=PipelineOptions(options)) as pipeline:
         _ = (
             pipeline
@@ -78,9 +83,16 @@ def run_beam(pdfs: list[str], settings: JobSettings, options: list[str]) -> list
             | "Spread" >> beam.Reshuffle()
             | "Extract" >> beam.ParDo(ExtractPdfDoFn(settings))
             | "CollectResults" >> beam.combiners.ToList()
-            | "Keep" >> beam.Map(results.extend)
+            | "WriteReport" >> beam.Map(write_report, report)
         )
-    return results
+    return json.loads(fs.read_bytes(report))
+
+
+def write_report(results: list[dict], path: str) -> None:
+    from sciencebeam_gym import fs
+
+    rows = sorted(results, key=lambda r: r["pdf"])
+    fs.write_bytes(path, (json.dumps(rows, indent=1) + "\n").encode("utf-8"))
 
 
 def _do_fn_base():

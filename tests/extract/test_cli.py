@@ -121,3 +121,22 @@ def test_extract_sh_writes_jats_for_the_plos_article(tmp_path, tiny_export):
     assert root.tag == "article"
     assert root.find("front/article-meta/title-group/article-title") is not None
     assert root.find("back") is not None
+
+
+@pytest.mark.slow
+def test_the_beam_pipeline_extracts_on_the_direct_runner(tmp_path, tiny_export):
+    from sciencebeam_gym.extract.pipeline import REPORT_NAME, JobSettings, run_beam
+
+    inputs = write_inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    settings = JobSettings(str(tiny_export), "", str(out), "xml", (1,), 50.0)
+    pdfs = sorted(str(p) for p in inputs.iterdir())
+    results = run_beam(pdfs, settings, ["--runner", "DirectRunner"])
+    by_name = {os.path.basename(r["pdf"]): r for r in results}
+    assert [n for n, r in sorted(by_name.items()) if r["status"] == "ok"] == [
+        "good.pdf",
+        "scan.pdf",
+    ]
+    assert by_name["empty.pdf"]["reason"] == "empty PDF"
+    assert etree.parse(str(out / "good.xml")).getroot().tag == "article"
+    assert (out / REPORT_NAME).exists()
