@@ -21,6 +21,7 @@ The rules, in the order they run (each has its own function):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -32,6 +33,7 @@ MIN_WORD_SHARE = 0.25
 LINE_MAJORITY = 0.6
 BLOCK_GAP_HEIGHTS = 1.0
 FONT_RATIO = 1.3
+OPEN_BLOCKS = 8
 # Pieces of one row further apart than this many line heights are in different columns.
 COLUMN_GAP_HEIGHTS = 2.0
 # A glyph whose bottom is this share of the line height above the line's baseline is raised.
@@ -65,8 +67,8 @@ class Line:
     label: str
     page: int
 
-    @property
-    def box(self) -> Box:
+    @cached_property
+    def box(self) -> Box:  # the words do not change once the line is made
         return _union(w.box for w in self.words)
 
     @property
@@ -85,10 +87,12 @@ class Block:
     label: str
     page: int
     lines: list[Line] = field(default_factory=list)
+    box: Box = (np.inf, np.inf, -np.inf, -np.inf)
 
-    @property
-    def box(self) -> Box:
-        return _union(line.box for line in self.lines)
+    def add(self, line: Line) -> None:
+        """Append a line; the block's box grows with it (kept, not recomputed: speed)."""
+        self.lines.append(line)
+        self.box = _union((self.box, line.box))
 
     @property
     def height(self) -> float:
@@ -240,15 +244,19 @@ def _label_runs(words: list[LaidWord]) -> list[list[LaidWord]]:
 
 
 def group_blocks(lines: list[Line]) -> list[Block]:
-    """Blocks of lines (rule 4); a line may join any open block, so interleaved text-layer
-    order (two columns read line by line) still gives one block per column."""
+    """Blocks of lines (rule 4); a line may join any of the last `OPEN_BLOCKS` blocks of its
+    class, so a text layer that reads two columns line by line still gives one block per column."""
     blocks: list[Block] = []
+    open_blocks: dict[str, list[Block]] = {}
     for line in lines:
-        block = next((b for b in reversed(blocks) if _continues(b, line)), None)
+        recent = open_blocks.setdefault(line.label, [])
+        block = next((b for b in reversed(recent) if _continues(b, line)), None)
         if block is None:
             block = Block(line.label, line.page)
             blocks.append(block)
-        block.lines.append(line)
+            recent.append(block)
+            del recent[:-OPEN_BLOCKS]
+        block.add(line)
     return blocks
 
 
@@ -272,14 +280,12 @@ def _continues(block: Block, line: Line) -> bool:
 
 def reading_order(blocks: list[Block]) -> list[Block]:
     """The blocks of one page in reading order (rule 5)."""
-    spanning = [b for b in blocks if _spans_columns(b, blocks)]
-    spanning.sort(key=lambda b: b.box[1])
+    spans = _spanning_mask(blocks)
+    spanning = sorted((b for b, s in zip(blocks, spans, strict=True) if s), key=lambda b: b.box[1])
     bands: list[list[Block]] = [[] for _ in range(len(spanning) + 1)]
-    for block in blocks:
-        if any(block is s for s in spanning):
-            continue
-        band = sum(1 for s in spanning if s.box[1] <= block.box[1])
-        bands[band].append(block)
+    for block, is_spanning in zip(blocks, spans, strict=True):
+        if not is_spanning:
+            bands[sum(1 for s in spanning if s.box[1] <= block.box[1])].append(block)
     ordered: list[Block] = []
     for index, band in enumerate(bands):
         ordered.extend(_columns_in_order(band))
@@ -292,18 +298,22 @@ def _overlap_x(a: Box, b: Box) -> bool:
     return min(a[2], b[2]) > max(a[0], b[0])
 
 
-def _spans_columns(block: Block, blocks: list[Block]) -> bool:
-    """Whether two blocks that this one overlaps horizontally lie side by side."""
-    box = block.box
-    spans = sorted(
-        (b.box[0], b.box[2]) for b in blocks if b is not block and _overlap_x(box, b.box)
-    )
-    reach = -np.inf
-    for x0, x1 in spans:
-        if reach > -np.inf and x0 >= reach:
-            return True
-        reach = max(reach, x1)
-    return False
+def _spanning_mask(blocks: list[Block]) -> list[bool]:
+    """Per block, whether two blocks it overlaps horizontally lie side by side (no overlap)."""
+    if not blocks:
+        return []
+    boxes = np.array([b.box for b in blocks], dtype=np.float64)
+    x0, x1 = boxes[:, 0], boxes[:, 2]
+    overlaps = np.minimum(x1[:, None], x1[None, :]) > np.maximum(x0[:, None], x0[None, :])
+    np.fill_diagonal(overlaps, False)
+    result = []
+    for row in overlaps:
+        order = np.argsort(x0[row], kind="stable")
+        starts, ends = x0[row][order], x1[row][order]
+        # side by side: some block starts right of everything before it ends
+        reach = np.maximum.accumulate(ends)[:-1]
+        result.append(bool(np.any(starts[1:] >= reach)))
+    return result
 
 
 def _columns_in_order(blocks: list[Block]) -> list[Block]:
