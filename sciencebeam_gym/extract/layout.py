@@ -6,8 +6,9 @@ The rules, in the order they run (each has its own function):
    glyphs (superscripts: affiliation marks, footnote signs).
 2. `vote_word_labels`: each word takes the class painted on most of its box; background wins
    unless a class covers at least `MIN_WORD_SHARE` of it (a vote, not one pixel).
-3. `label_lines`: a text line whose characters are mostly (`LINE_MAJORITY`) of one class takes
-   that class as a whole (stray words follow their line); other lines are cut where the class changes.
+3. `label_lines`: a line (text-layer lines on one row joined) whose characters are mostly
+   (`LINE_MAJORITY`) of one class takes that class as a whole (stray words follow their line);
+   other lines are cut where the class changes.
 4. `group_blocks`: a line joins a block of its class when it sits just below the block's last
    line (gap under `BLOCK_GAP_HEIGHTS` line heights), overlaps it horizontally and has a similar
    font size (line height within `FONT_RATIO`), or continues the block's last line on the same
@@ -131,8 +132,18 @@ def page_words(page: PageText) -> list[LaidWord]:
         box = (float(glyphs[:, 0].min()), float(line_box[1]), float(glyphs[:, 2].max()))
         box = (*box, float(line_box[3]))
         runs = _runs(word.text, glyphs, baselines[line], line_box[3] - line_box[1])
-        words.append(LaidWord(word.text, box, line, runs))
+        runs = tuple((clean_text(text), raised) for text, raised in runs)
+        words.append(LaidWord(clean_text(word.text), box, line, runs))
     return words
+
+
+def clean_text(text: str) -> str:
+    """Text fit for XML: UTF-16 surrogate pairs (as the text layer gives characters beyond the
+    basic plane) joined into their character; lone surrogates and control characters dropped."""
+    if text.isprintable():
+        return text
+    joined = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return "".join(c for c in joined if c.isprintable() and c != "\ufffd")
 
 
 def _line_baselines(page: PageText) -> np.ndarray:
@@ -211,10 +222,26 @@ def label_lines(words: list[LaidWord], page: int) -> list[Line]:
 
 
 def _by_line(words: list[LaidWord]) -> list[list[LaidWord]]:
+    """Words by visual line: text-layer lines, with consecutive ones on the same row joined
+    (the text layer cuts a line at a superscript, the line vote must not)."""
     groups: dict[int, list[LaidWord]] = {}
     for word in words:
         groups.setdefault(word.line, []).append(word)
-    return list(groups.values())
+    rows: list[list[LaidWord]] = []
+    for group in groups.values():
+        if rows and _same_row(rows[-1][-1].box, group[0].box):
+            rows[-1].extend(group)
+        else:
+            rows.append(group)
+    return rows
+
+
+def _same_row(left: Box, right: Box) -> bool:
+    """Whether `right` goes on `left`'s row: overlapping vertically, just right of it."""
+    height = max(min(left[3] - left[1], right[3] - right[1]), 1e-3)
+    overlap = min(left[3], right[3]) - max(left[1], right[1])
+    gap = right[0] - left[2]
+    return overlap >= 0.5 * height and -0.5 * height <= gap <= COLUMN_GAP_HEIGHTS * height
 
 
 def _majority_label(words: list[LaidWord]) -> str:

@@ -121,3 +121,25 @@ def test_group_blocks_keeps_pages_apart():
     vote_word_labels(words, painted([items])[0], (PAGE_WIDTH, PAGE_HEIGHT), labels_by_value())
     lines = label_lines(words, 1) + label_lines(words, 2)
     assert [b.page for b in group_blocks(lines)] == [1, 2]
+
+
+def test_a_row_cut_by_a_superscript_votes_as_one_line():
+    stray = Text(72, 100, 11, "Zsolt", "author_aff")
+    name = then(stray, "Molnar", "author", gap=3)
+    mark = then(name, "1", raised=True)
+    rest = then(mark, ", Krisztina Gelleny, Katalin Margoczi", "author")
+    items = [stray, name, mark, rest]
+    text = page_text(items)
+    assert len(set(text.glyph_lines.tolist())) > 1  # the text layer cut the row at the mark
+    words = page_words(text)
+    vote_word_labels(words, painted([items])[0], (PAGE_WIDTH, PAGE_HEIGHT), labels_by_value())
+    assert [(line.label, line.text.split()[0]) for line in label_lines(words, 1)] == [
+        ("author", "Zsolt")
+    ]
+
+
+def test_text_is_made_fit_for_xml():
+    from sciencebeam_gym.extract.layout import clean_text
+
+    assert clean_text("a\ud835\udc65b") == "a\U0001d465b"  # a surrogate pair: one character
+    assert clean_text("a\ud835b\x0bc") == "abc"  # a lone surrogate, a control character
