@@ -20,6 +20,7 @@ SECTION_TITLE = "section_title"
 PARAGRAPHS = ("section_paragraph", "main_paragraph")
 REFERENCE = "reference"
 
+SAME_FONT_RATIO = 1.15
 # Title lines smaller than this share of the largest title line are not the title.
 TITLE_FONT_SHARE = 0.8
 FOOTNOTE_SIGNS = "*\u2020\u2021\u00a7\u00b6#\u2016\u2709\u24b8\u2217"
@@ -114,7 +115,8 @@ def _clean_name_piece(text: str) -> str:
 
 
 def _is_name(text: str) -> bool:
-    return sum(c.isalpha() for c in text) >= 2
+    """Two letters or more, and a word with a capital initial ("provided" is no name)."""
+    return sum(c.isalpha() for c in text) >= 2 and any(w[:1].isupper() for w in text.split())
 
 
 def split_name(text: str) -> Author:
@@ -167,9 +169,19 @@ def _tidy_affiliation(affiliation: Affiliation) -> Affiliation:
     return affiliation
 
 
+def main_font_blocks(blocks: list[Block]) -> list[Block]:
+    """The blocks set in the font size of the longest one (line heights within
+    `SAME_FONT_RATIO`): a licence line or a caption painted like the abstract is set smaller."""
+    if not blocks:
+        return []
+    main = max(blocks, key=lambda b: len(b.text)).height
+    return [b for b in blocks if max(b.height, main) <= SAME_FONT_RATIO * min(b.height, main)]
+
+
 def extract_abstract(pages: list[list[Block]]) -> str:
-    """The abstract blocks in reading order, without an "Abstract" heading."""
-    text = " ".join(b.text for b in of_label(pages, ABSTRACT))
+    """The abstract blocks in the abstract's font size (`main_font_blocks`) in reading order,
+    without an "Abstract" heading."""
+    text = " ".join(b.text for b in main_font_blocks(of_label(pages, ABSTRACT)))
     return ABSTRACT_HEADING.sub("", text, count=1).strip()
 
 

@@ -141,3 +141,15 @@ def test_a_name_broken_over_two_author_lines_stays_one_name():
     first = chain(Text(72, 150, 11, "Ann Lee", "author"), ("1", True), (", Zhihe", False))
     second = chain(Text(72, 180, 11, "Zhang", "author"), ("2", True))
     assert [a.text for a in article_of([*first, *second]).authors] == ["Ann Lee", "Zhihe Zhang"]
+
+
+def test_the_abstract_keeps_the_blocks_in_its_own_font_size():
+    lines = ["Abstract We show that tests", "of the rules work well."]
+    body = paragraph(72, 300, lines, "abstract")
+    licence = paragraph(72, 400, ["Distributed under a licence."], "abstract", 7)
+    assert article_of([*body, *licence]).abstract == "We show that tests of the rules work well."
+
+
+def test_a_lowercase_word_painted_as_author_is_no_name():
+    authors = [Text(72, 150, 11, "Ann Lee, provided", "author")]
+    assert [a.text for a in article_of(authors).authors] == ["Ann Lee"]
