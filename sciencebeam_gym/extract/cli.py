@@ -157,14 +157,12 @@ def _progress(pdf_path: str, every: int = 20):
 
 
 def load_labeller(args: argparse.Namespace):
-    from sciencebeam_gym.extract.model import ModelLabeller
-    from sciencebeam_gym.trainer.predict import PredictError, load_predictor
+    from sciencebeam_gym.extract.model import load_labeller as load
 
     try:
-        predictor = load_predictor(args.saved_model, args.export_path, args.model_path)
-    except (PredictError, ValueError) as error:
+        return load(args.saved_model, args.export_path, args.model_path, args.dpi)
+    except ValueError as error:  # PredictError, InferenceError: they name the path and the fix
         raise ExtractCliError(str(error)) from error
-    return ModelLabeller(predictor, args.dpi)
 
 
 def run_local(args: argparse.Namespace, pdfs: list[str], output: str) -> int:

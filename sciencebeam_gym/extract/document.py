@@ -114,9 +114,9 @@ def _read_pages(document, numbers, labeller, timings, progress):
 
 def painted_regions(class_map, page_text, labels_by_value, number) -> list[Region]:
     """The connected regions of each painted class, as boxes in points (pages without text)."""
-    from sciencebeam_gym.trainer.predict import connected_regions
+    from sciencebeam_gym.extract.model import connected_regions
 
-    _, found = connected_regions(np.asarray(class_map, dtype=np.uint8))
+    found = connected_regions(class_map)
     scale_x = page_text.width / class_map.shape[1]
     scale_y = page_text.height / class_map.shape[0]
     regions = []

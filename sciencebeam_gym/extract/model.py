@@ -57,8 +57,23 @@ class PaintedLabeller:
 
 def load_model(path: str, dpi: float = DEFAULT_DPI) -> ModelLabeller:
     """A labeller from an export (a folder with metadata.json) or a training folder."""
+    if os.path.exists(os.path.join(path, METADATA_FILENAME)) or path.startswith("gs://"):
+        return load_labeller(saved_model=path, dpi=dpi)
+    return load_labeller(model_path=path, dpi=dpi)
+
+
+def load_labeller(
+    saved_model: str = "", export_path: str = "", model_path: str = "", dpi: float = DEFAULT_DPI
+) -> ModelLabeller:
+    """The model chosen as predict.sh chooses it: an export, a complete export at
+    `export_path`, else the latest checkpoint of `model_path`; ValueError naming what is wrong."""
     from sciencebeam_gym.trainer.predict import load_predictor
 
-    if os.path.exists(os.path.join(path, METADATA_FILENAME)) or path.startswith("gs://"):
-        return ModelLabeller(load_predictor(saved_model=path), dpi)
-    return ModelLabeller(load_predictor(model_path=path), dpi)
+    return ModelLabeller(load_predictor(saved_model, export_path, model_path), dpi)
+
+
+def connected_regions(class_map: np.ndarray) -> list[dict]:
+    """The 8-connected regions of each class (predict.sh --boxes): class index, box, pixels."""
+    from sciencebeam_gym.trainer.predict import connected_regions as regions
+
+    return regions(np.asarray(class_map, dtype=np.uint8))[1]

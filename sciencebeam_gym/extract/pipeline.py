@@ -114,11 +114,10 @@ class ExtractPdfDoFn(_do_fn_base()):
         self.skipped = beam.metrics.Metrics.counter("extract", "documents_skipped")
 
     def setup(self):
-        from sciencebeam_gym.extract.model import ModelLabeller
-        from sciencebeam_gym.trainer.predict import load_predictor
+        from sciencebeam_gym.extract.model import load_labeller
 
         s = self.settings
-        self.model = ModelLabeller(load_predictor(s.saved_model, "", s.model_path), s.dpi)
+        self.model = load_labeller(s.saved_model, "", s.model_path, s.dpi)
 
     def process(self, pdf_path: str):
         from sciencebeam_gym.extract.cli import extract_one
