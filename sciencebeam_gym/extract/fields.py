@@ -21,6 +21,7 @@ PARAGRAPHS = ("section_paragraph", "main_paragraph")
 REFERENCE = "reference"
 
 SAME_FONT_RATIO = 1.15
+ABSTRACT_PAGES = 2
 # Title lines smaller than this share of the largest title line are not the title.
 TITLE_FONT_SHARE = 0.8
 FOOTNOTE_SIGNS = "*\u2020\u2021\u00a7\u00b6#\u2016\u2709\u24b8\u2217"
@@ -178,10 +179,25 @@ def main_font_blocks(blocks: list[Block]) -> list[Block]:
     return [b for b in blocks if max(b.height, main) <= SAME_FONT_RATIO * min(b.height, main)]
 
 
+def abstract_blocks(pages: list[list[Block]]) -> list[Block]:
+    """The abstract's blocks: from the first page with one, up to the first section title
+    after it (body text painted like the abstract further on is not the abstract), at most
+    `ABSTRACT_PAGES` pages."""
+    found: list[Block] = []
+    first_page = None
+    for block in (b for blocks in pages for b in blocks):
+        if found and (block.label == SECTION_TITLE or block.page >= first_page + ABSTRACT_PAGES):
+            break
+        if block.label == ABSTRACT:
+            first_page = block.page if first_page is None else first_page
+            found.append(block)
+    return found
+
+
 def extract_abstract(pages: list[list[Block]]) -> str:
-    """The abstract blocks in the abstract's font size (`main_font_blocks`) in reading order,
-    without an "Abstract" heading."""
-    text = " ".join(b.text for b in main_font_blocks(of_label(pages, ABSTRACT)))
+    """The abstract blocks (`abstract_blocks`) in the abstract's font size (`main_font_blocks`)
+    in reading order, without an "Abstract" heading."""
+    text = " ".join(b.text for b in main_font_blocks(abstract_blocks(pages)))
     return ABSTRACT_HEADING.sub("", text, count=1).strip()
 
 

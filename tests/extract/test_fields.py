@@ -153,3 +153,12 @@ def test_the_abstract_keeps_the_blocks_in_its_own_font_size():
 def test_a_lowercase_word_painted_as_author_is_no_name():
     authors = [Text(72, 150, 11, "Ann Lee, provided", "author")]
     assert [a.text for a in article_of(authors).authors] == ["Ann Lee"]
+
+
+def test_the_abstract_ends_at_the_first_section_title_after_it():
+    abstract = paragraph(72, 100, ["We show that tests work."], "abstract")
+    heading = Text(72, 200, 10, "Introduction", "section_title")
+    later = paragraph(72, 220, ["Body text painted like an abstract."], "abstract")
+    page_two = paragraph(72, 100, ["More body text."], "abstract")
+    article = article_of([*abstract, heading, *later], page_two)
+    assert article.abstract == "We show that tests work."
