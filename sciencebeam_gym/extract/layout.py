@@ -21,6 +21,7 @@ The rules, in the order they run (each has its own function):
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -97,7 +98,8 @@ class Block:
 
     @property
     def height(self) -> float:
-        return float(np.median([line.height for line in self.lines]))
+        # statistics.median: a few lines, far quicker than numpy's
+        return statistics.median(line.height for line in self.lines)
 
     @property
     def words(self) -> list[LaidWord]:
@@ -167,10 +169,12 @@ def _runs(text: str, glyphs: np.ndarray, baseline: float, height: float):
     """Runs of (text, raised); one plain run when the glyphs cannot be matched to characters."""
     if len(text) != len(glyphs):
         return ((text, False),)
+    high = (glyphs[:, 3] < baseline - RAISED_HEIGHTS * height).tolist()
+    if not any(high):
+        return ((text, False),)
     runs: list[list] = []
-    for char, box in zip(text, glyphs, strict=True):
-        can_be_mark = char.isalnum() or char in MARK_GLYPHS
-        raised = can_be_mark and box[3] < baseline - RAISED_HEIGHTS * height
+    for char, is_high in zip(text, high, strict=True):
+        raised = is_high and (char.isalnum() or char in MARK_GLYPHS)
         if runs and runs[-1][1] == raised:
             runs[-1][0] += char
         else:
@@ -298,8 +302,12 @@ def _continues(block: Block, line: Line) -> bool:
     same_row = abs(box[1] - last[1]) < 0.5 * height and beside
     below = -0.5 * height <= gap <= BLOCK_GAP_HEIGHTS * height
     overlaps = min(box[2], last[2]) > max(box[0], last[0])
-    ratio = max(line.height, block.height) / max(min(line.height, block.height), 1e-3)
-    return same_row or (ratio <= FONT_RATIO and below and overlaps)
+    if same_row:
+        return True
+    if not (below and overlaps):
+        return False
+    block_height = block.height
+    return max(line.height, block_height) <= FONT_RATIO * max(min(line.height, block_height), 1e-3)
 
 
 # --- 5. reading order ---------------------------------------------------------------------------
@@ -344,12 +352,15 @@ def _spanning_mask(blocks: list[Block]) -> list[bool]:
 
 
 def _columns_in_order(blocks: list[Block]) -> list[Block]:
+    """Columns (blocks joined by horizontal overlap, one sweep from the left) left to right,
+    each top to bottom."""
     columns: list[list[Block]] = []
+    reach = -np.inf
     for block in sorted(blocks, key=lambda b: b.box[0]):
-        joined = [c for c in columns if any(_overlap_x(block.box, b.box) for b in c)]
-        merged = [block] + [b for c in joined for b in c]
-        columns = [c for c in columns if not any(c is j for j in joined)] + [merged]
-    columns.sort(key=lambda c: min(b.box[0] for b in c))
+        if not columns or block.box[0] >= reach:
+            columns.append([])
+        columns[-1].append(block)
+        reach = max(reach, block.box[2]) if len(columns[-1]) > 1 else block.box[2]
     return [b for c in columns for b in sorted(c, key=lambda b: b.box[1])]
 
 
