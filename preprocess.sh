@@ -19,9 +19,23 @@ for arg in "${SCRIPT_ARGS[@]}"; do
   fi
 done
 
+# Glob characters in the configured path itself (e.g. a LOCAL_PATH_ROOT with "[1]") match only
+# themselves: each becomes a one-character class, the only escape fnmatch-style globs have.
+glob_escape() {
+  local path="$1"
+  path="${path//\[/[[]}"
+  path="${path//\*/[*]}"
+  path="${path//\?/[?]}"
+  printf '%s' "$path"
+}
+
+# Exit status of the pipeline when no file matches its input (an empty split).
+EXIT_NO_INPUT=3
+splits_done=0
 for split in train test; do
   args=(
-    --data_paths "$DATA_PATH/$split/*/*/*-page1*.png"
+    # every page of every document: <split>/<group>/<doc_id>/<doc_id>-page<N>[.annot].png
+    --data_paths "$(glob_escape "$DATA_PATH/$split")/*/*/*-page[0-9]*.png"
     --output_path "$PREPROC_PATH/$split"
     --image_width "$IMAGE_WIDTH"
     --image_height "$IMAGE_HEIGHT"
@@ -31,5 +45,17 @@ for split in train test; do
     args+=(--cloud --job_name "${JOB_ID}-preprocess-${split}")
   fi
   echo "==> preprocess $split: $DATA_PATH/$split -> $PREPROC_PATH/$split" >&2
-  gym_python -m sciencebeam_gym.preprocess.pipeline "${args[@]}" "${pass_args[@]}"
+  status=0
+  gym_python -m sciencebeam_gym.preprocess.pipeline "${args[@]}" "${pass_args[@]}" || status=$?
+  if [ "$status" -eq "$EXIT_NO_INPUT" ]; then
+    echo "warning: no pages in $DATA_PATH/$split: split skipped ($PREPROC_PATH/$split left as it was)" >&2
+  elif [ "$status" -ne 0 ]; then
+    exit "$status"
+  else
+    splits_done=$((splits_done + 1))
+  fi
 done
+if [ "$splits_done" -eq 0 ]; then
+  echo "error: no pages in any split of $DATA_PATH; run ./generate-data.sh or ./generate-sample-data.sh first" >&2
+  exit 2
+fi

@@ -6,9 +6,13 @@ path or a `gs://` URL (the GCS emulator is honoured through STORAGE_EMULATOR_HOS
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
+import re
+import shutil
 import uuid
+import warnings
 from collections.abc import Iterable
 
 from apache_beam.io.filesystems import FileSystems
@@ -39,8 +43,20 @@ def exists(path: str) -> bool:
 
 def glob(pattern: str) -> list[str]:
     """Sorted paths matching a glob (local or gs://); an empty list when nothing matches."""
-    results = FileSystems.match([pattern])[0].metadata_list
+    with warnings.catch_warnings():
+        # an escaped `[` (see escape_glob) becomes the regex `[[]`, valid but warned about
+        warnings.filterwarnings("ignore", "Possible nested set", FutureWarning)
+        results = FileSystems.match([pattern])[0].metadata_list
     return sorted(m.path for m in results)
+
+
+def escape_glob(path: str) -> str:
+    """A path with its glob characters (`*`, `?`, `[`) matching only themselves.
+
+    Beam's matcher follows fnmatch, which has no escape character; a one-character class such as
+    `[[]` is the way to match a literal character (like `glob.escape`, for gs:// paths too).
+    """
+    return re.sub(r"([*?[])", r"[\1]", path)
 
 
 def glob_many(patterns: Iterable[str]) -> list[str]:
@@ -67,8 +83,7 @@ def write_bytes(path: str, data: bytes) -> None:
     temp_path = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
     with FileSystems.create(temp_path, compression_type="uncompressed") as f:
         f.write(data)
-    if exists(path):
-        FileSystems.delete([path])
+    delete([path])
     FileSystems.rename([temp_path], [path])
 
 
@@ -76,11 +91,47 @@ def write_text(path: str, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def printable_path(path: str) -> str:
+    """The path with bytes that are not UTF-8 (kept by Python as surrogates) shown as \\xNN."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def is_utf8_name(path: str) -> bool:
+    """False for a path holding bytes that are not UTF-8 (os.fsdecode keeps them as surrogates)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """True when `error`, or an error it was raised from, is a full disk (or quota).
+
+    Beam re-raises a worker's error with its message extended, so the message is checked too.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "No space left on device" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def delete(paths: Iterable[str]) -> None:
     """Delete files or folders that exist; missing ones are ignored."""
     existing = [p for p in paths if exists(p)]
-    if existing:
-        FileSystems.delete(existing)
+    # Beam matches the paths to delete as globs, and a local folder whose name has glob
+    # characters matches nothing then: local paths are deleted here, remote ones escaped.
+    remote = [escape_glob(p) for p in existing if is_remote(p)]
+    if remote:
+        FileSystems.delete(remote)
+    for path in existing:
+        if not is_remote(path):
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
 
 
 def delete_matching(pattern: str) -> list[str]:

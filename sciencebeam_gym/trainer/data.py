@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from sciencebeam_gym import fs
+from sciencebeam_gym.records import IncompleteDataError, check_completion_reports
 
 FEATURES = {
     "input_uri": tf.io.FixedLenFeature([], tf.string, default_value=""),
@@ -32,8 +33,14 @@ class DataError(ValueError):
     """Training data that cannot be used; the message names the file or glob."""
 
 
-def find_files(patterns: Sequence[str], what: str = "data", flag: str = "--train_data_paths"):
-    """Files matching the globs, sorted; a clear error when there are none."""
+def find_files(
+    patterns: Sequence[str],
+    what: str = "data",
+    flag: str = "--train_data_paths",
+    require_complete: bool = False,
+):
+    """Files matching the globs, sorted; a clear error when there are none, or (with
+    `require_complete`) when a folder of them has no preprocessing completion report."""
     if not patterns:
         raise DataError(f"no {what} given: pass {flag} (a glob of *.tfrecord.gz files)")
     files = fs.glob_many(patterns)
@@ -46,6 +53,11 @@ def find_files(patterns: Sequence[str], what: str = "data", flag: str = "--train
             "run ./preprocess.sh first, or check PREPROC_PATH"
             + "".join(f"\n  {hint}" for hint in hints)
         )
+    if require_complete:
+        try:
+            check_completion_reports(files)
+        except IncompleteDataError as error:
+            raise DataError(f"{flag}: {error}") from error
     return files
 
 
