@@ -8,12 +8,14 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
 
 pass_args=()
+dry_run=false
 for arg in "${SCRIPT_ARGS[@]}"; do
   if [ "$arg" = "--help" ] || [ "$arg" = "-h" ]; then
     gym_python -m sciencebeam_gym.preprocess.pipeline --help
     exit 0
   elif [ "$arg" = "--dry-run" ]; then
     pass_args+=(--dry_run)
+    dry_run=true
   else
     pass_args+=("$arg")
   fi
@@ -29,13 +31,23 @@ glob_escape() {
   printf '%s' "$path"
 }
 
+# A folder with pages of one split only (e.g. test pages for an evaluation) is fine.
+skip_split() {
+  echo "warning: no pages in $DATA_PATH/$1: split skipped ($PREPROC_PATH/$1 left as it was)" >&2
+}
+
 # Exit status of the pipeline when no file matches its input (an empty split).
-EXIT_NO_INPUT=3
+EXIT_NO_INPUT=4  # sciencebeam_gym.preprocess.pipeline.EXIT_NO_INPUT
 splits_done=0
 for split in train test; do
+  # every page of every document: <split>/<group>/<doc_id>/<doc_id>-page<N>[.annot].png
+  pages_glob="$(glob_escape "$DATA_PATH/$split")/*/*/*-page[0-9]*.png"
+  if [ "$dry_run" = false ] && [[ "$DATA_PATH" != *://* ]] && ! compgen -G "$pages_glob" >/dev/null; then
+    skip_split "$split"
+    continue
+  fi
   args=(
-    # every page of every document: <split>/<group>/<doc_id>/<doc_id>-page<N>[.annot].png
-    --data_paths "$(glob_escape "$DATA_PATH/$split")/*/*/*-page[0-9]*.png"
+    --data_paths "$pages_glob"
     --output_path "$PREPROC_PATH/$split"
     --image_width "$IMAGE_WIDTH"
     --image_height "$IMAGE_HEIGHT"
@@ -48,7 +60,7 @@ for split in train test; do
   status=0
   gym_python -m sciencebeam_gym.preprocess.pipeline "${args[@]}" "${pass_args[@]}" || status=$?
   if [ "$status" -eq "$EXIT_NO_INPUT" ]; then
-    echo "warning: no pages in $DATA_PATH/$split: split skipped ($PREPROC_PATH/$split left as it was)" >&2
+    skip_split "$split" # (on a bucket; a local split is checked before)
   elif [ "$status" -ne 0 ]; then
     exit "$status"
   else

@@ -64,7 +64,7 @@ SHARD_SUFFIX = ".tfrecord.gz"
 TEMP_FOLDER_PREFIX = ".preprocess-tmp-"
 DEFAULT_MAX_ERROR_RATE = 0.1
 # Exit status when no file matches the input globs, so preprocess.sh can skip an empty split.
-EXIT_NO_INPUT = 3
+EXIT_NO_INPUT = 4
 SKIPPED_SHOWN = 20
 PROGRESS_INTERVAL_SECONDS = float(os.environ.get("GYM_PROGRESS_SECONDS", "5"))
 
@@ -456,9 +456,33 @@ def glob_free_path(folder: str):
         os.rmdir(alias_folder)
 
 
+class WithoutWorkerTracebacks:
+    """stderr without the tracebacks Beam's local workers print for a failing step.
+
+    The runner raises the same error again, with its traceback, once the step has failed; `run`
+    turns the ones a user can fix (a full disk) into one line, and any other is shown in full.
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.dropped = False
+
+    def write(self, text: str) -> int:
+        dropped_before, self.dropped = self.dropped, text.startswith("Traceback (most recent")
+        if self.dropped or (dropped_before and text == "\n"):
+            return len(text)
+        return self.stream.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
 def run_pipeline(settings: Settings, beam_args: list[str]) -> dict[str, int]:
     """Build and run the pipeline, wait for it, and return its counters."""
-    with glob_free_path(settings.staging_path) as sink_path:
+    with (
+        glob_free_path(settings.staging_path) as sink_path,
+        contextlib.redirect_stderr(WithoutWorkerTracebacks(sys.stderr)),
+    ):
         pipeline = beam.Pipeline(options=PipelineOptions(beam_args))
         build_pipeline(pipeline, dataclasses.replace(settings, sink_path=sink_path))
         result = pipeline.run()
@@ -655,7 +679,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
         )
     except Exception as error:
         if fs.is_disk_full(error):
-            raise PreprocessError(disk_full_message(output_path), exit_code=1) from error
+            raise PreprocessError(disk_full_message(output_path), cli.EXIT_FAILED) from error
         raise
     finally:
         delete_tree(staging_path)
@@ -671,6 +695,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.WARNING, quiet=["apache_beam.runners.portability.local_job_service"]
     )
     logging.getLogger(__name__).setLevel(logging.INFO)
+    # Beam logs a failing step's traceback before raising it again; run() reports it instead.
+    for name in ("apache_beam.runners.common", "apache_beam.runners.worker.sdk_worker"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         run(argv)
     except PreprocessError as error:
