@@ -13,7 +13,7 @@ for arg in "${SCRIPT_ARGS[@]}"; do
   if [ "$arg" = "--help" ] || [ "$arg" = "-h" ]; then
     gym_python -m sciencebeam_gym.preprocess.pipeline --help
     exit 0
-  elif [ "$arg" = "--dry-run" ]; then
+  elif [ "$arg" = "--dry-run" ] || [ "$arg" = "--dry_run" ]; then
     pass_args+=(--dry_run)
     dry_run=true
   else
@@ -31,6 +31,16 @@ glob_escape() {
   printf '%s' "$path"
 }
 
+# every page of every document: <split>/<group>/<doc_id>/<doc_id>-page<N>[.annot].png
+pages_glob() {
+  printf '%s' "$(glob_escape "$DATA_PATH/$1")/*/*/*-page[0-9]*.png"
+}
+
+# Known empty: a local split without pages (a bucket is left to the pipeline's exit status).
+split_is_empty() {
+  [[ "$DATA_PATH" != *://* ]] && ! compgen -G "$(pages_glob "$1")" >/dev/null
+}
+
 # A folder with pages of one split only (e.g. test pages for an evaluation) is fine.
 skip_split() {
   echo "warning: no pages in $DATA_PATH/$1: split skipped ($PREPROC_PATH/$1 left as it was)" >&2
@@ -38,16 +48,19 @@ skip_split() {
 
 # Exit status of the pipeline when no file matches its input (an empty split).
 EXIT_NO_INPUT=4  # sciencebeam_gym.preprocess.pipeline.EXIT_NO_INPUT
+# With no pages anywhere the pipeline runs anyway, so a wrong flag is reported before that.
+some_pages=false
+for split in train test; do
+  split_is_empty "$split" || some_pages=true
+done
 splits_done=0
 for split in train test; do
-  # every page of every document: <split>/<group>/<doc_id>/<doc_id>-page<N>[.annot].png
-  pages_glob="$(glob_escape "$DATA_PATH/$split")/*/*/*-page[0-9]*.png"
-  if [ "$dry_run" = false ] && [[ "$DATA_PATH" != *://* ]] && ! compgen -G "$pages_glob" >/dev/null; then
+  if [ "$dry_run" = false ] && [ "$some_pages" = true ] && split_is_empty "$split"; then
     skip_split "$split"
     continue
   fi
   args=(
-    --data_paths "$pages_glob"
+    --data_paths "$(pages_glob "$split")"
     --output_path "$PREPROC_PATH/$split"
     --image_width "$IMAGE_WIDTH"
     --image_height "$IMAGE_HEIGHT"
@@ -60,7 +73,7 @@ for split in train test; do
   status=0
   gym_python -m sciencebeam_gym.preprocess.pipeline "${args[@]}" "${pass_args[@]}" || status=$?
   if [ "$status" -eq "$EXIT_NO_INPUT" ]; then
-    skip_split "$split" # (on a bucket; a local split is checked before)
+    skip_split "$split"
   elif [ "$status" -ne 0 ]; then
     exit "$status"
   else
