@@ -36,7 +36,11 @@ def make_model_dir(folder: str, image_size: int) -> str:
     """A training folder (config.json + one checkpoint) of the quick preset's shape."""
     import tensorflow as tf
 
-    from sciencebeam_gym.color_map import default_color_map_path, load_color_map
+    from sciencebeam_gym.color_map import (
+        CONFIG_CLASSES_KEY,
+        default_color_map_path,
+        load_color_map,
+    )
     from sciencebeam_gym.trainer import config as config_module
     from sciencebeam_gym.trainer import model, model_dir
 
@@ -44,9 +48,7 @@ def make_model_dir(folder: str, image_size: int) -> str:
     config = config_module.resolve_config(
         "quick", {"image_size": image_size, "color_map": default_color_map_path()}
     )
-    config["classes"] = [
-        {"key": c.key, "label": c.label, "color": list(c.color)} for c in color_map.classes
-    ]
+    config[CONFIG_CLASSES_KEY] = color_map.to_config()
     config_module.save_config(folder, config)
     generator, _ = model.build_models(config, color_map.num_classes)
     step = tf.Variable(0, dtype=tf.int64)

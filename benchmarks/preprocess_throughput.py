@@ -32,8 +32,8 @@ import time
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from sciencebeam_gym import records
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
-from sciencebeam_gym.preprocess import records
 
 PAGE_SIZE = (1240, 1754)  # A4 at 150 dpi
 WORDS = [

@@ -152,30 +152,26 @@ def synthetic_batch(batch_size, size, colors, seed=0):
 
 def write_records(directory, count, size, colors):
     """Gzipped TFRecords like the preprocess output (two shards)."""
-    from sciencebeam_gym.trainer.data import COMPRESSION
+    from sciencebeam_gym import records
+    from sciencebeam_gym.color_map import palette
 
     rng = np.random.default_rng(1)
-    palette = np.concatenate([[[0, 0, 0]], colors]).astype(np.uint8)
+    class_colors = palette(colors)
     paths = [os.path.join(directory, f"part-{i:05d}-of-00002.tfrecord.gz") for i in range(2)]
-    writers = [tf.io.TFRecordWriter(p, COMPRESSION) for p in paths]
+    writers = [tf.io.TFRecordWriter(p, records.COMPRESSION) for p in paths]
     for i in range(count):
         page = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
         index = np.kron(
             rng.integers(0, len(colors) + 1, (size // 16, size // 16)),
             np.ones((16, 16), dtype=np.int64),
         )
-        features = {
-            "input_uri": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"p.png"])),
-            "annotation_uri": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"a.png"])),
-            "input_image": tf.train.Feature(
-                bytes_list=tf.train.BytesList(value=[tf.io.encode_png(page).numpy()])
-            ),
-            "annotation_image": tf.train.Feature(
-                bytes_list=tf.train.BytesList(value=[tf.io.encode_png(palette[index]).numpy()])
-            ),
-        }
-        example = tf.train.Example(features=tf.train.Features(feature=features))
-        writers[i % 2].write(example.SerializeToString())
+        record = records.encode_pair(
+            "p.png",
+            "a.png",
+            tf.io.encode_png(page).numpy(),
+            tf.io.encode_png(class_colors[index]).numpy(),
+        )
+        writers[i % 2].write(record)
     for writer in writers:
         writer.close()
     return paths

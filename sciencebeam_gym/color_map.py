@@ -10,22 +10,33 @@ The file is the original toolkit's INI format::
 
 A key k in `[color_map]` is the grey value (k,k,k) that marks class k in a label image; the
 value is the colour that class is painted in. Classes are ordered by key everywhere (channels,
-class indices), as in the original.
+class indices), as in the original. Class index 0 is the background (black, grey value 0), and
+class i of the map has index i. `ColorMap` is the one source for all of it: the classes, the
+palette, the background, the annotation file names, and the classes saved in a model's
+`config.json`.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
+from sciencebeam_gym import ini
+
 BACKGROUND_LABEL = "background"
+BACKGROUND_COLOR = (0, 0, 0)
 COLOR_MAP_SECTION = "color_map"
 COLOR_LABELS_SECTION = "color_labels"
+# The file names of annotations (label images) beside their pages: `x-page1.annot.png`,
+# `x-page1-target.png`; preprocessing pairs by it and predict leaves such files out.
+ANNOTATION_NAME_PATTERN = r"\btarget\b|\bannot"
+# Where config.json keeps the classes a model was trained with.
+CONFIG_CLASSES_KEY = "classes"
 
-_SECTION_RE = re.compile(r"^\[\s*([^\]]+?)\s*\]$")
 _COLOR_RE = re.compile(r"^\(?\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\)?$")
 
 
@@ -71,6 +82,16 @@ class ColorMap:
         return np.array(self.colors, dtype=np.uint8).reshape(-1, 3)
 
     @cached_property
+    def palette(self) -> np.ndarray:
+        """(1 + num_classes, 3) uint8 colour of each class index: background black, then classes."""
+        return palette(self.color_array)
+
+    @property
+    def labels_with_background(self) -> list[str]:
+        """The label of each class index, background first."""
+        return [BACKGROUND_LABEL, *self.labels]
+
+    @cached_property
     def grey_to_color_table(self) -> np.ndarray:
         """A (256, 3) lookup table: grey k -> colour of class k; other greys stay grey."""
         table = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
@@ -98,19 +119,60 @@ class ColorMap:
         mapped = self.grey_to_color_table[rgb[..., 0]]
         return np.where(is_grey[..., None], mapped, rgb)
 
-    def rgb_to_class_index(self, rgb_image: np.ndarray) -> np.ndarray:
+    def count_unmapped(self, rgb_image: np.ndarray) -> int:
+        """Pixels of a coloured annotation that are neither background nor a class colour.
+
+        They would be read as background: grey values without a class in the map, or colours
+        of another colour map.
+        """
+        return int(np.count_nonzero(self.rgb_to_class_index(rgb_image, unmapped=255) == 255))
+
+    def rgb_to_class_index(self, rgb_image: np.ndarray, unmapped: int = 0) -> np.ndarray:
         """Class index per pixel of a coloured annotation: 0 background, i + 1 for class i.
 
-        Pixels whose colour is no class colour count as background.
+        Pixels whose colour is no class colour (nor black) get `unmapped` (background by default).
         """
         rgb = np.asarray(rgb_image, dtype=np.uint8)
         packed = (
             rgb[..., 0].astype(np.int32) << 16 | rgb[..., 1].astype(np.int32) << 8 | rgb[..., 2]
         )
-        result = np.zeros(packed.shape, dtype=np.uint8)
-        for index, (r, g, b) in enumerate(self.colors, start=1):
+        result = np.full(packed.shape, unmapped, dtype=np.uint8)
+        for index, (r, g, b) in enumerate(self.palette.astype(np.int32)):
             result[packed == (r << 16 | g << 8 | b)] = index
         return result
+
+    def to_config(self) -> list[dict]:
+        """The classes as saved in config.json (`CONFIG_CLASSES_KEY`), in key order."""
+        return [{"key": c.key, "label": c.label, "color": list(c.color)} for c in self.classes]
+
+    @classmethod
+    def from_config(cls, entries: list[dict], source: str = "config.json") -> ColorMap:
+        """The colour map saved by `to_config` (a missing key is the entry's position)."""
+        try:
+            classes = tuple(
+                ColorClass(
+                    key=int(entry.get("key", index)),
+                    label=str(entry["label"]),
+                    color=tuple(int(v) for v in entry["color"]),  # type: ignore[arg-type]
+                )
+                for index, entry in enumerate(entries, start=1)
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ColorMapError(f"{source}: unreadable class entry ({error!r})") from error
+        return cls(classes=classes, source=source)
+
+
+def palette(colors: np.ndarray) -> np.ndarray:
+    """(1 + C, 3) uint8: the background colour, then the (C, 3) class colours."""
+    colors = np.asarray(colors, dtype=np.uint8).reshape(-1, 3)
+    return np.concatenate([np.array([BACKGROUND_COLOR], dtype=np.uint8), colors])
+
+
+def color_map_of_config(config: dict) -> ColorMap:
+    """The classes a model was trained with: config.json's classes, else its colour map file."""
+    if config.get(CONFIG_CLASSES_KEY):
+        return ColorMap.from_config(config[CONFIG_CLASSES_KEY])
+    return load_color_map(config.get("color_map") or default_color_map_path())
 
 
 def _parse_color(value: str, where: str) -> tuple[int, int, int]:
@@ -129,51 +191,62 @@ def _parse_key(key: str, where: str) -> int:
     return int(key)
 
 
-def _read_sections(text: str, source: str) -> dict[str, dict[int, tuple[str, int]]]:
-    """INI sections as {section: {key: (value, line_number)}}, with line numbers for errors."""
-    sections: dict[str, dict[int, tuple[str, int]]] = {}
-    current: str | None = None
-    for line_number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        where = f"{source}:{line_number}"
-        if not line or line.startswith(("#", ";")):
-            continue
-        section = _SECTION_RE.match(line)
-        if section:
-            current = section.group(1).strip().lower()
-            sections.setdefault(current, {})
-            continue
-        if "=" not in line:
-            raise ColorMapError(f"{where}: expected 'key=value' or '[section]', got {raw!r}")
-        if current is None:
-            raise ColorMapError(f"{where}: '{line}' comes before any [section]")
-        key, value = (part.strip() for part in line.split("=", 1))
-        if current in (COLOR_MAP_SECTION, COLOR_LABELS_SECTION):
-            parsed_key = _parse_key(key, where)
-            if parsed_key in sections[current]:
-                raise ColorMapError(f"{where}: key {key} appears twice in [{current}]")
-            sections[current][parsed_key] = (value, line_number)
+def _read_sections(text: str, source: str) -> dict[str, dict[int, tuple[str, str]]]:
+    """The two sections as {section: {key: (value, "file:line")}}; other sections are ignored."""
+    sections: dict[str, dict[int, tuple[str, str]]] = {
+        COLOR_MAP_SECTION: {},
+        COLOR_LABELS_SECTION: {},
+    }
+    try:
+        for entry in ini.iter_entries(text, source):
+            if entry.section not in sections:
+                continue
+            key = _parse_key(entry.key, entry.where)
+            if key in sections[entry.section]:
+                raise ColorMapError(
+                    f"{entry.where}: key {entry.key} appears twice in [{entry.section}]"
+                )
+            sections[entry.section][key] = (entry.value, entry.where)
+    except ini.IniError as error:
+        raise ColorMapError(str(error)) from error
     return sections
 
 
-def parse_color_map(text: str, source: str = "<color map>") -> ColorMap:
-    """Parse colour-map text in the original INI format."""
-    sections = _read_sections(text, source)
-    if COLOR_MAP_SECTION not in sections or not sections[COLOR_MAP_SECTION]:
-        raise ColorMapError(f"{source}: no [{COLOR_MAP_SECTION}] section with classes")
-    labels = sections.get(COLOR_LABELS_SECTION, {})
-    classes = []
-    seen_colors: dict[tuple[int, int, int], int] = {}
-    for key in sorted(sections[COLOR_MAP_SECTION]):
-        value, line_number = sections[COLOR_MAP_SECTION][key]
-        color = _parse_color(value, f"{source}:{line_number}")
-        if color in seen_colors:
+def _check_class(
+    color_class: ColorClass, color_where: str, label_where: str, seen: dict[object, int]
+) -> None:
+    """Refuse a class coloured as the background, or sharing a colour or label with another."""
+    if color_class.color == BACKGROUND_COLOR:
+        raise ColorMapError(
+            f"{color_where}: class {color_class.key} is coloured {BACKGROUND_COLOR}, the background's "
+            "colour; every background pixel would become that class: pick another colour"
+        )
+    for what, value, where in (
+        ("colour", color_class.color, color_where),
+        ("label", color_class.label, label_where),
+    ):
+        if (what, value) in seen:
             raise ColorMapError(
-                f"{source}:{line_number}: colour {color} is used by class {seen_colors[color]} too"
+                f"{where}: {what} {value!r} is used by class {seen[what, value]} too; "
+                "each class needs its own"
             )
-        seen_colors[color] = key
-        label = labels.get(key, (f"class_{key}", 0))[0] or f"class_{key}"
-        classes.append(ColorClass(key=key, label=label, color=color))
+        seen[what, value] = color_class.key
+
+
+def parse_color_map(text: str, source: str = "<color map>") -> ColorMap:
+    """Parse colour-map text in the original INI format; ColorMapError naming the line."""
+    sections = _read_sections(text, source)
+    if not sections[COLOR_MAP_SECTION]:
+        raise ColorMapError(f"{source}: no [{COLOR_MAP_SECTION}] section with classes")
+    labels = sections[COLOR_LABELS_SECTION]
+    classes = []
+    seen: dict[object, int] = {}
+    for key in sorted(sections[COLOR_MAP_SECTION]):
+        value, where = sections[COLOR_MAP_SECTION][key]
+        label, label_where = labels.get(key, ("", where))
+        color_class = ColorClass(key, label or f"class_{key}", _parse_color(value, where))
+        _check_class(color_class, where, label_where, seen)
+        classes.append(color_class)
     return ColorMap(classes=tuple(classes), source=source)
 
 
@@ -196,8 +269,6 @@ def load_color_map(path: str) -> ColorMap:
 
 def default_color_map_path() -> str:
     """The colour map shipped with the toolkit (repository root, or the installed package)."""
-    import os
-
     here = os.path.dirname(os.path.abspath(__file__))
     for candidate in (
         os.path.join(os.path.dirname(here), "color_map.conf"),

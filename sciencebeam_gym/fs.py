@@ -1,26 +1,39 @@
-"""Local and gs:// files through one interface (Apache Beam's FileSystems).
+"""Local and gs:// files through one interface, tree copies included.
 
 Everything in the toolkit that reads or writes data goes through here, so a path may be a local
-path or a `gs://` URL (the GCS emulator is honoured through STORAGE_EMULATOR_HOST).
+path or a URL. Each kind has its backend, chosen when first used so that no stage installs
+another's stack: local paths use the standard library, gs:// the Cloud Storage client (which
+honours STORAGE_EMULATOR_HOST, and which the trainer and the pipelines both have), and any
+other scheme Apache Beam's FileSystems (only pipelines use those).
+
+Failures are OSError on every kind (FileNotFoundError for a missing file); a malformed gs://
+URL or missing credentials are `gcs.StorageError`. Globs work alike on every kind: `*` and `?` stay within a folder, `**` crosses folders, `[...]`
+is a character class. Small files are replaced atomically: a reader sees the old or the new
+file, never a part, and a kill never leaves neither.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import posixpath
 import re
-import shutil
+import threading
 import uuid
-import warnings
 from collections.abc import Iterable
 
-from apache_beam.io.filesystems import FileSystems
+_GLOB_CHARS = re.compile(r"[*?\[]")
+_clients = threading.local()
 
 
 def is_remote(path: str) -> bool:
     """True for URLs such as gs://bucket/x (anything with a scheme), False for local paths."""
     return "://" in path
+
+
+def is_gcs(path: str) -> bool:
+    return path.startswith("gs://")
 
 
 def join(base: str, *parts: str) -> str:
@@ -37,24 +50,138 @@ def basename(path: str) -> str:
     return posixpath.basename(path.rstrip("/")) if is_remote(path) else os.path.basename(path)
 
 
-def exists(path: str) -> bool:
-    return FileSystems.exists(path)
+# --- backends ------------------------------------------------------------------------------------
+
+
+def _beam():
+    from apache_beam.io.filesystems import FileSystems
+
+    return FileSystems
+
+
+def _gcs_client():
+    """One client per thread (requests sessions are not shared across threads), made again
+    when the endpoint setting changes (an emulator started later in the same process)."""
+    from sciencebeam_gym.gcs import EMULATOR_ENV_VAR, make_client
+
+    key = (os.environ.get(EMULATOR_ENV_VAR), os.environ.get("PROJECT"))
+    if getattr(_clients, "key", None) != key:
+        _clients.client, _clients.key = make_client(), key
+    return _clients.client
+
+
+def _blob(url: str):
+    from sciencebeam_gym.gcs import parse_gcs_url
+
+    bucket, name = parse_gcs_url(url)
+    return _gcs_client().bucket(bucket).blob(name)
+
+
+def _gcs_call(method, *args, **kwargs):
+    """A client call with the short timeouts of `gcs`; its failures as OSError, like local ones.
+
+    A missing object is FileNotFoundError.
+    """
+    from google.api_core import exceptions
+    from requests import RequestException
+
+    from sciencebeam_gym.gcs import request_retry, request_timeout
+
+    try:
+        return method(*args, timeout=request_timeout(), retry=request_retry(), **kwargs)
+    except exceptions.NotFound as error:
+        raise FileNotFoundError(str(error.message)) from error
+    except (exceptions.GoogleAPIError, RequestException) as error:
+        raise OSError(f"{type(error).__name__}: {error}") from error
+
+
+# --- globs ---------------------------------------------------------------------------------------
+
+
+def glob_regex(pattern: str) -> re.Pattern:
+    """The regex of a glob: `*` and `?` within a folder, `**` across folders, `[...]` classes.
+
+    Written here because the standard library's glob is for local paths only and its `**` must
+    be a whole path component (fnmatch lets `*` cross folders).
+    """
+    parts, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**", i):
+            parts.append(".*")
+            i += 2
+            continue
+        if char == "*":
+            parts.append("[^/]*")
+        elif char == "?":
+            parts.append("[^/]")
+        elif char == "[" and "]" in pattern[i + 2 :]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end]
+            body = "^" + body[1:] if body.startswith("!") else body
+            # `\` and `[` literal inside the class (`[[]` is how escape_glob writes a `[`).
+            body = body.replace("\\", "\\\\").replace("[", "\\[")
+            parts.append(f"[{body}]")
+            i = end
+        else:
+            parts.append(re.escape(char))
+        i += 1
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _static_prefix(pattern: str) -> str:
+    match = _GLOB_CHARS.search(pattern)
+    return pattern if match is None else pattern[: match.start()]
+
+
+def _local_files_under(folder: str, max_depth: int | None = None) -> Iterable[str]:
+    """Files below a folder, at most `max_depth` folders down (None: all)."""
+    top = folder or "."
+    for root, dirs, files in os.walk(top):
+        depth = 0 if root == top else os.path.relpath(root, top).count(os.sep) + 1
+        if max_depth is not None and depth >= max_depth:
+            dirs[:] = []
+        for name in files:
+            path = os.path.join(root, name)
+            yield path if folder else os.path.relpath(path)
+
+
+def _glob_local(pattern: str) -> list[str]:
+    prefix = _static_prefix(pattern)
+    if prefix == pattern:
+        return [pattern] if os.path.isfile(pattern) else []
+    regex = glob_regex(pattern.replace(os.sep, "/"))
+    folder = os.path.dirname(prefix)
+    return [
+        path for path in _local_files_under(folder) if regex.fullmatch(path.replace(os.sep, "/"))
+    ]
+
+
+def _glob_gcs(pattern: str) -> list[str]:
+    from sciencebeam_gym.gcs import parse_gcs_url
+
+    prefix = _static_prefix(pattern)
+    bucket, name_prefix = parse_gcs_url(prefix)
+    regex = glob_regex(pattern)
+    blobs = _gcs_call(_gcs_client().list_blobs, bucket, prefix=name_prefix)
+    urls = (f"gs://{bucket}/{blob.name}" for blob in blobs if not blob.name.endswith("/"))
+    return [url for url in urls if regex.fullmatch(url)]
 
 
 def glob(pattern: str) -> list[str]:
-    """Sorted paths matching a glob (local or gs://); an empty list when nothing matches."""
-    with warnings.catch_warnings():
-        # an escaped `[` (see escape_glob) becomes the regex `[[]`, valid but warned about
-        warnings.filterwarnings("ignore", "Possible nested set", FutureWarning)
-        results = FileSystems.match([pattern])[0].metadata_list
-    return sorted(m.path for m in results)
+    """Sorted file paths matching a glob (local or remote); an empty list when nothing matches."""
+    if is_gcs(pattern):
+        return sorted(_glob_gcs(pattern))
+    if is_remote(pattern):
+        return sorted(m.path for m in _beam().match([pattern])[0].metadata_list)
+    return sorted(_glob_local(pattern))
 
 
 def escape_glob(path: str) -> str:
     """A path with its glob characters (`*`, `?`, `[`) matching only themselves.
 
-    Beam's matcher follows fnmatch, which has no escape character; a one-character class such as
-    `[[]` is the way to match a literal character (like `glob.escape`, for gs:// paths too).
+    These globs, like fnmatch and Beam's matcher, have no escape character; a one-character class
+    such as `[[]` is the way to match a literal character (like `glob.escape`, on every backend).
     """
     return re.sub(r"([*?[])", r"[\1]", path)
 
@@ -63,28 +190,84 @@ def glob_many(patterns: Iterable[str]) -> list[str]:
     return sorted({path for pattern in patterns for path in glob(pattern)})
 
 
+def list_tree(folder: str) -> list[str]:
+    """The relative '/'-separated paths of every file below a folder, sorted."""
+    base = folder.rstrip("/") + "/"
+    return [path[len(base) :].replace(os.sep, "/") for path in glob(base + "**")]
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def exists(path: str) -> bool:
+    """Whether a file exists (locally also a folder)."""
+    if is_gcs(path):
+        return bool(_gcs_call(_blob(path).exists))
+    if is_remote(path):
+        return _beam().exists(path)
+    return os.path.exists(path)
+
+
 def size(path: str) -> int:
-    return FileSystems.match([path])[0].metadata_list[0].size_in_bytes
+    if is_gcs(path):
+        blob = _blob(path)
+        _gcs_call(blob.reload)
+        return int(blob.size)
+    if is_remote(path):
+        return _beam().match([path])[0].metadata_list[0].size_in_bytes
+    return os.path.getsize(path)
 
 
 def read_bytes(path: str) -> bytes:
-    with FileSystems.open(path, compression_type="uncompressed") as f:
+    """The whole file; FileNotFoundError naming the path when it is not there."""
+    if is_gcs(path):
+        try:
+            return _gcs_call(_blob(path).download_as_bytes)
+        except FileNotFoundError as error:
+            raise FileNotFoundError(f"{path} does not exist") from error
+    if is_remote(path):
+        with _beam().open(path, compression_type="uncompressed") as f:
+            return f.read()
+    with open(path, "rb") as f:
         return f.read()
 
 
 def makedirs(path: str) -> None:
-    if not is_remote(path):
+    if path and not is_remote(path):
         os.makedirs(path, exist_ok=True)
 
 
 def write_bytes(path: str, data: bytes) -> None:
-    """Write a whole file atomically: a temporary name first, renamed when complete."""
+    """Replace a whole file atomically: readers see the old or the new bytes, never neither.
+
+    Locally a temporary file is renamed over the target (os.replace); one gs:// upload is
+    atomic already (the object appears whole when the upload completes).
+    """
+    if is_gcs(path):
+        _gcs_call(_blob(path).upload_from_string, data, content_type="application/octet-stream")
+        return
+    if is_remote(path):
+        _write_beam(path, data)
+        return
     makedirs(dirname(path))
     temp_path = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
-    with FileSystems.create(temp_path, compression_type="uncompressed") as f:
+    try:
+        with open(temp_path, "wb") as f:
+            f.write(data)
+        os.replace(temp_path, path)
+    finally:
+        if os.path.exists(temp_path):
+            os.remove(temp_path)
+
+
+def _write_beam(path: str, data: bytes) -> None:
+    """Other schemes: a temporary name renamed into place (Beam's rename copies and deletes)."""
+    temp_path = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
+    with _beam().create(temp_path, compression_type="uncompressed") as f:
         f.write(data)
-    delete([path])
-    FileSystems.rename([temp_path], [path])
+    if exists(path):
+        _beam().delete([path])
+    _beam().rename([temp_path], [path])
 
 
 def write_text(path: str, text: str) -> None:
@@ -122,19 +305,46 @@ def is_disk_full(error: BaseException) -> bool:
 
 
 def delete(paths: Iterable[str]) -> None:
-    """Delete files or folders that exist; missing ones are ignored."""
-    existing = [p for p in paths if exists(p)]
-    # Beam matches the paths to delete as globs, and a local folder whose name has glob
-    # characters matches nothing then: local paths are deleted here, remote ones escaped.
-    remote = [escape_glob(p) for p in existing if is_remote(p)]
-    if remote:
-        FileSystems.delete(remote)
-    for path in existing:
-        if not is_remote(path):
-            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+    """Delete files (locally also folders) that exist; missing ones are ignored."""
+    for path in paths:
+        if not exists(path):
+            continue
+        if is_gcs(path):
+            _delete_gcs(path)
+        elif is_remote(path):
+            # Beam matches the paths to delete as globs: escaped, so each matches only itself.
+            _beam().delete([escape_glob(path)])
+        elif os.path.isdir(path) and not os.path.islink(path):
+            import shutil
+
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+
+
+def _delete_gcs(url: str) -> None:
+    with contextlib.suppress(FileNotFoundError):  # gone meanwhile: what was asked for
+        _gcs_call(_blob(url).delete)
 
 
 def delete_matching(pattern: str) -> list[str]:
     paths = glob(pattern)
     delete(paths)
     return paths
+
+
+def copy_tree(source: str, destination: str, last: Iterable[str] = ()) -> list[str]:
+    """Copy every file below `source` to the same relative path below `destination`.
+
+    Either side may be local or remote. Files named in `last` (relative paths) go after all
+    the others, so a marker written last (an export's metadata) means the copy is complete.
+    Returns the relative paths copied, in order.
+    """
+    last = list(last)
+    relative = list_tree(source)
+    ordered = [name for name in relative if name not in last]
+    ordered += [name for name in last if name in relative]
+    for name in ordered:
+        parts = name.split("/")
+        write_bytes(join(destination, *parts), read_bytes(join(source, *parts)))
+    return ordered

@@ -1,12 +1,16 @@
 """The colour map parser: the original file as is, malformed files, and the image mappings."""
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sciencebeam_gym.color_map import (
+    BACKGROUND_LABEL,
+    ColorMap,
     ColorMapError,
+    color_map_of_config,
     default_color_map_path,
     load_color_map,
     parse_color_map,
@@ -69,7 +73,7 @@ def test_malformed_line_names_file_and_line():
         ("[color_map]\n1=(256,0,0)\n", "0..255"),
         ("1=(255,0,0)\n", "before any"),
         ("[color_labels]\n1=abstract\n", "no \\[color_map\\]"),
-        ("[color_map]\njust words\n", "key=value"),
+        ("[color_map]\njust words\n", "key = value"),
     ],
 )
 def test_bad_color_maps_are_refused_with_reason(text, message):
@@ -112,3 +116,48 @@ def test_grey_mapping_leaves_other_colours_unchanged():
     image = np.array([[[1, 1, 1], [2, 2, 2], [3, 3, 3], [10, 20, 30], [0, 0, 0]]], dtype=np.uint8)
     mapped = color_map.map_grey_to_colors(image)
     assert mapped[0].tolist() == [[255, 0, 0], [0, 0, 255], [3, 3, 3], [10, 20, 30], [0, 0, 0]]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        # a black class would turn every background pixel into that class
+        ("[color_map]\n1=(255,0,0)\n2=(0,0,0)\n", 3, "background's colour"),
+        (
+            "[color_map]\n1=(255,0,0)\n2=(0,255,0)\n[color_labels]\n1=title\n2=title\n",
+            6,
+            "label 'title' is used by class 1",
+        ),
+        ("[color_map]\n1=(255,0,0)\n2=(9,9,9)\n3=(255,0,0)\n", 4, "used by class 1"),
+    ],
+)
+def test_black_or_shared_classes_are_refused_naming_the_line(text, line, message):
+    with pytest.raises(ColorMapError, match=message) as error:
+        parse_color_map(text, source="bad.conf")
+    assert str(error.value).startswith(f"bad.conf:{line}:")
+
+
+def test_palette_and_labels_put_the_background_first():
+    color_map = parse_color_map("[color_map]\n2=(0,0,255)\n1=(255,0,0)\n[color_labels]\n1=a\n2=b")
+    assert color_map.palette.tolist() == [[0, 0, 0], [255, 0, 0], [0, 0, 255]]
+    assert color_map.palette.dtype == np.uint8
+    assert color_map.labels_with_background == [BACKGROUND_LABEL, "a", "b"]
+
+
+def test_config_round_trip_keeps_keys_labels_and_colours():
+    color_map = load_color_map(default_color_map_path())
+    saved = json.loads(json.dumps({"classes": color_map.to_config()}))
+    restored = color_map_of_config(saved)
+    assert restored.classes == color_map.classes
+    # a config without classes falls back to its colour map file
+    assert color_map_of_config({"color_map": default_color_map_path()}).classes == color_map.classes
+    with pytest.raises(ColorMapError, match="config.json"):
+        ColorMap.from_config([{"label": "x"}])
+
+
+def test_unmapped_pixels_are_counted():
+    color_map = parse_color_map("[color_map]\n1=(255,0,0)\n2=(0,0,255)\n")
+    image = np.array([[[1, 1, 1], [2, 2, 2], [7, 7, 7], [0, 0, 0], [10, 20, 30]]], dtype=np.uint8)
+    mapped = color_map.map_grey_to_colors(image)
+    assert color_map.count_unmapped(mapped) == 2  # grey 7 and the foreign colour
+    assert color_map.rgb_to_class_index(mapped).tolist() == [[1, 2, 0, 0, 0]]

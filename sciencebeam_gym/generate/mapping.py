@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from sciencebeam_gym import ini
+
 FIELDS_SECTION = "fields"
 OPTIONS_SECTION = "options"
 XML_SECTION = "xml"
@@ -45,7 +47,6 @@ XML_SETTINGS = {
     "skip": "elements left out of a field's text when nested inside it (fig, table-wrap, ...)",
 }
 
-_SECTION_RE = re.compile(r"^\[\s*([^\]]+?)\s*\]$")
 _LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
@@ -91,26 +92,11 @@ class _Draft:
 
 
 def _entries(text: str, source: str):
-    section = None
-    for line_number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        where = f"{source}:{line_number}"
-        if not line or line.startswith(("#", ";")):
-            continue
-        match = _SECTION_RE.match(line)
-        if match:
-            section = match.group(1).strip().lower()
-            if section not in (FIELDS_SECTION, OPTIONS_SECTION, XML_SECTION):
-                raise MappingError(
-                    f"{where}: unknown section [{section}] (use [fields], [options] or [xml])"
-                )
-            continue
-        if "=" not in line:
-            raise MappingError(f"{where}: expected 'name = value' or '[section]', got {raw!r}")
-        if section is None:
-            raise MappingError(f"{where}: '{line}' comes before any [section]")
-        key, value = (part.strip() for part in line.split("=", 1))
-        yield section, key, value, where
+    try:
+        for entry in ini.iter_entries(text, source, (FIELDS_SECTION, OPTIONS_SECTION, XML_SECTION)):
+            yield entry.section, entry.key, entry.value, entry.where
+    except ini.IniError as error:
+        raise MappingError(str(error)) from error
 
 
 def parse_xml_mapping(text: str, source: str = "<xml mapping>") -> XmlMapping:

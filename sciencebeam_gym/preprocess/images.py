@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -23,6 +24,7 @@ IMAGE_TOO_LARGE = "image_too_large"
 UNSUPPORTED_IMAGE = "unsupported_image"
 READ_ERROR = "read_error"
 SIZE_MISMATCH = "size_mismatch"
+UNMAPPED_COLORS = "unmapped_colors"  # too many annotation pixels outside the colour map
 UNEXPECTED_ERROR = "unexpected_error"  # anything else that went wrong with a pair
 
 # Pillow first shrinks by an integer factor while the image stays at least this many times the
@@ -189,6 +191,63 @@ def preprocess_page(
     return encode_png(resized, compress_level)
 
 
+@dataclass(frozen=True)
+class MappedAnnotation:
+    """A resized, colour-mapped annotation and how many of its pixels the map did not cover."""
+
+    png: bytes
+    unmapped_pixels: int
+    pixels: int
+    unmapped_examples: tuple[tuple[int, int, int], ...] = ()  # the commonest such values
+
+    @property
+    def unmapped_fraction(self) -> float:
+        return self.unmapped_pixels / self.pixels if self.pixels else 0.0
+
+
+def commonest_unmapped(rgb: np.ndarray, color_map: ColorMap, limit: int = 3) -> tuple:
+    """The `limit` commonest colours of pixels outside the colour map (greys as (k,k,k))."""
+    mask = color_map.rgb_to_class_index(rgb, unmapped=255) == 255
+    values, counts = np.unique(rgb[mask].reshape(-1, 3), axis=0, return_counts=True)
+    return tuple(tuple(int(v) for v in values[i]) for i in np.argsort(-counts)[:limit])
+
+
+def map_annotation(
+    data: bytes,
+    size: tuple[int, int],
+    color_map: ColorMap,
+    path: str = "<annotation>",
+    compress_level: int = DEFAULT_PNG_COMPRESS_LEVEL,
+    max_pixels: int | None = None,
+) -> MappedAnnotation:
+    """Annotation file bytes -> resized, colour-mapped RGB PNG, with the unmapped pixel count."""
+    image = open_image(data, path, max_pixels=max_pixels)
+    if image.mode in _ANNOTATION_RESIZE_FIRST_MODES:
+        resized = annotation_to_rgb(resize_annotation(image, size), path)
+    else:
+        resized = resize_annotation(annotation_to_rgb(image, path), size)
+    mapped = color_map_annotation(resized, color_map)
+    unmapped = color_map.count_unmapped(mapped)
+    examples = commonest_unmapped(mapped, color_map) if unmapped else ()
+    return MappedAnnotation(
+        encode_png(mapped, compress_level), unmapped, mapped.shape[0] * mapped.shape[1], examples
+    )
+
+
+def check_unmapped(mapped: MappedAnnotation, color_map: ColorMap, path: str, limit: float):
+    """ImageError (UNMAPPED_COLORS) when more than `limit` of the pixels are outside the map."""
+    if mapped.unmapped_fraction <= limit:
+        return
+    raise ImageError(
+        UNMAPPED_COLORS,
+        f"{path}: {mapped.unmapped_fraction:.1%} of the pixels ({mapped.unmapped_pixels}) have "
+        f"values outside the colour map {color_map.source} (e.g. {list(mapped.unmapped_examples)})"
+        f", above --max_unmapped_fraction {limit}; they would train as background: use the "
+        "colour map the labels were made with, or fix the labels",
+        path,
+    )
+
+
 def preprocess_annotation(
     data: bytes,
     size: tuple[int, int],
@@ -198,9 +257,4 @@ def preprocess_annotation(
     max_pixels: int | None = None,
 ) -> bytes:
     """Annotation file bytes -> resized, colour-mapped RGB PNG bytes."""
-    image = open_image(data, path, max_pixels=max_pixels)
-    if image.mode in _ANNOTATION_RESIZE_FIRST_MODES:
-        resized = annotation_to_rgb(resize_annotation(image, size), path)
-    else:
-        resized = resize_annotation(annotation_to_rgb(image, path), size)
-    return encode_png(color_map_annotation(resized, color_map), compress_level)
+    return map_annotation(data, size, color_map, path, compress_level, max_pixels).png

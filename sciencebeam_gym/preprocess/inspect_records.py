@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli, fs, records
 from sciencebeam_gym.color_map import (
     BACKGROUND_LABEL,
     ColorMap,
@@ -29,8 +29,7 @@ from sciencebeam_gym.color_map import (
     default_color_map_path,
     load_color_map,
 )
-from sciencebeam_gym.preprocess import records
-from sciencebeam_gym.preprocess.pipeline import REPORT_NAME
+from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
 
 DEFAULT_SPLITS = ("train", "test")
 UNMAPPED_LABEL = "(not in colour map)"
@@ -98,7 +97,9 @@ def inspect_split(
                     name = f"{split}-{len(extracted) + 1:02d}.png"
                     fs.write_bytes(fs.join(output_dir, name), _png(side_by_side(page, annotation)))
                     uri = _single(features, records.INPUT_URI)
-                    extracted.append({"file": name, "input_uri": uri.decode("utf-8", "replace")})
+                    extracted.append(
+                        {"file": name, records.INPUT_URI: uri.decode("utf-8", "replace")}
+                    )
         except records.RecordError as error:
             raise InspectError(str(error)) from error
     report_path = fs.join(split_path, REPORT_NAME)
@@ -145,7 +146,7 @@ def format_split(name: str, figures: dict) -> str:
     lines.append(f"   feature keys: {', '.join(figures['feature_keys']) or '(none)'}")
     lines.append(f"   image sizes: {figures['image_sizes'] or '(none)'}")
     for example in figures["examples"]:
-        lines.append(f"   example {example['file']}: {example['input_uri']}")
+        lines.append(f"   example {example['file']}: {example[records.INPUT_URI]}")
     lines.append(f"   {'class':<26} {'pixels':>12} {'fraction':>9}")
     for label, value in figures["class_pixel_frequencies"].items():
         lines.append(f"   {label:<26} {value['pixels']:>12} {value['fraction']:>9.4f}")

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sciencebeam_gym import fs
+from sciencebeam_gym.color_map import ANNOTATION_NAME_PATTERN
 
-DEFAULT_TARGET_PATTERN = r"\btarget\b|\bannot"
+DEFAULT_TARGET_PATTERN = ANNOTATION_NAME_PATTERN
 
 # Reasons a file is skipped before any image is read.
 MISSING_ANNOTATION = "missing_annotation"

@@ -35,10 +35,10 @@ from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli, fs, records
 from sciencebeam_gym.color_map import ColorMap, ColorMapError, default_color_map_path
 from sciencebeam_gym.color_map import load_color_map as _load_color_map
-from sciencebeam_gym.preprocess import images, records
+from sciencebeam_gym.preprocess import images
 from sciencebeam_gym.preprocess.pairing import (
     DEFAULT_TARGET_PATTERN,
     Pair,
@@ -47,7 +47,6 @@ from sciencebeam_gym.preprocess.pairing import (
     find_pairs,
 )
 from sciencebeam_gym.preprocess.tfrecord_sink import DEFAULT_GZIP_LEVEL, WriteGzipTFRecords
-from sciencebeam_gym.records import REPORT_NAME
 
 LOGGER = logging.getLogger(__name__)
 # Workers log each skipped file at INFO: visible in Dataflow's worker logs; locally the summary
@@ -59,17 +58,26 @@ FOUND = "pairs_found"
 WRITTEN = "records_written"
 SKIPPED_PREFIX = "skipped_"
 
+REPORT_NAME = records.COMPLETION_REPORT_NAME
 SHARD_PREFIX = "part"
-SHARD_SUFFIX = ".tfrecord.gz"
+SHARD_SUFFIX = records.SHARD_SUFFIX
 TEMP_FOLDER_PREFIX = ".preprocess-tmp-"
 DEFAULT_MAX_ERROR_RATE = 0.1
 # Exit status when no file matches the input globs, so preprocess.sh can skip an empty split.
 EXIT_NO_INPUT = 4
+# Above this fraction of annotation pixels outside the colour map, a pair is skipped: the labels
+# were most likely made with another colour map. Below it the pixels train as background and the
+# file is listed in the report.
+DEFAULT_MAX_UNMAPPED_FRACTION = 0.01
+UNMAPPED_PIXELS = "annotation_pixels_unmapped"
+UNMAPPED_SHOWN = 5
 SKIPPED_SHOWN = 20
 PROGRESS_INTERVAL_SECONDS = float(os.environ.get("GYM_PROGRESS_SECONDS", "5"))
 
 SKIPPED_TAG = "skipped"
 SKIPPED_FILE_PREFIX = "skipped-"
+UNMAPPED_TAG = "unmapped"
+UNMAPPED_FILE_PREFIX = "unmapped-"
 
 # Local workers are threads of one process: Pillow and zlib release the GIL while they decode,
 # resize and encode, so threads use the cores as well as processes do, without the second or
@@ -94,13 +102,16 @@ class ReadAndResizeDoFn(beam.DoFn):
         reducing_gap: float | None,
         compress_level: int,
         total: int = 0,
+        max_unmapped_fraction: float = DEFAULT_MAX_UNMAPPED_FRACTION,
     ):
         self.image_size = image_size
         self.color_map = color_map
         self.reducing_gap = reducing_gap
         self.compress_level = compress_level
         self.total = total
+        self.max_unmapped_fraction = max_unmapped_fraction
         self.found = Metrics.counter(METRICS_NAMESPACE, FOUND)
+        self.unmapped_pixels = Metrics.counter(METRICS_NAMESPACE, UNMAPPED_PIXELS)
         self.skipped_counters: dict = {}
 
     def setup(self):
@@ -139,7 +150,7 @@ class ReadAndResizeDoFn(beam.DoFn):
             try:
                 page_data, annotation_data = _read(pair.page), _read(pair.annotation)
                 page_png = self.resize_page(page_data, pair.page)
-                annotation_png = self.resize_annotation(annotation_data, pair.annotation)
+                annotation = self.resize_annotation(annotation_data, pair.annotation)
                 images.check_same_size(page_data, annotation_data, pair.page, pair.annotation)
             except images.ImageError as error:
                 yield self._skip(Skipped(error.path, error.reason, str(error)))
@@ -148,7 +159,9 @@ class ReadAndResizeDoFn(beam.DoFn):
                 message = f"{pair.page}: {type(error).__name__}: {error}"
                 yield self._skip(Skipped(pair.page, images.UNEXPECTED_ERROR, message))
                 return
-            yield pair.page, pair.annotation, page_png, annotation_png
+            if annotation.unmapped_pixels:
+                yield self._note_unmapped(pair.annotation, annotation)
+            yield pair.page, pair.annotation, page_png, annotation.png
         finally:
             self._report_progress()
 
@@ -161,14 +174,27 @@ class ReadAndResizeDoFn(beam.DoFn):
             compress_level=self.compress_level,
         )
 
-    def resize_annotation(self, data: bytes, path: str) -> bytes:
-        return images.preprocess_annotation(
+    def resize_annotation(self, data: bytes, path: str) -> images.MappedAnnotation:
+        mapped = images.map_annotation(
             data,
             self.image_size,
             self.color_map,
             path=path,
             compress_level=self.compress_level,
         )
+        images.check_unmapped(mapped, self.color_map, path, self.max_unmapped_fraction)
+        return mapped
+
+    def _note_unmapped(self, path: str, mapped: images.MappedAnnotation):
+        self.unmapped_pixels.inc(mapped.unmapped_pixels)
+        note = {
+            "path": path,
+            "reason": images.UNMAPPED_COLORS,
+            "unmapped_pixels": mapped.unmapped_pixels,
+            "fraction": round(mapped.unmapped_fraction, 6),
+            "examples": [list(value) for value in mapped.unmapped_examples],
+        }
+        return beam.pvalue.TaggedOutput(UNMAPPED_TAG, note)
 
 
 def _read(path: str) -> bytes:
@@ -189,14 +215,7 @@ class ToTFExampleDoFn(beam.DoFn):
     def process(self, resized: tuple[str, str, bytes, bytes]):
         page_uri, annotation_uri, page_png, annotation_png = resized
         self.written.inc()
-        yield records.encode_example(
-            {
-                records.INPUT_URI: page_uri,
-                records.ANNOTATION_URI: annotation_uri,
-                records.INPUT_IMAGE: page_png,
-                records.ANNOTATION_IMAGE: annotation_png,
-            }
-        )
+        yield records.encode_pair(page_uri, annotation_uri, page_png, annotation_png)
 
 
 class WriteSkippedDoFn(beam.DoFn):
@@ -206,8 +225,9 @@ class WriteSkippedDoFn(beam.DoFn):
     which `read_skipped` removes.
     """
 
-    def __init__(self, staging_path: str):
+    def __init__(self, staging_path: str, file_prefix: str = SKIPPED_FILE_PREFIX):
         self.staging_path = staging_path
+        self.file_prefix = file_prefix
 
     def start_bundle(self):
         self.items = []
@@ -217,7 +237,7 @@ class WriteSkippedDoFn(beam.DoFn):
 
     def finish_bundle(self):
         if self.items:
-            name = f"{SKIPPED_FILE_PREFIX}{uuid.uuid4().hex}.jsonl"
+            name = f"{self.file_prefix}{uuid.uuid4().hex}.jsonl"
             fs.write_text(fs.join(self.staging_path, name), "\n".join(self.items) + "\n")
         self.items = []
 
@@ -243,6 +263,7 @@ class Settings:
     num_shards: int = 0
     gzip_level: int = DEFAULT_GZIP_LEVEL
     sink_path: str = ""  # the staging folder as the shard sink sees it (see glob_free_path)
+    max_unmapped_fraction: float = DEFAULT_MAX_UNMAPPED_FRACTION
 
 
 def build_pipeline(p: beam.Pipeline, settings: Settings) -> None:
@@ -261,8 +282,9 @@ def build_pipeline(p: beam.Pipeline, settings: Settings) -> None:
                 settings.reducing_gap,
                 settings.compress_level,
                 settings.total,
+                settings.max_unmapped_fraction,
             )
-        ).with_outputs(SKIPPED_TAG, main="resized")
+        ).with_outputs(SKIPPED_TAG, UNMAPPED_TAG, main="resized")
     )
     (
         resized.resized
@@ -276,6 +298,11 @@ def build_pipeline(p: beam.Pipeline, settings: Settings) -> None:
         )
     )
     resized[SKIPPED_TAG] | "WriteSkipped" >> beam.ParDo(WriteSkippedDoFn(settings.staging_path))
+    (
+        resized[UNMAPPED_TAG]
+        | "WriteUnmapped"
+        >> beam.ParDo(WriteSkippedDoFn(settings.staging_path, UNMAPPED_FILE_PREFIX))
+    )
 
 
 # --- before and after the run -----------------------------------------------------------------
@@ -324,6 +351,14 @@ def get_args_parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_MAX_ERROR_RATE,
         help="fail (exit 1) when more than this fraction of the pairs is skipped (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max_unmapped_fraction",
+        type=float,
+        default=DEFAULT_MAX_UNMAPPED_FRACTION,
+        help="skip a pair when more than this fraction of its annotation's pixels has values "
+        "outside the colour map (below it they train as background and are listed in the "
+        "report; default: %(default)s)",
     )
     parser.add_argument(
         "--num_shards",
@@ -502,10 +537,10 @@ def read_metrics(result) -> dict[str, int]:
     return counters
 
 
-def read_skipped(staging_path: str) -> list[dict]:
-    """The skipped items the workers wrote, once each, sorted by path."""
+def read_skipped(staging_path: str, file_prefix: str = SKIPPED_FILE_PREFIX) -> list[dict]:
+    """The skipped items (or unmapped notes) the workers wrote, once each, sorted by path."""
     unique = {}
-    for path in fs.glob(fs.join(fs.escape_glob(staging_path), f"{SKIPPED_FILE_PREFIX}*.jsonl")):
+    for path in fs.glob(fs.join(fs.escape_glob(staging_path), f"{file_prefix}*.jsonl")):
         for line in fs.read_bytes(path).decode("utf-8").splitlines():
             if line.strip():
                 item = json.loads(line)
@@ -596,7 +631,8 @@ def print_summary(report: dict, output_path: str) -> None:
         print(f"  skipped ({item['reason']}): {item['message']}", file=sys.stderr)
     if len(report["skipped"]) > SKIPPED_SHOWN:
         print(f"  ... and {len(report['skipped']) - SKIPPED_SHOWN} more", file=sys.stderr)
-    if report["skipped"]:
+    print_unmapped(report.get("unmapped", []))
+    if report["skipped"] or report.get("unmapped"):
         print(f"  (all paths and reasons: {fs.join(output_path, REPORT_NAME)})", file=sys.stderr)
 
 
@@ -605,6 +641,23 @@ def disk_full_message(output_path: str) -> str:
         f"disk full while writing to {output_path}: free some space there or pass another "
         "--output_path; the previous output was left as it was"
     )
+
+
+def print_unmapped(unmapped: list[dict]) -> None:
+    """The files kept with some annotation pixels outside the colour map (read as background)."""
+    if not unmapped:
+        return
+    print(
+        f"  {len(unmapped)} kept annotation(s) have pixels outside the colour map "
+        "(trained as background):",
+        file=sys.stderr,
+    )
+    for item in sorted(unmapped, key=lambda item: -item["fraction"])[:UNMAPPED_SHOWN]:
+        print(
+            f"    {item['path']}: {item['unmapped_pixels']} pixels ({item['fraction']:.2%}), "
+            f"e.g. {item['examples']}",
+            file=sys.stderr,
+        )
 
 
 def load_color_map(path: str | None) -> ColorMap:
@@ -634,6 +687,8 @@ def run(argv: Sequence[str] | None = None) -> dict:
         raise PreprocessError("--image_width and --image_height must be positive")
     if not 0 <= opts.max_error_rate <= 1:
         raise PreprocessError("--max_error_rate must be between 0 and 1")
+    if not 0 <= opts.max_unmapped_fraction <= 1:
+        raise PreprocessError("--max_unmapped_fraction must be between 0 and 1")
     beam_args = resolve_beam_args(opts, beam_args)
     output_path = opts.output_path.rstrip("/") or opts.output_path
     color_map = load_color_map(opts.color_map)
@@ -664,6 +719,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
         total=len(pairs) + len(skipped),
         num_shards=opts.num_shards,
         gzip_level=opts.gzip_level,
+        max_unmapped_fraction=opts.max_unmapped_fraction,
     )
     try:
         write_work_list(settings.work_list_path, pairs, skipped)
@@ -671,6 +727,8 @@ def run(argv: Sequence[str] | None = None) -> dict:
         report = summarise(
             counters, read_skipped(staging_path), time.monotonic() - started, opts.max_error_rate
         )
+        report["unmapped"] = read_skipped(staging_path, UNMAPPED_FILE_PREFIX)
+        report["unmapped_pixels"] = counters.get(UNMAPPED_PIXELS, 0)
         report["output_path"] = output_path
         report["shards"] = [fs.basename(p) for p in publish_output(staging_path, output_path)]
         # Written last: the report marks the folder as holding one complete run.

@@ -15,7 +15,7 @@ from apache_beam.coders import coders
 from apache_beam.io.filebasedsink import FileBasedSink
 from apache_beam.io.filesystem import CompressionTypes
 
-from sciencebeam_gym.preprocess.records import frame_record
+from sciencebeam_gym.records import frame_record
 
 DEFAULT_GZIP_LEVEL = 1
 

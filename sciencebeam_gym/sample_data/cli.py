@@ -17,10 +17,9 @@ import sys
 import time
 from collections import Counter
 
-from apache_beam.io.filesystem import BeamIOError
-
 from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
+from sciencebeam_gym.gcs import StorageError
 from sciencebeam_gym.sample_data.corpus import (
     SPLITS,
     RenderedDocument,
@@ -277,7 +276,7 @@ def main(argv=None) -> int:
     except ColorMapError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except (OSError, BeamIOError) as error:
+    except (OSError, StorageError) as error:
         print(
             f"error: cannot write the sample corpus to {args.output_path}: {error}", file=sys.stderr
         )

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from sciencebeam_gym import fs
+from sciencebeam_gym.color_map import CONFIG_CLASSES_KEY, ColorMap
 
 CONFIG_FILENAME = "config.json"
 
@@ -268,8 +269,8 @@ def check_resumable(saved: dict, config: dict, model_dir: str) -> None:
                 f"asks for {key}={config.get(key)!r}; use the same value, or another "
                 "output path (TRAINING_SUFFIX) to train a new model"
             )
-    saved_labels = [c["label"] for c in saved.get("classes", [])]
-    labels = [c["label"] for c in config.get("classes", [])]
+    saved_labels = ColorMap.from_config(saved.get(CONFIG_CLASSES_KEY) or []).labels
+    labels = ColorMap.from_config(config.get(CONFIG_CLASSES_KEY) or []).labels
     if saved_labels and saved_labels != labels:
         raise ConfigError(
             f"the colour map {config.get('color_map')!r} has {len(labels)} classes but the "

@@ -1,8 +1,7 @@
 """The input pipeline: gzipped TFRecord shards -> batches of (page, target) tensors.
 
-Each record is a tf.train.Example with bytes features `input_uri`, `annotation_uri`,
-`input_image` (PNG, RGB) and `annotation_image` (PNG, RGB in the colour map's colours, black
-background). Decoding and channel separation run inside the tf.data graph, in parallel.
+The records follow the contract in `sciencebeam_gym.records` (feature names, compression).
+Decoding and channel separation run inside the tf.data graph, in parallel.
 
 Tensors produced:
 - page: float32 (H, W, 3) in [-1, 1]
@@ -18,15 +17,23 @@ import numpy as np
 import tensorflow as tf
 
 from sciencebeam_gym import fs
-from sciencebeam_gym.records import IncompleteDataError, check_completion_reports
+from sciencebeam_gym.records import (
+    ANNOTATION_IMAGE,
+    COMPRESSION,
+    FEATURE_KEYS,
+    INPUT_IMAGE,
+    INPUT_URI,
+    OPTIONAL_FEATURE_KEYS,
+    IncompleteDataError,
+    check_completion_reports,
+)
 
 FEATURES = {
-    "input_uri": tf.io.FixedLenFeature([], tf.string, default_value=""),
-    "annotation_uri": tf.io.FixedLenFeature([], tf.string, default_value=""),
-    "input_image": tf.io.FixedLenFeature([], tf.string),
-    "annotation_image": tf.io.FixedLenFeature([], tf.string),
+    key: tf.io.FixedLenFeature(
+        [], tf.string, default_value="" if key in OPTIONAL_FEATURE_KEYS else None
+    )
+    for key in FEATURE_KEYS
 }
-COMPRESSION = "GZIP"
 
 
 class DataError(ValueError):
@@ -45,7 +52,7 @@ def find_files(
         raise DataError(f"no {what} given: pass {flag} (a glob of *.tfrecord.gz files)")
     files = fs.glob_many(patterns)
     if not files:
-        from sciencebeam_gym.cloud.storage import explain_no_match
+        from sciencebeam_gym.gcs import explain_no_match
 
         hints = [hint for hint in (explain_no_match(p) for p in patterns) if hint]
         raise DataError(
@@ -113,8 +120,8 @@ def decode_example(
     features: dict, image_size: int, colors: np.ndarray | None, augment: float = 0.0
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Parsed features -> (page, target) tensors, with shapes checked against image_size."""
-    page = tf.io.decode_png(features["input_image"], channels=3)
-    annotation = tf.io.decode_png(features["annotation_image"], channels=3)
+    page = tf.io.decode_png(features[INPUT_IMAGE], channels=3)
+    annotation = tf.io.decode_png(features[ANNOTATION_IMAGE], channels=3)
     expected = tf.constant([image_size, image_size, 3])
     message = f"image size differs from image_size={image_size}"
     with tf.control_dependencies(
@@ -174,7 +181,7 @@ def make_dataset(
         features = parse_example(serialized)
         page, target = decode_example(features, image_size, colors, augment if training else 0.0)
         if with_uris:
-            return page, target, features["input_uri"]
+            return page, target, features[INPUT_URI]
         return page, target
 
     examples = records.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training)
@@ -239,6 +246,6 @@ def iterate_examples(path_or_files):
     for path in files:
         for serialized in tf.data.TFRecordDataset(path, compression_type=COMPRESSION):
             features = parse_example(serialized)
-            page = tf.io.decode_png(features["input_image"], channels=3).numpy()
-            annotation = tf.io.decode_png(features["annotation_image"], channels=3).numpy()
-            yield features["input_uri"].numpy().decode("utf-8"), page, annotation
+            page = tf.io.decode_png(features[INPUT_IMAGE], channels=3).numpy()
+            annotation = tf.io.decode_png(features[ANNOTATION_IMAGE], channels=3).numpy()
+            yield features[INPUT_URI].numpy().decode("utf-8"), page, annotation

@@ -9,7 +9,7 @@ Writes to `<model_path>/eval/` (or --output_path): `metrics.json` ({"step", "pix
 `predictions/<name>.png` (prediction in the colour map's colours) beside `<name>.input.png` and
 `<name>.target.png`.
 
-A gs:// model path is read through `sciencebeam_gym.cloud.staging.GcsStaging` (checkpoints
+A gs:// model path is read through `sciencebeam_gym.staging.GcsStaging` (checkpoints
 copied down when a storage emulator is used), as are gs:// records; the outputs are written
 straight to their gs:// folder.
 """
@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from sciencebeam_gym import cli, fs
+from sciencebeam_gym.color_map import BACKGROUND_LABEL
 from sciencebeam_gym.trainer import metrics, summaries
 from sciencebeam_gym.trainer.model import logit_offsets, predict_class_index, target_class_index
 
@@ -95,7 +96,7 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 
 def write_confusion_matrix(output_dir: str, matrix: np.ndarray, labels: list[str]) -> None:
-    document = {"labels": ["background", *labels], "matrix": matrix.tolist()}
+    document = {"labels": [BACKGROUND_LABEL, *labels], "matrix": matrix.tolist()}
     fs.write_text(fs.join(output_dir, "confusion_matrix.json"), json.dumps(document) + "\n")
     image = summaries.confusion_matrix_image(matrix, labels)
     fs.write_bytes(fs.join(output_dir, "confusion_matrix.png"), png_bytes(image))
@@ -133,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args, gcs=None) -> dict:
-    from sciencebeam_gym.cloud.staging import GcsStaging
+    from sciencebeam_gym.staging import GcsStaging
 
     if gcs is not None:
         return run_with(args, gcs)
@@ -234,7 +235,7 @@ def run_with(args, gcs) -> dict:
 
 
 def main(argv=None) -> int:
-    from sciencebeam_gym.cloud.storage import StorageError
+    from sciencebeam_gym.gcs import StorageError
     from sciencebeam_gym.trainer import data, model_dir
 
     args = build_parser().parse_args(argv)

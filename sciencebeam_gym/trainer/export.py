@@ -82,15 +82,7 @@ def publish_remote(staged: str, export_path: str) -> None:
     """Upload a finished export folder; the metadata goes last and the old one goes first."""
     fs.delete([fs.join(export_path, METADATA_FILENAME)])
     fs.delete_matching(fs.join(export_path, "**"))
-    files = []
-    for root, _dirs, names in os.walk(staged):
-        for name in names:
-            relative = os.path.relpath(os.path.join(root, name), staged)
-            if relative != METADATA_FILENAME:
-                files.append(relative)
-    for relative in [*sorted(files), METADATA_FILENAME]:
-        with open(os.path.join(staged, relative), "rb") as f:
-            fs.write_bytes(fs.join(export_path, *relative.split(os.sep)), f.read())
+    fs.copy_tree(staged, export_path, last=[METADATA_FILENAME])
 
 
 def export_saved_model(generator, info: ModelInfo, export_path: str) -> str:

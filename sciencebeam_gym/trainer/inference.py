@@ -21,14 +21,18 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from sciencebeam_gym.color_map import ColorClass, ColorMap, load_color_map
+from sciencebeam_gym.color_map import (
+    BACKGROUND_COLOR,
+    BACKGROUND_LABEL,
+    ColorClass,
+    ColorMap,
+    color_map_of_config,
+)
 from sciencebeam_gym.trainer import data, losses, model
 
 METADATA_FILENAME = "metadata.json"
 METADATA_FORMAT = "sciencebeam-gym-export"
 METADATA_VERSION = 1
-BACKGROUND_LABEL = "background"
-BACKGROUND_COLOR = (0, 0, 0)
 # Softness of the class scores of an RGB-output model (distance to the class colours, 0..255).
 RGB_SCORE_SCALE = 32.0
 
@@ -61,7 +65,7 @@ class ModelInfo:
     @property
     def palette(self) -> np.ndarray:
         """(1 + C, 3) uint8: black for background, then the class colours by key."""
-        return np.array([BACKGROUND_COLOR, *(c.color for c in self.classes)], dtype=np.uint8)
+        return self.color_map.palette
 
     @property
     def offsets(self) -> np.ndarray | None:
@@ -77,7 +81,7 @@ class ModelInfo:
     ) -> ModelInfo:
         """From the trainer's resolved config (config.json); classes from it or the colour map."""
         if color_map is None:
-            color_map = color_map_from_config(config)
+            color_map = color_map_of_config(config)
         try:
             return cls(
                 image_size=int(config["image_size"]),
@@ -119,10 +123,7 @@ class ModelInfo:
                 f"than this toolkit reads ({METADATA_VERSION}); update the toolkit"
             )
         try:
-            classes = tuple(
-                ColorClass(key=int(c["key"]), label=str(c["label"]), color=tuple(c["color"]))
-                for c in metadata["classes"]
-            )
+            classes = ColorMap.from_config(metadata["classes"], source=source).classes
             return cls(
                 image_size=int(metadata["image_size"]),
                 base_loss=str(metadata["base_loss"]),
@@ -138,26 +139,6 @@ class ModelInfo:
 
 def _offsets_tuple(offsets: np.ndarray | None) -> tuple[float, ...]:
     return () if offsets is None else tuple(round(float(v), 6) for v in offsets)
-
-
-def color_map_from_config(config: dict) -> ColorMap:
-    """The classes a model was trained with: config.json's `classes`, else its colour map file."""
-    classes = config.get("classes")
-    if classes:
-        return ColorMap(
-            classes=tuple(
-                ColorClass(
-                    key=int(c.get("key", index)), label=str(c["label"]), color=tuple(c["color"])
-                )
-                for index, c in enumerate(classes, start=1)
-            ),
-            source="config.json",
-        )
-    if config.get("color_map"):
-        return load_color_map(config["color_map"])
-    from sciencebeam_gym.color_map import default_color_map_path
-
-    return load_color_map(default_color_map_path())
 
 
 def describe_classes(color_map: ColorMap, limit: int = 4) -> str:

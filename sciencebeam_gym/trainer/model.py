@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from sciencebeam_gym.color_map import palette
 from sciencebeam_gym.trainer import config as config_module
 from sciencebeam_gym.trainer import losses
 
@@ -306,8 +307,8 @@ def predict_class_index(
 
 def nearest_color_index(rgb: tf.Tensor, colors: np.ndarray) -> tf.Tensor:
     """(…, 3) RGB values -> index of the nearest of [black] + colours."""
-    palette = tf.constant(np.concatenate([[[0, 0, 0]], colors]).astype(np.float32))
-    distances = tf.reduce_sum(tf.square(tf.cast(rgb, tf.float32)[..., None, :] - palette), -1)
+    colors = tf.constant(palette(colors).astype(np.float32))
+    distances = tf.reduce_sum(tf.square(tf.cast(rgb, tf.float32)[..., None, :] - colors), -1)
     return tf.argmin(distances, axis=-1, output_type=tf.int32)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from sciencebeam_gym import fs
+from sciencebeam_gym.color_map import color_map_of_config
 from sciencebeam_gym.trainer import config as config_module
 
 CHECKPOINT_DIR = "checkpoints"
@@ -44,11 +45,11 @@ def make_checkpoint(step, generator, discriminator=None, gen_optimizer=None, dis
 
 def classes_colors(config: dict) -> np.ndarray:
     """(C, 3) uint8 colours of the classes saved in config.json."""
-    return np.array([c["color"] for c in config["classes"]], dtype=np.uint8).reshape(-1, 3)
+    return color_map_of_config(config).color_array
 
 
 def classes_labels(config: dict) -> list[str]:
-    return [c["label"] for c in config["classes"]]
+    return color_map_of_config(config).labels
 
 
 def load_config(model_dir: str) -> dict:
@@ -71,7 +72,7 @@ def load_generator(model_dir: str, checkpoint_path: str | None = None):
         raise ModelDirError(
             f"no checkpoint in {checkpoint_dir(model_dir)}; train first (./train.sh)"
         )
-    generator, _ = build_models(config, len(config["classes"]))
+    generator, _ = build_models(config, color_map_of_config(config).num_classes)
     step = tf.Variable(0, dtype=tf.int64)
     checkpoint = make_checkpoint(step, generator)
     try:

@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image
 
 from sciencebeam_gym import cli, fs
-from sciencebeam_gym.color_map import ColorMapError, load_color_map
+from sciencebeam_gym.color_map import ANNOTATION_NAME_PATTERN, ColorMapError, load_color_map
 from sciencebeam_gym.preprocess.images import ImageError, open_image, page_to_rgb, resize_page
 from sciencebeam_gym.trainer.inference import (
     METADATA_FILENAME,
@@ -50,7 +50,7 @@ OUTPUT_SUFFIX = ".out.png"
 OVERLAY_SUFFIX = ".overlay.png"
 BOXES_SUFFIX = ".boxes.json"
 # Files in an input folder that are not pages: annotations (as preprocess tells them) and outputs.
-NOT_A_PAGE_RE = re.compile(r"\btarget\b|\bannot|\.out\.png$|\.overlay\.png$")
+NOT_A_PAGE_RE = re.compile(rf"{ANNOTATION_NAME_PATTERN}|\.out\.png$|\.overlay\.png$")
 # Pages resized as the training records were (see preprocess/images.py).
 DIRECT_RESIZE_MODES = ("L", "RGB")
 
@@ -283,13 +283,7 @@ class CheckpointPredictor:
 
 def download_folder(remote: str, local: str) -> str:
     """Copy every file under a remote folder to a local folder; the local folder."""
-    prefix = remote.rstrip("/") + "/"
-    for path in fs.glob(prefix + "**"):
-        relative = path[len(prefix) :]
-        target = os.path.join(local, *relative.split("/"))
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "wb") as f:
-            f.write(fs.read_bytes(path))
+    fs.copy_tree(remote, local)
     return local
 
 

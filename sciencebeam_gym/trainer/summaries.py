@@ -16,12 +16,9 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
+from sciencebeam_gym.color_map import BACKGROUND_LABEL, palette
+
 SEPARATOR = 2
-
-
-def palette(colors: np.ndarray) -> np.ndarray:
-    """(C + 1, 3) uint8: black background, then the class colours."""
-    return np.concatenate([[[0, 0, 0]], np.asarray(colors, dtype=np.uint8)]).astype(np.uint8)
 
 
 def color_class_index(class_index: np.ndarray, colors: np.ndarray) -> np.ndarray:
@@ -66,7 +63,7 @@ def confusion_matrix_image(matrix: np.ndarray, labels: Sequence[str]) -> np.ndar
     matrix = np.asarray(matrix, dtype=np.float64)
     rows = matrix.sum(axis=1, keepdims=True)
     normalised = np.divide(matrix, rows, out=np.zeros_like(matrix), where=rows > 0)
-    names = ["background", *labels]
+    names = [BACKGROUND_LABEL, *labels]
     figure, axes = plt.subplots(figsize=(9, 8), dpi=80)
     axes.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
     axes.set_xticks(range(len(names)))

@@ -8,7 +8,7 @@
 Every setting of `config.DEFAULTS` is a flag (`--ngf 32`, `--use_separate_channels false`);
 `--preset` picks a named budget first. The run is cut into stages, each announced in the log:
 config, data, model, checkpoint, train loop (progress, evaluation, checkpoints).
-gs:// paths go through `sciencebeam_gym.cloud.staging.GcsStaging` (staged locally with a storage
+gs:// paths go through `sciencebeam_gym.staging.GcsStaging` (staged locally with a storage
 emulator, the /gcs mount on Vertex AI, or TensorFlow's own Cloud Storage support). In a
 multi-worker run only the chief writes checkpoints and summaries to the output path; the other
 workers resume from it but write to a temporary folder of their own.
@@ -31,8 +31,13 @@ import time
 import numpy as np
 
 from sciencebeam_gym import cli, fs
-from sciencebeam_gym.cloud.storage import StorageError
-from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
+from sciencebeam_gym.color_map import (
+    CONFIG_CLASSES_KEY,
+    ColorMapError,
+    default_color_map_path,
+    load_color_map,
+)
+from sciencebeam_gym.gcs import StorageError
 from sciencebeam_gym.trainer import config as config_module
 from sciencebeam_gym.trainer.class_weights import ClassWeightsError
 from sciencebeam_gym.trainer.config import DEFAULTS, ConfigError
@@ -110,9 +115,7 @@ def load_classes(config: dict):
     path = config["color_map"] or default_color_map_path()
     color_map = load_color_map(path)
     config["color_map"] = path
-    config["classes"] = [
-        {"key": c.key, "label": c.label, "color": list(c.color)} for c in color_map.classes
-    ]
+    config[CONFIG_CLASSES_KEY] = color_map.to_config()
     return color_map
 
 
@@ -205,7 +208,7 @@ class Every:
 
 def train(config: dict, write_predictions: bool = False, gcs=None) -> int:
     """Train to config["max_steps"]; gs:// paths go through `gcs` (a GcsStaging)."""
-    from sciencebeam_gym.cloud.staging import GcsStaging, is_chief
+    from sciencebeam_gym.staging import GcsStaging, is_chief
 
     if gcs is not None:
         return train_with(config, write_predictions, gcs, is_chief())

@@ -11,8 +11,9 @@ import sys
 import numpy as np
 import pytest
 
+from sciencebeam_gym import records
 from sciencebeam_gym.cloud.emulator import find_free_port
-from sciencebeam_gym.records import REPORT_NAME
+from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
 
 IMAGE_SIZE = 32
 COLOR_MAP = "[color_map]\n1=(255,0,0)\n2=(0,0,255)\n[color_labels]\n1=title\n2=body\n"
@@ -22,11 +23,8 @@ def write_tiny_records(path: str, count: int) -> None:
     """Pages with a dark band per class, and annotations painting the band in its colour."""
     import tensorflow as tf
 
-    def feature(value: bytes):
-        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
-
     colors = np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8)
-    with tf.io.TFRecordWriter(path, "GZIP") as writer:
+    with tf.io.TFRecordWriter(path, records.COMPRESSION) as writer:
         for i in range(count):
             page = np.full((IMAGE_SIZE, IMAGE_SIZE, 3), 255, dtype=np.uint8)
             annotation = np.zeros_like(page)
@@ -34,17 +32,13 @@ def write_tiny_records(path: str, count: int) -> None:
                 top = 4 + k * 14 + i % 3
                 page[top : top + 6, 2:30] = 60 * k
                 annotation[top : top + 6, 2:30] = color
-            example = tf.train.Example(
-                features=tf.train.Features(
-                    feature={
-                        "input_uri": feature(f"doc{i}-page1.png".encode()),
-                        "annotation_uri": feature(f"doc{i}-page1.annot.png".encode()),
-                        "input_image": feature(tf.io.encode_png(page).numpy()),
-                        "annotation_image": feature(tf.io.encode_png(annotation).numpy()),
-                    }
-                )
+            record = records.encode_pair(
+                f"doc{i}-page1.png",
+                f"doc{i}-page1.annot.png",
+                tf.io.encode_png(page).numpy(),
+                tf.io.encode_png(annotation).numpy(),
             )
-            writer.write(example.SerializeToString())
+            writer.write(record)
 
 
 def tf_config(workers: list[str], index: int) -> str:

@@ -11,8 +11,7 @@ import sys
 
 import pytest
 
-from sciencebeam_gym import fs
-from sciencebeam_gym.cloud import staging
+from sciencebeam_gym import fs, staging
 from tests.cloud.conftest import REPO_ROOT, TEST_BUCKET
 
 GCS_PATH = f"gs://{TEST_BUCKET}/sciencebeam/pix2pix/v4"

@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from sciencebeam_gym.cloud import staging, storage
+from sciencebeam_gym import staging
+from sciencebeam_gym.cloud import storage
 from tests.cloud.conftest import TEST_BUCKET
 
 ROOT = f"gs://{TEST_BUCKET}/staging-test"

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from sciencebeam_gym.cloud import storage
+from sciencebeam_gym.cloud.emulator import find_free_port
 from tests.cloud.conftest import REPO_ROOT, TEST_BUCKET
 
 GCS_PATH = f"gs://{TEST_BUCKET}/sciencebeam/pix2pix/v4"
@@ -322,3 +323,25 @@ def test_missing_cloud_client_is_a_clear_error(tmp_path):
     result = run_isolated(code, dict(os.environ))
     assert result.returncode == 2, result.stderr
     assert "pip install -e '.[cloud]'" in result.stderr
+
+
+def test_an_endpoint_that_goes_away_fails_the_upload_in_seconds(gcs, tmp_path, monkeypatch):
+    # The listing reaches the emulator; then the endpoint is gone (nothing listens on the port).
+    # The client's default retry kept each file going for 120 s with the progress line frozen.
+    folder = tmp_path / "data"
+    for i in range(6):
+        write_file(folder / f"page{i}.png", b"x" * 100)
+    items = storage.plan_uploads([str(folder)], f"gs://{TEST_BUCKET}/gone/")
+    gone = f"http://127.0.0.1:{find_free_port()}"
+    made = []
+
+    def client_factory():
+        made.append(1)
+        if len(made) > 1:  # the listing client first, then the uploading clients
+            monkeypatch.setenv("STORAGE_EMULATOR_HOST", gone)
+        return storage.make_client()
+
+    started = time.monotonic()
+    with pytest.raises(storage.StorageError, match=f"cannot reach the storage endpoint {gone}"):
+        storage.upload_items(items, client_factory, workers=2)
+    assert time.monotonic() - started < 30

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sciencebeam_gym import fs
-from sciencebeam_gym.records import REPORT_NAME
+from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
 from tests.cloud.conftest import TEST_BUCKET
 from tests.cloud.test_distributed import COLOR_MAP, IMAGE_SIZE, write_tiny_records
 

@@ -14,8 +14,9 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from sciencebeam_gym import records
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
-from sciencebeam_gym.records import REPORT_NAME
+from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
 from sciencebeam_gym.trainer import model, model_dir
 from sciencebeam_gym.trainer.inference import ModelInfo, class_probabilities
 
@@ -31,15 +32,11 @@ def encode(array: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def bytes_feature(value: bytes) -> tf.train.Feature:
-    return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
-
-
 def write_records(path, count: int, seed: int) -> None:
     """Tiny records in the preprocess format: a title bar and a paragraph per page."""
     colors = load_color_map(default_color_map_path()).colors
     rng = np.random.default_rng(seed)
-    with tf.io.TFRecordWriter(str(path), "GZIP") as writer:
+    with tf.io.TFRecordWriter(str(path), records.COMPRESSION) as writer:
         for index in range(count):
             page = np.full((SIZE, SIZE, 3), 255, np.uint8)
             annotation = np.zeros((SIZE, SIZE, 3), np.uint8)
@@ -48,14 +45,11 @@ def write_records(path, count: int, seed: int) -> None:
             annotation[top : top + 4, 4:28] = colors[8]  # manuscript_title
             page[16:28:2, 4:28] = 80
             annotation[16:28, 4:28] = colors[11]  # section_paragraph
-            features = {
-                "input_uri": bytes_feature(f"page{index}.png".encode()),
-                "annotation_uri": bytes_feature(f"page{index}.annot.png".encode()),
-                "input_image": bytes_feature(encode(page)),
-                "annotation_image": bytes_feature(encode(annotation)),
-            }
-            example = tf.train.Example(features=tf.train.Features(feature=features))
-            writer.write(example.SerializeToString())
+            writer.write(
+                records.encode_pair(
+                    f"page{index}.png", f"page{index}.annot.png", encode(page), encode(annotation)
+                )
+            )
 
 
 def run_script(script: str, *args, root) -> subprocess.CompletedProcess:

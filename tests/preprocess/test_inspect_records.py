@@ -4,7 +4,8 @@ import json
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym.preprocess import inspect_records, records
+from sciencebeam_gym import records
+from sciencebeam_gym.preprocess import inspect_records
 from sciencebeam_gym.preprocess.pipeline import REPORT_NAME
 from tests.preprocess.conftest import draw_page, png_bytes
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sciencebeam_gym import fs
-from sciencebeam_gym.preprocess import images, pairing, records
+from sciencebeam_gym import fs, records
+from sciencebeam_gym.preprocess import images, pairing
 from sciencebeam_gym.preprocess.pipeline import (
     EXIT_NO_INPUT,
     REPORT_NAME,
@@ -342,3 +342,26 @@ def test_glob_characters_in_the_output_path_match_only_themselves(tmp_path):
     assert [p.name for p in output.glob("*.tfrecord.gz")] == ["part-00000-of-00001.tfrecord.gz"]
     assert len(read_records(output)) == 3
     assert read_report(output)["shards"] == ["part-00000-of-00001.tfrecord.gz"]
+
+
+def test_annotation_values_outside_the_colour_map_are_reported_or_skipped(tmp_path, capsys):
+    # Grey 200 is no class of color_map.conf: such pixels used to become background silently.
+    data = tmp_path / "data"
+    few = draw_label()
+    few[:4, :10] = 200  # 40 of 19200 pixels, 0.2%: kept, listed in the report
+    many = draw_label()
+    many[:40, :] = 200  # 25%: skipped
+    kept, _ = write_pair(str(data / "few"), "few", label=few)
+    write_pair(str(data / "many"), "many", label=many)
+    write_pair(str(data / "clean"), "clean")
+    output = tmp_path / "out"
+    assert preprocess(data / "*" / "*.png", output, *ONE_WORKER, "--max_error_rate", "0.5") == 0
+    report = read_report(output)
+    assert report["records_written"] == 2
+    assert report["skipped_by_reason"] == {images.UNMAPPED_COLORS: 1}
+    assert "many-page1.annot.png" in report["skipped"][0]["path"]
+    assert "values outside the colour map" in report["skipped"][0]["message"]
+    assert [item["path"] for item in report["unmapped"]] == [kept.replace("-page1", "-page1.annot")]
+    assert report["unmapped"][0]["examples"] == [[200, 200, 200]]
+    assert 0 < report["unmapped"][0]["fraction"] < 0.01
+    assert "pixels outside the colour map" in capsys.readouterr().err

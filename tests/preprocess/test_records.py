@@ -2,7 +2,7 @@ import gzip
 
 import pytest
 
-from sciencebeam_gym.preprocess import records
+from sciencebeam_gym import records
 
 FEATURES = {
     records.INPUT_URI: "gs://b/dät a/x-page1.png",

@@ -3,7 +3,7 @@ import gzip
 import apache_beam as beam
 import pytest
 
-from sciencebeam_gym.preprocess import records
+from sciencebeam_gym import records
 from sciencebeam_gym.preprocess.tfrecord_sink import WriteGzipTFRecords
 
 

@@ -11,7 +11,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from sciencebeam_gym.records import REPORT_NAME
+from sciencebeam_gym import records
 
 COLOR_MAP_TEXT = """
 [color_map]
@@ -49,20 +49,12 @@ def make_page(size: int, colors: np.ndarray, rng: np.random.Generator):
 
 
 def example_bytes(page: np.ndarray, annotation: np.ndarray, uri: str) -> bytes:
-    def feature(value: bytes):
-        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
-
-    example = tf.train.Example(
-        features=tf.train.Features(
-            feature={
-                "input_uri": feature(uri.encode()),
-                "annotation_uri": feature(uri.replace(".png", ".annot.png").encode()),
-                "input_image": feature(tf.io.encode_png(page).numpy()),
-                "annotation_image": feature(tf.io.encode_png(annotation).numpy()),
-            }
-        )
+    return records.encode_pair(
+        uri,
+        uri.replace(".png", ".annot.png"),
+        tf.io.encode_png(page).numpy(),
+        tf.io.encode_png(annotation).numpy(),
     )
-    return example.SerializeToString()
 
 
 def write_records(
@@ -71,7 +63,7 @@ def write_records(
     """Write `count` examples to a gzipped TFRecord file; return the (page, annotation) pairs."""
     rng = np.random.default_rng(seed)
     pairs = []
-    with tf.io.TFRecordWriter(str(path), "GZIP") as writer:
+    with tf.io.TFRecordWriter(str(path), records.COMPRESSION) as writer:
         for index in range(count):
             page, annotation = make_page(size, colors, rng)
             writer.write(example_bytes(page, annotation, f"doc/page-{start + index}.png"))
@@ -96,5 +88,7 @@ def write_split(directory, shards: int, per_shard: int, size: int, colors, seed:
 
 def write_completion_report(directory) -> None:
     """The report that marks a finished preprocessing run, which the trainer asks for."""
-    with open(os.path.join(str(directory), REPORT_NAME), "w", encoding="utf-8") as handle:
+    with open(
+        os.path.join(str(directory), records.COMPLETION_REPORT_NAME), "w", encoding="utf-8"
+    ) as handle:
         handle.write('{"status": "ok"}\n')

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from sciencebeam_gym import records
 from sciencebeam_gym.trainer import data
 from sciencebeam_gym.trainer.data import DataError
 from tests.trainer import fixtures
@@ -22,7 +23,7 @@ def test_decode_and_channel_separation_exact(tmp_path, tiny_data):
     pairs = fixtures.write_records(path, 3, IMAGE_SIZE, colors, seed=5)
     # a pixel of an unknown colour is background in every channel
     pairs[0][1][0, 0] = (9, 9, 9)
-    with tf.io.TFRecordWriter(str(path), "GZIP") as writer:
+    with tf.io.TFRecordWriter(str(path), records.COMPRESSION) as writer:
         for i, (page, annotation) in enumerate(pairs):
             writer.write(fixtures.example_bytes(page, annotation, f"p{i}.png"))
     dataset = data.make_dataset([str(path)], 3, IMAGE_SIZE, colors, training=False)

@@ -33,7 +33,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sciencebeam_gym.cloud import storage
+from sciencebeam_gym import fs, gcs
 
 MODES = ("stage", "fuse", "native")
 MODE_ENV_VAR = "GYM_GCS_MODE"
@@ -46,11 +46,11 @@ def choose_mode(env: dict | None = None, fuse_root: str = FUSE_ROOT, bucket: str
     forced = env.get(MODE_ENV_VAR, "")
     if forced:
         if forced not in MODES:
-            raise storage.StorageError(
+            raise gcs.StorageError(
                 f"{MODE_ENV_VAR}={forced!r} is not one of {', '.join(MODES)} (or unset for auto)"
             )
         return forced
-    if env.get(storage.EMULATOR_ENV_VAR):
+    if env.get(gcs.EMULATOR_ENV_VAR):
         return "stage"
     if os.path.isdir(os.path.join(fuse_root, bucket) if bucket else fuse_root):
         return "fuse"
@@ -80,7 +80,7 @@ def is_chief(env: dict | None = None) -> bool:
 
 def fuse_path(url: str, fuse_root: str = FUSE_ROOT) -> str:
     """gs://bucket/a/b -> /gcs/bucket/a/b (where Vertex AI mounts buckets)."""
-    bucket, name = storage.parse_gcs_url(url)
+    bucket, name = gcs.parse_gcs_url(url)
     return os.path.join(fuse_root, bucket, *[p for p in name.split("/") if p])
 
 
@@ -142,17 +142,17 @@ class GcsStaging:
     def mode_for(self, url: str) -> str:
         if self.forced_mode:
             return self.forced_mode
-        bucket, _ = storage.parse_gcs_url(url)
+        bucket, _ = gcs.parse_gcs_url(url)
         return choose_mode(fuse_root=self.fuse_root, bucket=bucket)
 
     def client(self):
         with self._lock:
             if self._client is None:
-                self._client = storage.make_client()
+                self._client = gcs.make_client()
             return self._client
 
     def cache_path(self, url: str, area: str) -> str:
-        bucket, name = storage.parse_gcs_url(url)
+        bucket, name = gcs.parse_gcs_url(url)
         return os.path.join(self.cache_dir, area, bucket, *[p for p in name.split("/") if p])
 
     # --- inputs --------------------------------------------------------------------------------
@@ -211,20 +211,15 @@ class GcsStaging:
 
     def _download_folder(self, url: str, local: str) -> None:
         os.makedirs(local, exist_ok=True)
-        bucket, prefix = storage.parse_gcs_url(url.rstrip("/"))
-        client = self.client()
-        storage.check_bucket_exists(client, bucket)
-        folder = f"{prefix}/" if prefix else ""
-        pairs = []
-        for blob in client.list_blobs(bucket, prefix=folder):
-            relative = blob.name[len(folder) :]
-            if relative and not relative.endswith("/"):
-                pairs.append((f"gs://{bucket}/{blob.name}", os.path.join(local, relative)))
-        self._download_all(pairs)
+        bucket, _ = gcs.parse_gcs_url(url.rstrip("/"))
+        gcs.check_bucket_exists(self.client(), bucket)
+        relative = fs.list_tree(url)
+        url = url.rstrip("/")
+        self._download_all([(f"{url}/{r}", os.path.join(local, *r.split("/"))) for r in relative])
 
-    def sync(self) -> storage.UploadResult:
+    def sync(self) -> gcs.UploadResult:
         """Send new and changed staged output files; delete objects whose local file is gone."""
-        total = storage.UploadResult()
+        total = gcs.UploadResult()
         for output in self.outputs:
             result = self._sync_output(output)
             total.uploaded += result.uploaded
@@ -235,48 +230,52 @@ class GcsStaging:
             print(f"[staging] not copied yet: {name}: {message}", file=sys.stderr, flush=True)
         return total
 
-    def _sync_output(self, output: StagedOutput) -> storage.UploadResult:
-        bucket, prefix = storage.parse_gcs_url(output.url)
+    def _sync_output(self, output: StagedOutput) -> gcs.UploadResult:
+        bucket, prefix = gcs.parse_gcs_url(output.url)
         current = scan_files(output.local_dir)
         changed = sorted(rel for rel, state in current.items() if output.synced.get(rel) != state)
         items = [
-            storage.UploadItem(
+            gcs.UploadItem(
                 os.path.join(output.local_dir, *rel.split("/")),
                 bucket,
-                storage.join_object_name(prefix, rel),
+                gcs.join_object_name(prefix, rel),
             )
             for rel in changed
         ]
-        progress = storage.Progress(len(items), stream=io.StringIO())  # quiet: runs often
-        result = storage.upload_items(items, storage.make_client, progress=progress)
+        progress = gcs.Progress(len(items), stream=io.StringIO())  # quiet: runs often
+        result = gcs.upload_items(items, gcs.make_client, progress=progress)
         gone = sorted(set(output.synced) - set(current))
         if gone:
             bucket_ref = self.client().bucket(bucket)
             for rel in gone:
-                blob = bucket_ref.blob(storage.join_object_name(prefix, rel))
+                blob = bucket_ref.blob(gcs.join_object_name(prefix, rel))
                 if blob.exists():
                     blob.delete()
-        failed = {rel for rel in changed if storage.join_object_name(prefix, rel) in result.failed}
+        failed = {rel for rel in changed if gcs.join_object_name(prefix, rel) in result.failed}
         output.synced = {rel: state for rel, state in current.items() if rel not in failed}
         return result
 
 
 def download_if_changed(client, url: str, local_path: str) -> None:
     """Copy an object to a local file unless the file already has the same CRC32C."""
-    bucket, name = storage.parse_gcs_url(url)
-    blob = client.bucket(bucket).get_blob(name)
+    bucket, name = gcs.parse_gcs_url(url)
+    blob = client.bucket(bucket).get_blob(
+        name, timeout=gcs.request_timeout(), retry=gcs.request_retry()
+    )
     if blob is None:
-        raise storage.StorageError(describe_missing_object(client, url))
-    if os.path.exists(local_path) and storage.snapshot_file(local_path).crc32c == blob.crc32c:
+        raise gcs.StorageError(describe_missing_object(client, url))
+    if os.path.exists(local_path) and gcs.snapshot_file(local_path).crc32c == blob.crc32c:
         return
     os.makedirs(os.path.dirname(local_path), exist_ok=True)
     temp_path = f"{local_path}.part-{os.getpid()}-{threading.get_ident()}"
-    blob.download_to_filename(temp_path, checksum="crc32c")
+    blob.download_to_filename(
+        temp_path, checksum="crc32c", timeout=gcs.request_timeout(), retry=gcs.request_retry()
+    )
     os.replace(temp_path, local_path)
 
 
 def describe_missing_object(client, url: str) -> str:
     try:
-        return storage.describe_missing(client, url)
-    except storage.StorageError as e:
+        return gcs.describe_missing(client, url)
+    except gcs.StorageError as e:
         return str(e)
