@@ -15,6 +15,7 @@ file, never a part, and a kill never leaves neither.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import posixpath
 import re
@@ -118,7 +119,9 @@ def glob_regex(pattern: str) -> re.Pattern:
             end = pattern.index("]", i + 2)
             body = pattern[i + 1 : end]
             body = "^" + body[1:] if body.startswith("!") else body
-            parts.append(f"[{body.replace(chr(92), chr(92) * 2)}]")
+            # `\` and `[` literal inside the class (`[[]` is how escape_glob writes a `[`).
+            body = body.replace("\\", "\\\\").replace("[", "\\[")
+            parts.append(f"[{body}]")
             i = end
         else:
             parts.append(re.escape(char))
@@ -172,6 +175,15 @@ def glob(pattern: str) -> list[str]:
     if is_remote(pattern):
         return sorted(m.path for m in _beam().match([pattern])[0].metadata_list)
     return sorted(_glob_local(pattern))
+
+
+def escape_glob(path: str) -> str:
+    """A path with its glob characters (`*`, `?`, `[`) matching only themselves.
+
+    These globs, like fnmatch and Beam's matcher, have no escape character; a one-character class
+    such as `[[]` is the way to match a literal character (like `glob.escape`, on every backend).
+    """
+    return re.sub(r"([*?[])", r"[\1]", path)
 
 
 def glob_many(patterns: Iterable[str]) -> list[str]:
@@ -262,6 +274,36 @@ def write_text(path: str, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def printable_path(path: str) -> str:
+    """The path with bytes that are not UTF-8 (kept by Python as surrogates) shown as \\xNN."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def is_utf8_name(path: str) -> bool:
+    """False for a path holding bytes that are not UTF-8 (os.fsdecode keeps them as surrogates)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """True when `error`, or an error it was raised from, is a full disk (or quota).
+
+    Beam re-raises a worker's error with its message extended, so the message is checked too.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "No space left on device" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def delete(paths: Iterable[str]) -> None:
     """Delete files (locally also folders) that exist; missing ones are ignored."""
     for path in paths:
@@ -270,7 +312,8 @@ def delete(paths: Iterable[str]) -> None:
         if is_gcs(path):
             _delete_gcs(path)
         elif is_remote(path):
-            _beam().delete([path])
+            # Beam matches the paths to delete as globs: escaped, so each matches only itself.
+            _beam().delete([escape_glob(path)])
         elif os.path.isdir(path) and not os.path.islink(path):
             import shutil
 

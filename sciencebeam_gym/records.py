@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gzip
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 INPUT_URI = "input_uri"
 ANNOTATION_URI = "annotation_uri"
@@ -31,6 +31,8 @@ COMPRESSION = "GZIP"
 SHARD_SUFFIX = ".tfrecord.gz"
 # The preprocessing report, written last: a folder without it holds no complete run.
 COMPLETION_REPORT_NAME = "preprocess-report.json"
+# The trainer flag that accepts record folders without a completion report.
+ALLOW_INCOMPLETE_FLAG = "--allow_incomplete_data"
 
 _LENGTH_DELIMITED = 2
 
@@ -209,3 +211,27 @@ def read_tfrecord_file(path: str) -> Iterator[bytes]:
         except (OSError, EOFError) as error:
             raise RecordError(f"{path}: not a complete gzip file ({error})") from error
     yield from iter_framed_records(data, source=path)
+
+
+class IncompleteDataError(ValueError):
+    """Record files in a folder without a completion report; the message names the folders."""
+
+
+def folders_without_report(files: Iterable[str]) -> list[str]:
+    """The folders of `files` (sorted, each once) that hold no completion report."""
+    from sciencebeam_gym import fs
+
+    folders = sorted({fs.dirname(path) for path in files})
+    return [folder for folder in folders if not fs.exists(fs.join(folder, COMPLETION_REPORT_NAME))]
+
+
+def check_completion_reports(files: Iterable[str], flag: str = ALLOW_INCOMPLETE_FLAG) -> None:
+    """IncompleteDataError naming every folder of `files` that has no completion report."""
+    missing = folders_without_report(files)
+    if missing:
+        listed = "\n".join(f"  {folder}" for folder in missing)
+        raise IncompleteDataError(
+            f"no {COMPLETION_REPORT_NAME} in {len(missing)} input folder(s), so their "
+            f"preprocessing run did not finish (or the records were made elsewhere):\n{listed}\n"
+            f"re-run ./preprocess.sh, or pass {flag} to use the records as they are"
+        )

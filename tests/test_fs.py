@@ -74,6 +74,39 @@ def test_delete_files_and_folders(tmp_path):
         fs.read_bytes(str(tmp_path / "a/x.png"))
 
 
+def test_escaped_glob_characters_match_only_themselves(tmp_path, recwarn):
+    for name in ("x[1]", "x1", "x*", "xy"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "f.png").write_bytes(b"f")
+    for name in ("x[1]", "x*"):
+        pattern = os.path.join(fs.escape_glob(str(tmp_path / name)), "*.png")
+        assert fs.glob(pattern) == [str(tmp_path / name / "f.png")]
+    assert not [
+        w for w in recwarn if issubclass(w.category, FutureWarning)
+    ]  # no nested-set warning
+    fs.delete([str(tmp_path / "x[1]")])  # a folder whose name is a glob is deleted, and only it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x*", "x1", "xy"]
+
+
+def test_printable_path_and_utf8_names():
+    name = os.fsdecode(b"caf\xe9.png")
+    assert not fs.is_utf8_name(name) and fs.is_utf8_name("caf\u00e9.png")
+    assert fs.printable_path(name) == "caf\\xe9.png"
+
+
+def test_disk_full_is_found_through_the_errors_it_caused():
+    import errno
+
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as cause:
+            raise RuntimeError("worker failed") from cause
+    except RuntimeError as error:
+        assert fs.is_disk_full(error)
+    assert not fs.is_disk_full(OSError(errno.EACCES, "Permission denied"))
+
+
 def test_fs_works_without_apache_beam(tmp_path):
     # the training image has no Beam: blocking the import must change nothing for local files
     script = (

@@ -74,7 +74,7 @@ def contact_sheet(
 
 def write_contact_sheet(overlay_folder: str, output: str, color_map: ColorMap | None) -> int:
     """Contact sheet of every PNG in a folder (sorted by name); returns how many pages."""
-    paths = fs.glob(fs.join(overlay_folder, "*.png"))
+    paths = fs.glob(fs.join(fs.escape_glob(overlay_folder), "*.png"))
     images = []
     for path in paths:
         image = Image.open(io.BytesIO(fs.read_bytes(path)))

@@ -18,12 +18,14 @@ from sciencebeam_gym.generate.jats import XmlError, extract_fields, parse_articl
 from sciencebeam_gym.generate.mapping import XmlMapping
 from sciencebeam_gym.generate.paint import overlay_image, paint_rotated_label_image
 from sciencebeam_gym.generate.pdf import PdfError, extract_page_text, open_pdf, render_page
-from sciencebeam_gym.generate.sources import SourcePair, split_for
+from sciencebeam_gym.generate.sources import SPLITS, SourcePair, split_for
 
 OK = "ok"
 SKIPPED = "skipped"
 NO_TEXT_LAYER = "no text layer"
 NO_MATCHING_FIELDS = "no matching fields"
+UNDECODABLE_NAME = "undecodable file name"
+SUFFIXES = (".png", ".annot.png")
 
 
 class SkipDocument(Exception):
@@ -158,12 +160,58 @@ def output_base(settings: Settings, split: str, doc_id: str, page_number: int) -
     return fs.join(folder, f"{doc_id}-page{page_number}")
 
 
+def write_page_pair(base: str, page_png: bytes, label_png: bytes) -> None:
+    """Write a page and its label as one unit: the old label goes first and the new one last.
+
+    Each file is replaced atomically; a run killed in between leaves a page without a label,
+    which preprocessing skips, never a page of one run paired with the label of another.
+    """
+    fs.delete([f"{base}.annot.png"])
+    fs.write_bytes(f"{base}.png", page_png)
+    fs.write_bytes(f"{base}.annot.png", label_png)
+
+
+def remove_earlier_pages(settings: Settings, doc_id: str, keep: set[str] = frozenset()) -> None:
+    """Delete the document's pages of earlier runs (other pages, the other split) but `keep`.
+
+    Labels go first, so a kill in between leaves no stale page with its label.
+    """
+    folder = fs.join(fs.escape_glob(settings.group), fs.escape_glob(doc_id))
+    name = f"{fs.escape_glob(doc_id)}-page[0-9]*.png"
+    patterns = [fs.join(fs.escape_glob(settings.output_path), s, folder, name) for s in SPLITS]
+    stale = [path for path in fs.glob_many(patterns) if path not in keep]
+    fs.delete([path for path in stale if path.endswith(".annot.png")])
+    fs.delete([path for path in stale if not path.endswith(".annot.png")])
+
+
+def write_pages(pages: list[GeneratedPage], settings: Settings, split: str, doc_id: str, result):
+    """Write the pages and labels (and overlays) of a document; fills in `result`."""
+    for page in pages:
+        base = output_base(settings, split, doc_id, page.page_number)
+        label_png = png_bytes(Image.fromarray(page.label, "L"))
+        write_page_pair(base, png_bytes(page.image), label_png)
+        result.outputs += [f"{base}.png", f"{base}.annot.png"]
+        result.pages.append(page.page_number)
+        result.fields += coverage_rows(page.matches, page.page_number)
+        if settings.overlay_path:
+            overlay = overlay_image(page.image, page.label, settings.color_map)
+            name = f"{doc_id}-page{page.page_number}.overlay.png"
+            fs.write_bytes(fs.join(settings.overlay_path, name), png_bytes(overlay))
+
+
 def process_pair(pair: SourcePair, settings: Settings) -> DocumentResult:
-    """Generate and write one document's pages; bad input ends as a skipped result, not an error."""
+    """Generate and write one document's pages; bad input ends as a skipped result, not an error.
+
+    Pages that an earlier run wrote for the document and this run does not are removed, so the
+    data folder holds one run's view of each document.
+    """
     started = time.monotonic()
     split = split_for(pair.doc_id, settings.test_fraction)
-    result = DocumentResult(pair.doc_id, split, OK, pdf=pair.pdf, xml=pair.xml)
+    pdf, xml = (fs.printable_path(p) if p else p for p in (pair.pdf, pair.xml))
+    result = DocumentResult(pair.doc_id, split, OK, pdf=pdf, xml=xml)
     try:
+        if not all(fs.is_utf8_name(p) for p in (pair.pdf, pair.xml) if p):
+            raise SkipDocument(UNDECODABLE_NAME, f"{pdf or xml}: rename the files to UTF-8 names")
         if not pair.pdf:
             raise SkipDocument("missing PDF partner", f"no PDF next to {pair.xml}")
         if not pair.xml:
@@ -171,25 +219,25 @@ def process_pair(pair: SourcePair, settings: Settings) -> DocumentResult:
         pdf_bytes = _read(pair.pdf, "missing PDF file")
         xml_bytes = _read(pair.xml, "missing XML file")
         pages = generate_pages(pdf_bytes, xml_bytes, settings)
-        for page in pages:
-            base = output_base(settings, split, pair.doc_id, page.page_number)
-            # the label first: a page image without its label is never left behind
-            fs.write_bytes(f"{base}.annot.png", png_bytes(Image.fromarray(page.label, "L")))
-            fs.write_bytes(f"{base}.png", png_bytes(page.image))
-            result.outputs += [f"{base}.png", f"{base}.annot.png"]
-            result.pages.append(page.page_number)
-            result.fields += coverage_rows(page.matches, page.page_number)
-            if settings.overlay_path:
-                overlay = overlay_image(page.image, page.label, settings.color_map)
-                name = f"{pair.doc_id}-page{page.page_number}.overlay.png"
-                fs.write_bytes(fs.join(settings.overlay_path, name), png_bytes(overlay))
+        kept = {output_base(settings, split, pair.doc_id, p.page_number) for p in pages}
+        remove_earlier_pages(settings, pair.doc_id, {f"{b}{s}" for b in kept for s in SUFFIXES})
+        write_pages(pages, settings, split, pair.doc_id, result)
     except SkipDocument as skip:
         result.status, result.reason, result.detail = SKIPPED, skip.reason, skip.detail
     except Exception as error:  # noqa: BLE001 - one broken document must not stop the run
         result.status, result.reason = SKIPPED, "unexpected error"
         result.detail = f"{type(error).__name__}: {error}"
+    if result.status != OK:
+        _remove_pages_of_skipped(settings, pair.doc_id, result)
     result.seconds = round(time.monotonic() - started, 3)
     return result
+
+
+def _remove_pages_of_skipped(settings: Settings, doc_id: str, result: DocumentResult) -> None:
+    try:
+        remove_earlier_pages(settings, doc_id)
+    except Exception as error:  # noqa: BLE001 - reported with the skip, the run goes on
+        result.detail += f" (its pages of an earlier run could not be removed: {error})"
 
 
 def _read(path: str, reason: str) -> bytes:

@@ -33,7 +33,12 @@ from sciencebeam_gym.generate.mapping import (
     default_xml_mapping_path,
     load_xml_mapping,
 )
-from sciencebeam_gym.generate.report import format_summary, report_folder, write_report
+from sciencebeam_gym.generate.report import (
+    format_summary,
+    invalidate_report,
+    report_folder,
+    write_report,
+)
 from sciencebeam_gym.generate.sources import SourceError, SourcePair, find_pairs, safe_id
 
 LOGGER = logging.getLogger(__name__)
@@ -205,6 +210,8 @@ def run(argv: Sequence[str] | None = None, save_main_session: bool = False) -> d
     }
     print(f"generate: {len(pairs)} documents from {args.source} -> {args.output_path}", flush=True)
     options = PipelineOptions(_pipeline_args(args, beam_args))
+    # the report is written last and marks a complete run; from here on the data folder changes
+    invalidate_report(args.output_path)
     if save_main_session:
         options.view_as(beam.options.pipeline_options.SetupOptions).save_main_session = True
     with beam.Pipeline(options=options) as pipeline:

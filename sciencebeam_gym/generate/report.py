@@ -45,6 +45,12 @@ def report_folder(output_path: str) -> str:
     return fs.join(output_path, REPORT_FOLDER)
 
 
+def invalidate_report(output_path: str) -> None:
+    """Remove an earlier run's report, so an interrupted run leaves none that looks complete."""
+    folder = report_folder(output_path)
+    fs.delete([fs.join(folder, name) for name in ("report.json", "documents.csv", "fields.csv")])
+
+
 def summarise(results: list[dict]) -> dict:
     """Totals and per-label coverage over all documents (micro-averaged over tokens)."""
     labels: dict[str, dict] = {}

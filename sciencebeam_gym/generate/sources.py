@@ -20,6 +20,7 @@ ID_COLUMNS = ("id", "doc_id", "document_id", "name")
 # Stems that name a file's role rather than the article; the folder name is the id then.
 _GENERIC_STEMS = {"fulltext", "article", "main", "paper", "document"}
 MAX_DEPTH = 3  # subfolder levels searched for pairs, e.g. <split>/<group>/<doc_id>/
+SPLITS = ("train", "test")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -60,7 +61,8 @@ def _doc_id(path: str, stem: str) -> str:
 def find_pairs_in_folder(folder: str) -> list[SourcePair]:
     """Pairs matched by name (same folder, same stem) in a folder and its subfolders (up to
     MAX_DEPTH levels down)."""
-    paths = fs.glob_many([fs.join(folder, *(["*"] * depth)) for depth in range(1, MAX_DEPTH + 2)])
+    escaped = fs.escape_glob(folder)
+    paths = fs.glob_many([fs.join(escaped, *(["*"] * depth)) for depth in range(1, MAX_DEPTH + 2)])
     grouped: dict[tuple[str, str], dict[str, str]] = {}
     for path in paths:
         kind, stem = _kind_and_stem(path)

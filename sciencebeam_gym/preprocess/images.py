@@ -23,6 +23,7 @@ TRUNCATED_IMAGE = "truncated_image"
 IMAGE_TOO_LARGE = "image_too_large"
 UNSUPPORTED_IMAGE = "unsupported_image"
 READ_ERROR = "read_error"
+SIZE_MISMATCH = "size_mismatch"
 UNMAPPED_COLORS = "unmapped_colors"  # too many annotation pixels outside the colour map
 UNEXPECTED_ERROR = "unexpected_error"  # anything else that went wrong with a pair
 
@@ -74,6 +75,23 @@ def open_image(data: bytes, path: str = "<image>", max_pixels: int | None = None
             TRUNCATED_IMAGE, f"{path}: broken or truncated image ({error})", path
         ) from error
     return image
+
+
+def check_same_size(page: bytes, annotation: bytes, page_path: str, annotation_path: str):
+    """ImageError (size_mismatch) when a page and its label differ in pixel size.
+
+    Resizing both to the target size would stretch such a label over the page (a label of
+    another run or resolution); only the headers are read, the files have been decoded already.
+    """
+    page_size = Image.open(io.BytesIO(page)).size
+    annotation_size = Image.open(io.BytesIO(annotation)).size
+    if page_size != annotation_size:
+        raise ImageError(
+            SIZE_MISMATCH,
+            f"{page_path}: the page is {page_size[0]}x{page_size[1]} pixels but its annotation "
+            f"{annotation_path} is {annotation_size[0]}x{annotation_size[1]}; regenerate the pair",
+            page_path,
+        )
 
 
 def page_to_rgb(image: Image.Image, path: str = "<image>") -> Image.Image:

@@ -71,7 +71,7 @@ def inspect_split(
     split_path: str, color_map: ColorMap, examples: int, output_dir: str | None, max_records: int
 ) -> dict:
     """Figures of one split; example pairs written to output_dir."""
-    files = fs.glob(fs.join(split_path, "*tfrecord*"))
+    files = fs.glob(fs.join(fs.escape_glob(split_path), "*tfrecord*"))
     keys: Counter = Counter()
     sizes: Counter = Counter()
     counts = np.zeros(color_map.num_classes + 1, dtype=np.int64)

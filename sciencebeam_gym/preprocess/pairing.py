@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import ANNOTATION_NAME_PATTERN
 
 DEFAULT_TARGET_PATTERN = ANNOTATION_NAME_PATTERN
@@ -22,6 +23,7 @@ MISSING_ANNOTATION = "missing_annotation"
 MISSING_PAGE = "missing_page"
 MULTIPLE_ANNOTATIONS = "multiple_annotations"
 MULTIPLE_PAGES = "multiple_pages"
+UNDECODABLE_NAME = "undecodable_name"
 
 _SEPARATORS = "._- "
 
@@ -91,20 +93,39 @@ def pair_key(path: str, target_pattern: re.Pattern) -> tuple[str, str]:
     return folder, strip_extension(name)
 
 
+def split_undecodable(paths: Iterable[str]) -> tuple[list[str], list[Skipped]]:
+    """Paths whose name is valid UTF-8, and a skip for each of the others.
+
+    A name of other bytes (e.g. Latin-1 from an old archive) cannot be written into the work
+    list or the report, nor be named in a TFRecord, so it is left out rather than failing the run.
+    """
+    good: list[str] = []
+    skipped: list[Skipped] = []
+    for path in paths:
+        if fs.is_utf8_name(path):
+            good.append(path)
+        else:
+            shown = fs.printable_path(path)
+            message = f"{shown}: the file name is not valid UTF-8; rename the file to include it"
+            skipped.append(Skipped(shown, UNDECODABLE_NAME, message))
+    return good, skipped
+
+
 def find_pairs(
     paths: Iterable[str], target_pattern: re.Pattern | str = DEFAULT_TARGET_PATTERN
 ) -> tuple[list[Pair], list[Skipped]]:
     """Pair pages with annotations by name; everything that does not pair is skipped."""
     if isinstance(target_pattern, str):
         target_pattern = compile_target_pattern(target_pattern)
+    paths, undecodable = split_undecodable(sorted(set(paths)))
     pages: dict[tuple[str, str], list[str]] = defaultdict(list)
     annotations: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for path in sorted(set(paths)):
+    for path in paths:
         group = annotations if is_annotation(path, target_pattern) else pages
         group[pair_key(path, target_pattern)].append(path)
 
     pairs: list[Pair] = []
-    skipped: list[Skipped] = []
+    skipped: list[Skipped] = undecodable
     for key in sorted(set(pages) | set(annotations)):
         key_pages, key_annotations = pages.get(key, []), annotations.get(key, [])
         if len(key_pages) > 1:

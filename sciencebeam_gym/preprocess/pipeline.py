@@ -1,7 +1,7 @@
 """Preprocess page/annotation image pairs into gzipped TFRecords, with Apache Beam.
 
     python -m sciencebeam_gym.preprocess.pipeline \\
-        --data_paths '.models/pix2pix/v4/data/train/*/*/*-page1*.png' \\
+        --data_paths '.models/pix2pix/v4/data/train/*/*/*-page[0-9]*.png' \\
         --output_path .models/pix2pix/v4/preproc/train \\
         --image_width 256 --image_height 256 --color_map color_map.conf
 
@@ -17,10 +17,13 @@ Dataflow options of the configuration (see `sciencebeam_gym.cloud.dataflow`).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import logging
 import os
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -60,6 +63,8 @@ SHARD_PREFIX = "part"
 SHARD_SUFFIX = records.SHARD_SUFFIX
 TEMP_FOLDER_PREFIX = ".preprocess-tmp-"
 DEFAULT_MAX_ERROR_RATE = 0.1
+# Exit status when no file matches the input globs, so preprocess.sh can skip an empty split.
+EXIT_NO_INPUT = 4
 # Above this fraction of annotation pixels outside the colour map, a pair is skipped: the labels
 # were most likely made with another colour map. Below it the pixels train as background and the
 # file is listed in the report.
@@ -143,8 +148,10 @@ class ReadAndResizeDoFn(beam.DoFn):
                 return
             pair = Pair(**item)
             try:
-                page_png = self.resize_page(pair.page)
-                annotation = self.resize_annotation(pair.annotation)
+                page_data, annotation_data = _read(pair.page), _read(pair.annotation)
+                page_png = self.resize_page(page_data, pair.page)
+                annotation = self.resize_annotation(annotation_data, pair.annotation)
+                images.check_same_size(page_data, annotation_data, pair.page, pair.annotation)
             except images.ImageError as error:
                 yield self._skip(Skipped(error.path, error.reason, str(error)))
                 return
@@ -158,18 +165,18 @@ class ReadAndResizeDoFn(beam.DoFn):
         finally:
             self._report_progress()
 
-    def resize_page(self, path: str) -> bytes:
+    def resize_page(self, data: bytes, path: str) -> bytes:
         return images.preprocess_page(
-            _read(path),
+            data,
             self.image_size,
             path=path,
             reducing_gap=self.reducing_gap,
             compress_level=self.compress_level,
         )
 
-    def resize_annotation(self, path: str) -> images.MappedAnnotation:
+    def resize_annotation(self, data: bytes, path: str) -> images.MappedAnnotation:
         mapped = images.map_annotation(
-            _read(path),
+            data,
             self.image_size,
             self.color_map,
             path=path,
@@ -255,6 +262,7 @@ class Settings:
     total: int
     num_shards: int = 0
     gzip_level: int = DEFAULT_GZIP_LEVEL
+    sink_path: str = ""  # the staging folder as the shard sink sees it (see glob_free_path)
     max_unmapped_fraction: float = DEFAULT_MAX_UNMAPPED_FRACTION
 
 
@@ -283,7 +291,7 @@ def build_pipeline(p: beam.Pipeline, settings: Settings) -> None:
         | "ToTFExample" >> beam.ParDo(ToTFExampleDoFn())
         | "WriteTFRecords"
         >> WriteGzipTFRecords(
-            fs.join(settings.staging_path, SHARD_PREFIX),
+            fs.join(settings.sink_path or settings.staging_path, SHARD_PREFIX),
             file_name_suffix=SHARD_SUFFIX,
             num_shards=settings.num_shards,
             level=settings.gzip_level,
@@ -452,7 +460,8 @@ def find_work(data_paths: Sequence[str], target_pattern: str) -> tuple[list[Pair
     if not paths:
         raise PreprocessError(
             f"no files match --data_paths {' '.join(data_paths)}; check the path "
-            "(e.g. run ./generate-sample-data.sh first, or set DATA_PATH)"
+            "(e.g. run ./generate-sample-data.sh first, or set DATA_PATH)",
+            exit_code=EXIT_NO_INPUT,
         )
     return find_pairs(paths, pattern)
 
@@ -462,12 +471,57 @@ def write_work_list(path: str, pairs: Sequence[Pair], skipped: Sequence[Skipped]
     fs.write_text(path, "\n".join(lines) + "\n")
 
 
+@contextlib.contextmanager
+def glob_free_path(folder: str):
+    """The local folder under a name without glob characters (a symbolic link while in use).
+
+    Beam's file sink finds its own temporary files by globbing their folder, so a folder such as
+    `runs[1]/...` would hide them; object stores and plain names are used as they are.
+    """
+    if fs.is_remote(folder) or fs.escape_glob(folder) == folder:
+        yield folder
+        return
+    alias_folder = tempfile.mkdtemp(prefix="preprocess-sink-")
+    alias = os.path.join(alias_folder, "staging")
+    os.symlink(os.path.abspath(folder), alias)
+    try:
+        yield alias
+    finally:
+        os.unlink(alias)
+        os.rmdir(alias_folder)
+
+
+class WithoutWorkerTracebacks:
+    """stderr without the tracebacks Beam's local workers print for a failing step.
+
+    The runner raises the same error again, with its traceback, once the step has failed; `run`
+    turns the ones a user can fix (a full disk) into one line, and any other is shown in full.
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.dropped = False
+
+    def write(self, text: str) -> int:
+        dropped_before, self.dropped = self.dropped, text.startswith("Traceback (most recent")
+        if self.dropped or (dropped_before and text == "\n"):
+            return len(text)
+        return self.stream.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
 def run_pipeline(settings: Settings, beam_args: list[str]) -> dict[str, int]:
     """Build and run the pipeline, wait for it, and return its counters."""
-    pipeline = beam.Pipeline(options=PipelineOptions(beam_args))
-    build_pipeline(pipeline, settings)
-    result = pipeline.run()
-    result.wait_until_finish()
+    with (
+        glob_free_path(settings.staging_path) as sink_path,
+        contextlib.redirect_stderr(WithoutWorkerTracebacks(sys.stderr)),
+    ):
+        pipeline = beam.Pipeline(options=PipelineOptions(beam_args))
+        build_pipeline(pipeline, dataclasses.replace(settings, sink_path=sink_path))
+        result = pipeline.run()
+        result.wait_until_finish()
     return read_metrics(result)
 
 
@@ -486,7 +540,7 @@ def read_metrics(result) -> dict[str, int]:
 def read_skipped(staging_path: str, file_prefix: str = SKIPPED_FILE_PREFIX) -> list[dict]:
     """The skipped items (or unmapped notes) the workers wrote, once each, sorted by path."""
     unique = {}
-    for path in fs.glob(fs.join(staging_path, f"{file_prefix}*.jsonl")):
+    for path in fs.glob(fs.join(fs.escape_glob(staging_path), f"{file_prefix}*.jsonl")):
         for line in fs.read_bytes(path).decode("utf-8").splitlines():
             if line.strip():
                 item = json.loads(line)
@@ -496,9 +550,9 @@ def read_skipped(staging_path: str, file_prefix: str = SKIPPED_FILE_PREFIX) -> l
 
 def publish_output(staging_path: str, output_path: str) -> list[str]:
     """Replace the previous shards of output_path by the new ones; returns the new paths."""
-    new_shards = fs.glob(fs.join(staging_path, f"{SHARD_PREFIX}-*{SHARD_SUFFIX}"))
+    new_shards = fs.glob(fs.join(fs.escape_glob(staging_path), f"{SHARD_PREFIX}-*{SHARD_SUFFIX}"))
     fs.delete([fs.join(output_path, REPORT_NAME)])
-    fs.delete_matching(fs.join(output_path, f"*{SHARD_SUFFIX}"))
+    fs.delete_matching(fs.join(fs.escape_glob(output_path), f"*{SHARD_SUFFIX}"))
     targets = [fs.join(output_path, fs.basename(shard)) for shard in new_shards]
     if new_shards:
         from apache_beam.io.filesystems import FileSystems
@@ -510,7 +564,7 @@ def publish_output(staging_path: str, output_path: str) -> list[str]:
 def delete_tree(path: str) -> None:
     """Delete a folder and everything in it (on object stores: every object under the prefix)."""
     if fs.is_remote(path):
-        fs.delete(fs.glob(path.rstrip("/") + "/**"))
+        fs.delete(fs.glob(fs.escape_glob(path.rstrip("/")) + "/**"))
     else:
         fs.delete([path])
 
@@ -519,7 +573,7 @@ def remove_stale_staging(output_path: str) -> None:
     """Remove the temporary folders of earlier, interrupted runs."""
     if fs.is_remote(output_path):
         # Object stores have no folders: remove every object under the temporary prefixes.
-        stale = fs.glob(fs.join(output_path, TEMP_FOLDER_PREFIX) + "**")
+        stale = fs.glob(fs.join(fs.escape_glob(output_path), TEMP_FOLDER_PREFIX) + "**")
     else:
         import glob
 
@@ -580,6 +634,13 @@ def print_summary(report: dict, output_path: str) -> None:
     print_unmapped(report.get("unmapped", []))
     if report["skipped"] or report.get("unmapped"):
         print(f"  (all paths and reasons: {fs.join(output_path, REPORT_NAME)})", file=sys.stderr)
+
+
+def disk_full_message(output_path: str) -> str:
+    return (
+        f"disk full while writing to {output_path}: free some space there or pass another "
+        "--output_path; the previous output was left as it was"
+    )
 
 
 def print_unmapped(unmapped: list[dict]) -> None:
@@ -674,6 +735,10 @@ def run(argv: Sequence[str] | None = None) -> dict:
         fs.write_text(
             fs.join(output_path, REPORT_NAME), json.dumps(report, indent=2, ensure_ascii=False)
         )
+    except Exception as error:
+        if fs.is_disk_full(error):
+            raise PreprocessError(disk_full_message(output_path), cli.EXIT_FAILED) from error
+        raise
     finally:
         delete_tree(staging_path)
     print_summary(report, output_path)
@@ -688,6 +753,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.WARNING, quiet=["apache_beam.runners.portability.local_job_service"]
     )
     logging.getLogger(__name__).setLevel(logging.INFO)
+    # Beam logs a failing step's traceback before raising it again; run() reports it instead.
+    for name in ("apache_beam.runners.common", "apache_beam.runners.worker.sdk_worker"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         run(argv)
     except PreprocessError as error:

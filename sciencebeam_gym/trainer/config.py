@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "image_size": 256,  # records are decoded and checked against this size
     "shuffle_buffer": 256,  # examples held for shuffling
     "skip_corrupt_records": False,  # skip unreadable records instead of stopping
+    # train on record folders without preprocess-report.json (interrupted or foreign runs)
+    "allow_incomplete_data": False,
     "augment": 0.1,  # training pages stretched and shifted by up to this fraction (0: off)
     # --- model ------------------------------------------------------------------------------
     "model": "pix2pix",

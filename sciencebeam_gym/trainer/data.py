@@ -24,6 +24,8 @@ from sciencebeam_gym.records import (
     INPUT_IMAGE,
     INPUT_URI,
     OPTIONAL_FEATURE_KEYS,
+    IncompleteDataError,
+    check_completion_reports,
 )
 
 FEATURES = {
@@ -38,8 +40,14 @@ class DataError(ValueError):
     """Training data that cannot be used; the message names the file or glob."""
 
 
-def find_files(patterns: Sequence[str], what: str = "data", flag: str = "--train_data_paths"):
-    """Files matching the globs, sorted; a clear error when there are none."""
+def find_files(
+    patterns: Sequence[str],
+    what: str = "data",
+    flag: str = "--train_data_paths",
+    require_complete: bool = False,
+):
+    """Files matching the globs, sorted; a clear error when there are none, or (with
+    `require_complete`) when a folder of them has no preprocessing completion report."""
     if not patterns:
         raise DataError(f"no {what} given: pass {flag} (a glob of *.tfrecord.gz files)")
     files = fs.glob_many(patterns)
@@ -52,6 +60,11 @@ def find_files(patterns: Sequence[str], what: str = "data", flag: str = "--train
             "run ./preprocess.sh first, or check PREPROC_PATH"
             + "".join(f"\n  {hint}" for hint in hints)
         )
+    if require_complete:
+        try:
+            check_completion_reports(files)
+        except IncompleteDataError as error:
+            raise DataError(f"{flag}: {error}") from error
     return files
 
 

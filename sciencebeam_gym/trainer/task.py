@@ -258,12 +258,13 @@ def train_to(config: dict, write_predictions: bool, gcs, tf_output: str, chief: 
     log("config", f"{color_map.num_classes} classes from {config['color_map']}")
 
     # --- data -------------------------------------------------------------------------------
+    complete = not config["allow_incomplete_data"]
     train_files = gcs.local_files(
-        data.find_files(config["train_data_paths"], "training", "--train_data_paths")
+        data.find_files(config["train_data_paths"], "training", "--train_data_paths", complete)
     )
     eval_files = (
         gcs.local_files(
-            data.find_files(config["eval_data_paths"], "evaluation", "--eval_data_paths")
+            data.find_files(config["eval_data_paths"], "evaluation", "--eval_data_paths", complete)
         )
         if config["eval_data_paths"]
         else []

@@ -13,6 +13,7 @@ import pytest
 
 from sciencebeam_gym import records
 from sciencebeam_gym.cloud.emulator import find_free_port
+from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
 
 IMAGE_SIZE = 32
 COLOR_MAP = "[color_map]\n1=(255,0,0)\n2=(0,0,255)\n[color_labels]\n1=title\n2=body\n"
@@ -77,6 +78,7 @@ def test_two_workers_share_one_output_path_and_resume(tmp_path):
     import tensorflow as tf
 
     write_tiny_records(str(tmp_path / "train.tfrecord.gz"), 8)
+    (tmp_path / REPORT_NAME).write_text('{"status": "ok"}')  # a finished preprocessing run
     (tmp_path / "color_map.conf").write_text(COLOR_MAP)
     output = tmp_path / "training"
     command = [sys.executable, "-m", "sciencebeam_gym.trainer.task", "--preset", "smoke"]

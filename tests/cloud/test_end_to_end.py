@@ -88,6 +88,8 @@ def test_sample_data_to_gcs_records_to_training_batches(script_env, tmp_path):
             + ["--max_steps", "2", "--save_freq", "2", "--output_path", model_dir]
             + ["--color_map", f"{GCS_PATH}/config/color_map.conf"]
             + [arg for path in train_files for arg in ("--train_data_paths", path)]
+            # staged copies, without the completion report that was checked on the bucket above
+            + ["--allow_incomplete_data"]
         )
         assert code == 0
     checkpoints = fs.glob(f"{GCS_PATH}-default/training/checkpoints/*")

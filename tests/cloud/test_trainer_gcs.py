@@ -7,6 +7,7 @@ import json
 import pytest
 
 from sciencebeam_gym import fs
+from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
 from tests.cloud.conftest import TEST_BUCKET
 from tests.cloud.test_distributed import COLOR_MAP, IMAGE_SIZE, write_tiny_records
 
@@ -53,6 +54,10 @@ def test_train_resume_and_evaluate_on_gcs(storage_client, tmp_path, capfd):
         storage_client, str(tmp_path / "train.tfrecord.gz"), f"{ROOT}/preproc/train/0.tfrecord.gz"
     )
     upload(storage_client, str(tmp_path / "test.tfrecord.gz"), f"{ROOT}/preproc/test/0.tfrecord.gz")
+    report = tmp_path / REPORT_NAME  # a finished preprocessing run in both folders
+    report.write_text('{"status": "ok"}')
+    for split in ("train", "test"):
+        upload(storage_client, str(report), f"{ROOT}/preproc/{split}/{REPORT_NAME}")
     color_map = tmp_path / "color_map.conf"
     color_map.write_text(COLOR_MAP)
 

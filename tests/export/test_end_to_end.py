@@ -16,6 +16,7 @@ from PIL import Image
 
 from sciencebeam_gym import records
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
+from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
 from sciencebeam_gym.trainer import model, model_dir
 from sciencebeam_gym.trainer.inference import ModelInfo, class_probabilities
 
@@ -77,6 +78,7 @@ def test_train_export_predict(tmp_path):
     records.mkdir()
     write_records(records / "train-00000-of-00001.tfrecord.gz", 4, seed=1)
     write_records(records / "test-00000-of-00001.tfrecord.gz", 2, seed=2)
+    (records / REPORT_NAME).write_text('{"status": "ok"}')  # a finished preprocessing run
     # the paths prepare-shell.sh derives from LOCAL_PATH_ROOT
     training = tmp_path / "pix2pix" / "v4-default" / "training"
     export = tmp_path / "pix2pix" / "v4-default" / "export"

@@ -13,7 +13,7 @@ from sciencebeam_gym.generate.pipeline import main
 from tests.generate.factory import article_lines, article_xml, pdf_bytes
 
 # what the preprocessing step reads (see doc/generate-data.md)
-PREPROCESS_GLOB = "*/*/*/*-page1*.png"
+PREPROCESS_GLOB = "*/*/*/*-page[0-9]*.png"
 ANNOTATION_RE = re.compile(r"\btarget\b|\bannot")
 
 
@@ -193,3 +193,126 @@ def test_beam_options_reach_beam_and_kebab_flags_are_ours(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     assert len(list(output.glob("*/source/good0/good0-page1.png"))) == 1
     assert "Discarding unparseable args" not in capsys.readouterr().err
+
+
+def make_settings(output: Path, **changes):
+    from sciencebeam_gym.generate.document import Settings
+    from sciencebeam_gym.generate.mapping import default_xml_mapping_path, load_xml_mapping
+
+    values = dict(
+        output_path=str(output),
+        color_map=load_color_map(default_color_map_path()),
+        mapping=load_xml_mapping(default_xml_mapping_path()),
+        dpi=30.0,
+        test_fraction=0.0,
+        group="g",
+    )
+    return Settings(**{**values, **changes})
+
+
+def two_page_document(source: Path, pages: int = 2):
+    from sciencebeam_gym.generate.sources import SourcePair
+
+    source.mkdir()
+    (source / "doc.pdf").write_bytes(pdf_bytes(article_lines(), pages=pages))
+    (source / "doc.xml").write_bytes(article_xml())
+    return SourcePair("doc", str(source / "doc.pdf"), str(source / "doc.xml"))
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        return image.size
+
+
+@pytest.mark.parametrize("writes_before_kill", [0, 1, 2, 3])
+def test_a_killed_rerun_never_pairs_a_page_with_a_label_of_another_run(
+    tmp_path, monkeypatch, writes_before_kill
+):
+    from sciencebeam_gym import fs
+    from sciencebeam_gym.generate.document import process_pair
+
+    pair = two_page_document(tmp_path / "source")
+    output = tmp_path / "data"
+    assert process_pair(pair, make_settings(output, dpi=30.0, pages=(1, 2))).pages == [1, 2]
+
+    real_write, calls = fs.write_bytes, []
+
+    def write_then_die(path, data):
+        if len(calls) == writes_before_kill:
+            raise KeyboardInterrupt  # like a kill -9: nothing after this point runs
+        calls.append(path)
+        real_write(path, data)
+
+    monkeypatch.setattr(fs, "write_bytes", write_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        process_pair(pair, make_settings(output, dpi=45.0, pages=(1, 2)))
+    for label in output.glob("*/g/doc/*.annot.png"):
+        page = label.with_name(label.name.replace(".annot.png", ".png"))
+        assert page.exists() and image_size(page) == image_size(label), label.name
+
+
+def test_a_rerun_removes_the_pages_it_no_longer_writes(tmp_path):
+    from sciencebeam_gym.generate.document import process_pair
+
+    source = tmp_path / "source"
+    pair = two_page_document(source, pages=3)
+    output = tmp_path / "data"
+    assert process_pair(pair, make_settings(output, pages=(), test_fraction=1.0)).pages == [1, 2, 3]
+    assert len(list(output.glob("test/g/doc/*.png"))) == 6
+    # another split and fewer pages: nothing of the first run is left to mix in
+    assert process_pair(pair, make_settings(output, pages=(1,), test_fraction=0.0)).pages == [1]
+    assert sorted(p.relative_to(output).as_posix() for p in output.glob("*/g/doc/*.png")) == [
+        "train/g/doc/doc-page1.annot.png",
+        "train/g/doc/doc-page1.png",
+    ]
+    (source / "doc.xml").write_bytes(b"<article><front>")  # now skipped: its pages go too
+    assert process_pair(pair, make_settings(output)).status == "skipped"
+    assert not list(output.glob("*/g/doc/*.png"))
+
+
+@pytest.mark.slow
+def test_an_interrupted_rerun_leaves_no_report(tmp_path, monkeypatch):
+    from sciencebeam_gym.generate import pipeline
+
+    source, output = tmp_path / "source", tmp_path / "data"
+    write_corpus(source, good=1, bad=False)
+    args = ["--source", str(source), "--output_path", str(output), "--dpi", "30"]
+    assert main(args) == 0
+    assert (output / "generate-report" / "report.json").exists()
+
+    def killed(pair, settings):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(pipeline, "process_pair", killed)
+    with pytest.raises(Exception, match="killed"):
+        main([*args[:-1], "45"])
+    assert not list((output / "generate-report").glob("*.json"))
+    assert not list((output / "generate-report").glob("*.csv"))
+
+
+@pytest.mark.slow
+def test_undecodable_file_names_are_skipped_and_the_report_written(tmp_path):
+    import os
+
+    source = tmp_path / "source"
+    write_corpus(source, good=1, bad=False)
+    for suffix, data in ((b".pdf", pdf_bytes(article_lines())), (b".xml", article_xml())):
+        with open(os.path.join(os.fsencode(str(source)), b"caf\xe9" + suffix), "wb") as f:
+            f.write(data)
+    output = tmp_path / "data"
+    assert main(["--source", str(source), "--output_path", str(output), "--dpi", "30"]) == 0
+    report = json.loads((output / "generate-report" / "report.json").read_text("utf-8"))
+    status = {d["doc_id"]: (d["status"], d["reason"], d["pdf"]) for d in report["documents"]}
+    assert status["good0"][:2] == ("ok", "")
+    assert status["caf"] == ("skipped", "undecodable file name", f"{source}/caf\\xe9.pdf")
+    assert len(list(output.glob("*/*/good0/*.png"))) == 2
+
+
+@pytest.mark.slow
+def test_a_source_folder_with_glob_characters_is_found(tmp_path):
+    source = tmp_path / "pdf-jats[1]"
+    write_corpus(source, good=1, bad=False)
+    output = tmp_path / "out[2]"
+    assert main(["--source", str(source), "--output_path", str(output), "--dpi", "30"]) == 0
+    assert len(list(output.glob("*/*/good0/good0-page1*.png"))) == 2
+    assert (output / "generate-report" / "report.json").exists()

@@ -157,3 +157,12 @@ def test_16_bit_label_values_beyond_8_bits_are_refused(color_map):
     assert np.array_equal(
         np.asarray(decode(out)), color_map.label_image_to_rgb(label.astype(np.uint8))
     )
+
+
+def test_page_and_label_of_different_sizes_are_refused():
+    page, label = png_bytes(draw_page(120, 160)), png_bytes(draw_label(240, 320))
+    with pytest.raises(images.ImageError) as raised:
+        images.check_same_size(page, label, "d/x-page1.png", "d/x-page1.annot.png")
+    assert raised.value.reason == images.SIZE_MISMATCH
+    assert "120x160" in str(raised.value) and "d/x-page1.annot.png is 240x320" in str(raised.value)
+    images.check_same_size(page, png_bytes(draw_label(120, 160)), "p", "a")  # same size: fine

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from sciencebeam_gym.preprocess import pairing
@@ -99,3 +101,14 @@ def test_custom_target_pattern():
 def test_invalid_target_pattern_names_the_flag():
     with pytest.raises(ValueError, match="--target_pattern"):
         find_pairs(["d/x.png"], "(unclosed")
+
+
+def test_names_that_are_not_utf8_are_skipped_with_a_reason():
+    latin1 = os.fsdecode(b"/data/g/caf\xe9/caf\xe9-page1.png")
+    paths = ["/data/g/a/a-page1.png", "/data/g/a/a-page1.annot.png", latin1]
+    pairs, skipped = pairing.find_pairs(paths)
+    assert pairs == [pairing.Pair("/data/g/a/a-page1.png", "/data/g/a/a-page1.annot.png")]
+    [item] = skipped
+    assert item.reason == pairing.UNDECODABLE_NAME
+    assert item.path == "/data/g/caf\\xe9/caf\\xe9-page1.png"
+    assert item.message.encode("utf-8")  # fit for the work list and the report

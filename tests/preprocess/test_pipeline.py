@@ -1,7 +1,9 @@
 """End-to-end runs of the preprocessing pipeline on Beam's DirectRunner, with real files."""
 
+import errno
 import io
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -14,7 +16,12 @@ from PIL import Image
 
 from sciencebeam_gym import fs, records
 from sciencebeam_gym.preprocess import images, pairing
-from sciencebeam_gym.preprocess.pipeline import REPORT_NAME, TEMP_FOLDER_PREFIX, main
+from sciencebeam_gym.preprocess.pipeline import (
+    EXIT_NO_INPUT,
+    REPORT_NAME,
+    TEMP_FOLDER_PREFIX,
+    main,
+)
 from tests.preprocess.conftest import (
     decompression_bomb_png,
     draw_label,
@@ -30,7 +37,7 @@ ONE_WORKER = ("--direct_num_workers", "1")
 
 def read_records(output_path) -> list[dict]:
     found = []
-    for path in fs.glob(os.path.join(str(output_path), "*.tfrecord.gz")):
+    for path in fs.glob(os.path.join(fs.escape_glob(str(output_path)), "*.tfrecord.gz")):
         found.extend(records.decode_example(r) for r in records.read_tfrecord_file(path))
     return found
 
@@ -96,6 +103,15 @@ def bad_input_run(tmp_path_factory):
     page, _ = write_pair(str(group / "twice"), "twice")
     (group / "twice" / "twice-page1-target.png").write_bytes(png_bytes(draw_label()))
     bad[pairing.MULTIPLE_ANNOTATIONS] = page
+    # a label of another resolution would be stretched over the page
+    big_label = draw_label(240, 320)
+    bad[images.SIZE_MISMATCH] = write_pair(str(group / "big"), "big", label=big_label)[0]
+    # a Latin-1 file name: not UTF-8, so it cannot go into the work list or the report
+    latin1 = os.path.join(os.fsencode(str(group)), b"latin1", b"caf\xe9-page1.png")
+    os.makedirs(os.path.dirname(latin1))
+    with open(latin1, "wb") as f:
+        f.write(png_bytes(draw_page()))
+    bad[pairing.UNDECODABLE_NAME] = fs.printable_path(os.fsdecode(latin1))
 
     output = root / "out"
     exit_code = preprocess(data / "*" / "*" / "*-page1*.png", output, "--max_error_rate", "1")
@@ -171,7 +187,7 @@ def test_nothing_written_fails(tmp_path, capsys):
 
 def test_empty_input_glob_fails_before_running(tmp_path, capsys):
     output = tmp_path / "out"
-    assert preprocess(tmp_path / "nothing" / "*.png", output) == 2
+    assert preprocess(tmp_path / "nothing" / "*.png", output) == EXIT_NO_INPUT
     err = capsys.readouterr().err
     assert "no files match --data_paths" in err and str(tmp_path / "nothing") in err
     assert not output.exists()
@@ -287,6 +303,45 @@ def test_tensorflow_reads_the_pipeline_output(bad_input_run, color_map):
         annotation = tf.io.decode_png(example[records.ANNOTATION_IMAGE]).numpy()
         colours = {tuple(int(v) for v in c) for c in annotation.reshape(-1, 3)}
         assert colours <= {(0, 0, 0), *color_map.colors}
+
+
+@pytest.mark.slow
+def test_disk_full_is_one_line_naming_the_folder_and_keeps_the_old_output(
+    tmp_path, capsys, caplog, monkeypatch
+):
+    from sciencebeam_gym.preprocess.tfrecord_sink import GzipTFRecordSink
+
+    write_pair(str(tmp_path / "data" / "g" / "a"), "a")
+    glob, output = tmp_path / "data" / "*" / "*" / "*.png", tmp_path / "out"
+    assert preprocess(glob, output, *ONE_WORKER) == 0
+    before = {p.name: p.read_bytes() for p in output.iterdir() if p.is_file()}
+    capsys.readouterr()
+
+    def no_space(self, file_handle, encoded_value):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(GzipTFRecordSink, "write_encoded_record", no_space)
+    assert preprocess(glob, output) == 1  # local worker threads, which print their tracebacks
+    err = capsys.readouterr().err
+    assert f"error: disk full while writing to {output}: free some space" in err
+    assert "Traceback" not in err and "Errno" not in err
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert {p.name: p.read_bytes() for p in output.iterdir() if p.is_file()} == before
+    assert not list(output.glob(TEMP_FOLDER_PREFIX + "*"))
+
+
+@pytest.mark.slow
+def test_glob_characters_in_the_output_path_match_only_themselves(tmp_path):
+    data = tmp_path / "data"
+    for i in range(3):
+        write_pair(str(data / "g" / f"d{i}"), f"d{i}", seed=i)
+    output = tmp_path / "out[1]"
+    glob = data / "*" / "*" / "*.png"
+    assert preprocess(glob, output, "--num_shards", "2", *ONE_WORKER) == 0
+    assert preprocess(glob, output, "--num_shards", "1", *ONE_WORKER) == 0
+    assert [p.name for p in output.glob("*.tfrecord.gz")] == ["part-00000-of-00001.tfrecord.gz"]
+    assert len(read_records(output)) == 3
+    assert read_report(output)["shards"] == ["part-00000-of-00001.tfrecord.gz"]
 
 
 def test_annotation_values_outside_the_colour_map_are_reported_or_skipped(tmp_path, capsys):

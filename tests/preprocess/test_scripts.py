@@ -47,7 +47,7 @@ def test_dry_run_prints_both_splits_with_the_configured_paths(tmp_path, script_e
     preproc = tmp_path / "models" / "pix2pix" / "v4" / "preproc"
     for split, description in zip(("train", "test"), printed, strict=True):
         settings = description["preprocess"]
-        assert settings["data_paths"] == [f"{data}/{split}/*/*/*-page1*.png"]
+        assert settings["data_paths"] == [f"{data}/{split}/*/*/*-page[0-9]*.png"]
         assert settings["output_path"] == f"{preproc}/{split}"
         assert (settings["image_width"], settings["image_height"]) == (48, 32)
         assert settings["color_map"] == str(REPO_ROOT / "color_map.conf")
@@ -102,3 +102,56 @@ def test_beam_options_and_kebab_flags_reach_the_dry_run(capsys):
     assert options["direct_num_workers"] == 3
     assert options["experiments"] == ["a"]
     assert options["direct_running_mode"] == "in_memory"
+
+
+def write_pages(folder: Path, doc_id: str, numbers) -> None:
+    """Pages <doc_id>-page<N>.png and their labels, as generate-data.sh names them."""
+    for number in numbers:
+        page, label = write_pair(str(folder / doc_id), f"{doc_id}-tmp", seed=number)
+        os.rename(page, folder / doc_id / f"{doc_id}-page{number}.png")
+        os.rename(label, folder / doc_id / f"{doc_id}-page{number}.annot.png")
+
+
+@pytest.mark.slow
+def test_every_page_of_a_document_is_preprocessed(tmp_path, script_env):
+    data = tmp_path / "models" / "pix2pix" / "v4" / "data"
+    write_pages(data / "train" / "g", "doc", [1, 2, 3, 10, 21])
+    write_pages(data / "test" / "g", "other", [1, 2])
+    result = run_script("preprocess.sh", script_env, "--num_workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert "5 pairs found, 5 written" in result.stderr
+    assert "2 pairs found, 2 written" in result.stderr
+
+
+@pytest.mark.slow
+def test_an_empty_split_is_skipped_with_a_warning(tmp_path, script_env):
+    data = tmp_path / "models" / "pix2pix" / "v4" / "data"
+    write_pages(data / "test" / "g", "doc", [1])  # pages for evaluation only
+    result = run_script("preprocess.sh", script_env, "--num_workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert f"warning: no pages in {data}/train: split skipped" in result.stderr
+    preproc = tmp_path / "models" / "pix2pix" / "v4" / "preproc"
+    assert (preproc / "test" / "preprocess-report.json").exists()
+    assert not (preproc / "train").exists()
+
+    (data / "test" / "g" / "doc" / "doc-page1.png").unlink()
+    (data / "test" / "g" / "doc" / "doc-page1.annot.png").unlink()
+    result = run_script("preprocess.sh", script_env, "--num_workers", "1")
+    assert result.returncode == 2
+    assert f"error: no pages in any split of {data}" in result.stderr
+
+
+@pytest.mark.slow
+def test_glob_characters_in_the_path_root_match_only_themselves(tmp_path, script_env):
+    root = tmp_path / "models[1]"
+    script_env["LOCAL_PATH_ROOT"] = str(root)
+    for folder, count in ((root, 2), (tmp_path / "models1", 3)):  # models1 matches `models[1]`
+        data = folder / "pix2pix" / "v4" / "data"
+        for split in ("train", "test"):
+            for i in range(count):
+                write_pages(data / split / "g", f"{split}{i}", [1])
+    result = run_script("preprocess.sh", script_env, "--num_workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("2 pairs found, 2 written") == 2
+    for split in ("train", "test"):
+        assert (root / "pix2pix" / "v4" / "preproc" / split / "preprocess-report.json").exists()

@@ -120,3 +120,19 @@ def test_augmentation_moves_page_and_labels_together(tmp_path, tiny_data):
     assert float(agreement) > 0.9
     plain_pages, _ = next(iter(plain))
     assert not np.allclose(np.sort(pages.numpy().ravel()), np.sort(plain_pages.numpy().ravel()))
+
+
+def test_folders_without_completion_report_are_named(tmp_path, tiny_data):
+    done, partial = tmp_path / "done", tmp_path / "partial"
+    for folder in (done, partial):
+        folder.mkdir()
+        fixtures.write_records(folder / "part-0.tfrecord.gz", 1, IMAGE_SIZE, tiny_data["colors"])
+    fixtures.write_completion_report(done)
+    patterns = [str(done / "*.tfrecord.gz"), str(partial / "*.tfrecord.gz")]
+    with pytest.raises(DataError, match="--train_data_paths: no preprocess-report.json in 1 "):
+        data.find_files(patterns, "training", require_complete=True)
+    with pytest.raises(DataError) as raised:
+        data.find_files(patterns, "training", require_complete=True)
+    assert str(partial) in str(raised.value) and str(done) not in str(raised.value)
+    assert len(data.find_files(patterns, "training")) == 2  # the check is asked for, not implied
+    assert len(data.find_files(patterns[:1], "training", require_complete=True)) == 1

@@ -3,6 +3,7 @@
 import glob
 import json
 import os
+import shutil
 
 import pytest
 import tensorflow as tf
@@ -162,6 +163,23 @@ def test_bad_input_exits_2_with_a_message(tiny_data, tmp_path, capsys, flag, val
     args[args.index(flag) + 1] = value
     assert task.main(args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_records_without_completion_report_are_refused_unless_allowed(tiny_data, tmp_path, capsys):
+    # an interrupted preprocessing run: shards in place, no preprocess-report.json
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for path in glob.glob(tiny_data["train"]):
+        shutil.copy(path, partial)
+    args = train_args(tiny_data, tmp_path / "model", "--max_steps", "1")
+    args[args.index("--train_data_paths") + 1] = str(partial / "*tfrecord*")
+    assert task.main(args) == 2
+    err = capsys.readouterr().err
+    assert "no preprocess-report.json in 1 input folder(s)" in err and str(partial) in err
+    assert "--allow_incomplete_data" in err
+    assert not (tmp_path / "model" / "checkpoints").exists()
+    assert task.main([*args, "--allow_incomplete_data"]) == 0
+    assert checkpoint_steps(tmp_path / "model") == [1]
 
 
 def test_rgb_output_with_l1_trains(tiny_data, tmp_path):
