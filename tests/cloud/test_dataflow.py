@@ -92,7 +92,8 @@ def test_a_stage_extra_becomes_the_workers_requirements_file(tmp_path):
     args = dataflow_args("Generate Data", {**ENV, "GYM_ROOT": str(tmp_path)}, extras=["generate"])
     path = options_of(args).view_as(SetupOptions).requirements_file
     assert path == str(tmp_path / ".temp" / "dataflow" / "generate-data-requirements.txt")
-    names = {line.split(">")[0].split("=")[0] for line in open(path).read().split()}
+    with open(path) as f:
+        names = {line.split(">")[0].split("=")[0] for line in f.read().split()}
     assert {"pypdfium2", "rapidfuzz", "lxml"} <= names
     assert not names & {"tensorflow", "apache-beam"}  # training's stack, and Beam is in the image
     assert extra_requirements(["train"]) != extra_requirements(["generate"])
