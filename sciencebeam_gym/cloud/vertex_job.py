@@ -553,7 +553,7 @@ def main(argv: Sequence[str] | None = None, env: dict | None = None) -> int:
     except RetryError as e:
         print(
             f"error: stopped following the job: its state could not be read for "
-            f"{POLL_RETRY_DEADLINE_S:.0f} s ({e.cause}); the job keeps running (see the console link)",
+            f"{POLL_RETRY_DEADLINE_S:g} s ({e.cause}); the job keeps running (see the console link)",
             file=sys.stderr,
         )
         return EXIT_JOB_FAILED

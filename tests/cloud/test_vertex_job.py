@@ -353,6 +353,17 @@ def test_following_survives_a_passing_outage(gcs, tmp_path, capsys):
     assert "state: JOB_STATE_SUCCEEDED" in err
 
 
+def test_following_gives_up_clearly_on_a_lasting_outage(gcs, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(vertex_job, "POLL_RETRY_DEADLINE_S", 0.3)
+    server = FakeVertexServer(["JOB_STATE_RUNNING"], unavailable_answers=10**6)
+    with server:
+        code = submit(tmp_path, server)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "stopped following the job: its state could not be read for 0.3 s" in err
+    assert "the job keeps running" in err and "Traceback" not in err
+
+
 def test_no_wait_returns_after_submitting(gcs, tmp_path, capsys):
     with FakeVertexServer(["JOB_STATE_RUNNING"]) as server:
         code = submit(tmp_path, server, extra=["--no-wait"])
