@@ -4,21 +4,20 @@ Any Beam pipeline of the toolkit runs on Dataflow by appending these arguments t
 
     args = dataflow_args("preprocess-train")  # reads PROJECT, BUCKET, REGION, ... from os.environ
 
-The worker count is bounded by MAX_NUM_WORKERS (10 unless the configuration raises it), so a job
-that goes wrong cannot scale the bill.
+The worker count is bounded by MAX_NUM_WORKERS, so a job that goes wrong cannot scale the bill.
+Every default (REGION, MAX_NUM_WORKERS, SUB_PROJECT_NAME) lives in prepare-shell.sh only.
+Workers install the package's core through `--setup_file` (Beam is in their image); a stage that
+needs more names its extra, whose requirements go to `--requirements_file`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-
-DEFAULT_REGION = "us-central1"
-DEFAULT_MAX_NUM_WORKERS = 10
-DEFAULT_SUB_PROJECT_NAME = "sciencebeam"
+from collections.abc import Mapping, Sequence
 
 _JOB_NAME_MAX_LENGTH = 63
+DISTRIBUTION = "sciencebeam-gym"
 
 
 class DataflowConfigError(ValueError):
@@ -45,17 +44,53 @@ def _required(environ: Mapping[str, str], key: str, advice: str) -> str:
     return value
 
 
-def _positive_int(environ: Mapping[str, str], key: str, default: int | None) -> int | None:
+def _from_prepare_shell(environ: Mapping[str, str], key: str) -> str:
+    return _required(
+        environ, key, "source prepare-shell.sh --cloud (which sets it) or set it in .config"
+    )
+
+
+def _positive_int(environ: Mapping[str, str], key: str) -> int | None:
     raw = (environ.get(key) or "").strip()
     if not raw:
-        return default
+        return None
     if not raw.isdigit() or int(raw) < 1:
         raise DataflowConfigError(f"{key} must be a positive whole number, got {raw!r}")
     return int(raw)
 
 
-def dataflow_args(job_name: str, environ: Mapping[str, str] = os.environ) -> list[str]:
-    """Command-line arguments that send a Beam pipeline to Dataflow, from the configuration."""
+def extra_requirements(extras: Sequence[str]) -> list[str]:
+    """The requirements the installed package declares for these extras (setup.py's EXTRAS)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    wanted = []
+    for line in metadata.requires(DISTRIBUTION) or []:
+        requirement = Requirement(line)
+        marker = requirement.marker
+        if marker and any(marker.evaluate({"extra": extra}) for extra in extras):
+            requirement.marker = None
+            wanted.append(str(requirement))
+    return sorted(set(wanted))
+
+
+def write_worker_requirements(gym_root: str, job_name: str, extras: Sequence[str]) -> str:
+    """A requirements file of the extras for the workers; written under .temp, beside the job."""
+    folder = os.path.join(gym_root, ".temp", "dataflow")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{job_name}-requirements.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(f"{line}\n" for line in extra_requirements(extras)))
+    return path
+
+
+def dataflow_args(
+    job_name: str, environ: Mapping[str, str] = os.environ, extras: Sequence[str] = ()
+) -> list[str]:
+    """Command-line arguments that send a Beam pipeline to Dataflow, from the configuration.
+
+    extras: the package's extras the pipeline's workers import beyond the core."""
     project = _required(
         environ,
         "PROJECT",
@@ -65,11 +100,12 @@ def dataflow_args(job_name: str, environ: Mapping[str, str] = os.environ) -> lis
     if not bucket.startswith("gs://"):
         raise DataflowConfigError(f"BUCKET must be a gs:// URL, got {bucket!r}")
     bucket = bucket.rstrip("/")
-    sub_project = (environ.get("SUB_PROJECT_NAME") or DEFAULT_SUB_PROJECT_NAME).strip()
-    region = (environ.get("REGION") or DEFAULT_REGION).strip()
+    sub_project = _from_prepare_shell(environ, "SUB_PROJECT_NAME")
+    region = _from_prepare_shell(environ, "REGION")
     gym_root = (environ.get("GYM_ROOT") or default_gym_root()).rstrip("/")
-    max_workers = _positive_int(environ, "MAX_NUM_WORKERS", DEFAULT_MAX_NUM_WORKERS)
-    num_workers = _positive_int(environ, "NUM_WORKERS", None)
+    _from_prepare_shell(environ, "MAX_NUM_WORKERS")
+    max_workers = _positive_int(environ, "MAX_NUM_WORKERS")
+    num_workers = _positive_int(environ, "NUM_WORKERS")
     if num_workers is not None and max_workers is not None and num_workers > max_workers:
         raise DataflowConfigError(
             f"NUM_WORKERS={num_workers} is above MAX_NUM_WORKERS={max_workers}; "
@@ -97,6 +133,9 @@ def dataflow_args(job_name: str, environ: Mapping[str, str] = os.environ) -> lis
     ]
     if num_workers is not None:
         args += ["--num_workers", str(num_workers)]
+    if extras:
+        job = dataflow_job_name(job_name)
+        args += ["--requirements_file", write_worker_requirements(gym_root, job, extras)]
     machine_type = (environ.get("DATAFLOW_MACHINE_TYPE") or "").strip()
     if machine_type:
         args += ["--worker_machine_type", machine_type]

@@ -4,17 +4,22 @@
     python -m sciencebeam_gym.cloud.vertex_job --module sciencebeam_gym.trainer.task --dry-run \\
         --train_data_paths "$PREPROC_PATH/train/*tfrecord*" --output_path "$TRAIN_MODEL_PATH"
 
-Builds the package (sdist), stages it in the bucket, and submits a CustomJob that runs
-`python -m MODULE ARGS...` in a prebuilt TensorFlow container; every argument this command does
-not know goes to MODULE unchanged and in order. It then follows the job until it ends (--no-wait
-returns at once) and prints the console link. --dry-run prints the complete job spec as JSON
-without touching the network.
+Builds the package (sdist, `python -m build`), stages it in the bucket, and submits a CustomJob
+that runs `python -m MODULE ARGS...` in a prebuilt TensorFlow container; every argument this
+command does not know goes to MODULE unchanged and in order. It then follows the job until it ends
+(--no-wait returns at once) and prints the console link. --dry-run prints, as JSON, where the job
+would go (project, region, endpoint), the AIP_* folders Vertex AI will give it, and the complete
+job spec, without touching the network.
 
-Settings come from the environment that prepare-shell.sh exports: PROJECT, BUCKET, REGION,
-JOB_ID, MACHINE_TYPE, ACCELERATOR_TYPE, ACCELERATOR_COUNT, TRAINING_REPLICA_COUNT,
-TRAIN_MODEL_PATH, SUB_PROJECT_NAME, GYM_ROOT; optionally TRAINING_IMAGE_URI (the container),
-VERTEX_SERVICE_ACCOUNT (the job's identity) and VERTEX_TENSORBOARD (a Vertex AI TensorBoard
-instance that receives the job's logs; it needs the service account).
+The job's base output directory is TRAIN_MODEL_PATH, so Vertex AI sets AIP_MODEL_DIR,
+AIP_CHECKPOINT_DIR and AIP_TENSORBOARD_LOG_DIR below it (see `vertex_output_dirs`).
+
+Settings come from the environment that prepare-shell.sh exports (its defaults are the only
+ones): PROJECT, BUCKET, REGION, JOB_ID, MACHINE_TYPE, ACCELERATOR_TYPE, ACCELERATOR_COUNT,
+TRAINING_REPLICA_COUNT, TRAIN_MODEL_PATH, SUB_PROJECT_NAME, GYM_ROOT; optionally
+TRAINING_IMAGE_URI (the container), VERTEX_SERVICE_ACCOUNT (the job's identity) and
+VERTEX_TENSORBOARD or --tensorboard (a Vertex AI TensorBoard instance that receives the job's
+logs: its full resource name, or its ID in PROJECT and REGION; it needs the service account).
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import sciencebeam_gym
 from sciencebeam_gym import cli
 from sciencebeam_gym.cloud import storage
 
@@ -50,7 +56,15 @@ TERMINAL_STATES = {
     "JOB_STATE_PARTIALLY_SUCCEEDED",
 }
 DISPLAY_NAME_MAX = 128
-MAX_POLL_FAILURES = 5  # consecutive failed state reads before giving up following the job
+# A state read that keeps failing (the API or the network down) gives up after this long.
+POLL_RETRY_DEADLINE_S = 600.0
+# The folders Vertex AI creates below the base output directory and names in AIP_* variables.
+VERTEX_OUTPUT_DIRS = {
+    "AIP_MODEL_DIR": "model",
+    "AIP_CHECKPOINT_DIR": "checkpoints",
+    "AIP_TENSORBOARD_LOG_DIR": "logs",
+}
+TENSORBOARD_NAME = re.compile(r"^projects/[^/]+/locations/[^/]+/tensorboards/[^/]+$")
 
 
 class VertexJobError(cli.CliError):
@@ -72,10 +86,10 @@ class JobSettings:
     module_args: list[str]
     output_path: str
     staging_path: str
-    machine_type: str = "n1-standard-8"
-    accelerator_type: str = "NVIDIA_TESLA_T4"
-    accelerator_count: int = 1
-    replica_count: int = 1
+    machine_type: str
+    accelerator_type: str
+    accelerator_count: int
+    replica_count: int
     image_uri: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     service_account: str = ""
@@ -92,16 +106,42 @@ def default_image_uri(region: str, gpu: bool) -> str:
     return f"{registry}/vertex-ai/training/{kind}.{TF_IMAGE_VERSION}:latest"
 
 
-def env_int(env: dict, name: str, default: int) -> int:
-    value = env.get(name) or str(default)
+def env_setting(env: Mapping[str, str], name: str) -> str:
+    """A setting prepare-shell.sh exports (its default lives there only, not here)."""
+    value = env.get(name)
+    if value is None:
+        raise VertexJobError(
+            f"{name} is not set; source prepare-shell.sh --cloud (which sets it) or set it in .config"
+        )
+    return value.strip()
+
+
+def env_int(env: Mapping[str, str], name: str) -> int:
+    value = env_setting(env, name)
     try:
         return int(value)
     except ValueError as e:
         raise VertexJobError(f"{name}={value!r} is not a whole number (set it in .config)") from e
 
 
+def tensorboard_resource(value: str, project: str, region: str) -> str:
+    """The full resource name of a Vertex AI TensorBoard, given that or its ID alone."""
+    if value and "/" not in value and value.isdigit():
+        value = f"projects/{project}/locations/{region}/tensorboards/{value}"
+    if value and not TENSORBOARD_NAME.match(value):
+        raise VertexJobError(
+            f"VERTEX_TENSORBOARD={value!r} is not a TensorBoard resource name "
+            "(projects/PROJECT/locations/REGION/tensorboards/ID, or the numeric ID)"
+        )
+    return value
+
+
 def settings_from_env(
-    env: dict, module: str, module_args: Sequence[str], job_id: str | None = None
+    env: Mapping[str, str],
+    module: str,
+    module_args: Sequence[str],
+    job_id: str | None = None,
+    tensorboard: str | None = None,
 ) -> JobSettings:
     """Read and check the configuration; VertexJobError names the setting that is wrong."""
     project = env.get("PROJECT", "")
@@ -123,35 +163,37 @@ def settings_from_env(
             "(source prepare-shell.sh with --cloud)"
         )
     storage.parse_gcs_url(output_path)
-    sub_project = env.get("SUB_PROJECT_NAME") or "sciencebeam"
+    sub_project = env_setting(env, "SUB_PROJECT_NAME")
+    region = env_setting(env, "REGION")
+    if not region:
+        raise VertexJobError("REGION is empty; set it in .config, e.g. REGION=us-central1")
     settings = JobSettings(
         project=project,
-        region=env.get("REGION") or "us-central1",
+        region=region,
         bucket=f"gs://{bucket_name}",
         job_id=job_id,
         module=module,
         module_args=list(module_args),
         output_path=output_path.rstrip("/"),
         staging_path=f"gs://{bucket_name}/{sub_project}/staging/{job_id}",
-        machine_type=env.get("MACHINE_TYPE") or "n1-standard-8",
-        accelerator_type=env.get("ACCELERATOR_TYPE", "NVIDIA_TESLA_T4"),
-        accelerator_count=env_int(env, "ACCELERATOR_COUNT", 1),
-        replica_count=env_int(env, "TRAINING_REPLICA_COUNT", 1),
+        machine_type=env_setting(env, "MACHINE_TYPE"),
+        accelerator_type=env_setting(env, "ACCELERATOR_TYPE"),
+        accelerator_count=env_int(env, "ACCELERATOR_COUNT"),
+        replica_count=env_int(env, "TRAINING_REPLICA_COUNT"),
         labels={"toolkit": "sciencebeam-gym"},
     )
+    if not settings.machine_type:
+        raise VertexJobError("MACHINE_TYPE is empty; set it in .config, e.g. n1-standard-8")
     settings.service_account = env.get("VERTEX_SERVICE_ACCOUNT", "")
-    settings.tensorboard = env.get("VERTEX_TENSORBOARD", "")
+    settings.tensorboard = tensorboard_resource(
+        (tensorboard if tensorboard is not None else env.get("VERTEX_TENSORBOARD", "")).strip(),
+        project,
+        region,
+    )
     if settings.tensorboard and not settings.service_account:
         raise VertexJobError(
             "VERTEX_TENSORBOARD needs VERTEX_SERVICE_ACCOUNT (a service account that may write "
             "to the TensorBoard instance and the bucket); set both in .config"
-        )
-    if settings.tensorboard and not re.match(
-        r"^projects/[^/]+/locations/[^/]+/tensorboards/[^/]+$", settings.tensorboard
-    ):
-        raise VertexJobError(
-            f"VERTEX_TENSORBOARD={settings.tensorboard!r} is not a TensorBoard resource name "
-            "(projects/PROJECT/locations/REGION/tensorboards/ID)"
         )
     if settings.replica_count < 1:
         raise VertexJobError(f"TRAINING_REPLICA_COUNT={settings.replica_count} must be at least 1")
@@ -221,6 +263,12 @@ def build_custom_job(settings: JobSettings, package_uri: str):
     )
 
 
+def vertex_output_dirs(base_output_directory: str) -> dict[str, str]:
+    """The AIP_* folders Vertex AI sets for a job with this base output directory."""
+    base = base_output_directory.rstrip("/")
+    return {name: f"{base}/{folder}/" for name, folder in VERTEX_OUTPUT_DIRS.items()}
+
+
 def job_to_dict(job) -> dict:
     """The job as the REST API sees it (camelCase, enum names, unset fields left out)."""
     from google.protobuf import json_format
@@ -243,16 +291,28 @@ def source_root() -> str:
     return root
 
 
+def sdist_name() -> str:
+    """The file name `python -m build --sdist` gives the package (normalised, PEP 625)."""
+    return f"sciencebeam_gym-{sciencebeam_gym.__version__}.tar.gz"
+
+
 def build_sdist(root: str, dist_dir: str) -> str:
-    """Build the package's source distribution into dist_dir; returns its path."""
-    command = [sys.executable, "setup.py", "-q", "sdist", "--dist-dir", dist_dir]
+    """Build the package's source distribution into dist_dir; returns its path.
+
+    --no-isolation builds with this environment's setuptools instead of fetching one from PyPI.
+    """
+    command = [sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", dist_dir]
     result = subprocess.run(command, cwd=root, capture_output=True, text=True)
     if result.returncode != 0:
-        raise VertexJobError(f"building the package failed in {root}:\n{result.stderr[-2000:]}")
-    built = [f for f in os.listdir(dist_dir) if f.endswith(".tar.gz")]
-    if len(built) != 1:
-        raise VertexJobError(f"expected one .tar.gz in {dist_dir} after the build, found {built}")
-    return os.path.join(dist_dir, built[0])
+        output = (result.stdout + result.stderr)[-2000:]
+        raise VertexJobError(
+            f"building the package failed in {root} (is the cloud extra installed? "
+            f"pip install -e '.[cloud]'):\n{output}"
+        )
+    built = os.path.join(dist_dir, sdist_name())
+    if not os.path.isfile(built):
+        raise VertexJobError(f"the build left {os.listdir(dist_dir)} in {dist_dir}, not {built}")
+    return built
 
 
 def package_uri_for(settings: JobSettings, sdist_path: str) -> str:
@@ -269,11 +329,16 @@ def stage_package(sdist_path: str, settings: JobSettings) -> str:
 # --- submission and following ------------------------------------------------------------------
 
 
+def job_endpoint(region: str, api_endpoint: str | None = None) -> str:
+    """The regional Vertex AI endpoint, unless one is given (a test server, a private one)."""
+    return api_endpoint or f"{region}-aiplatform.googleapis.com"
+
+
 def make_job_client(region: str, api_endpoint: str | None = None):
     """A JobServiceClient over REST. A plain-http endpoint (a local test server) gets no
     credentials, so real ones are never sent unencrypted."""
     v1 = import_vertex()
-    endpoint = api_endpoint or f"{region}-aiplatform.googleapis.com"
+    endpoint = job_endpoint(region, api_endpoint)
     credentials = None
     if endpoint.startswith("http://"):
         from google.auth.credentials import AnonymousCredentials
@@ -310,9 +375,33 @@ def console_url(job_name: str) -> str:
     )
 
 
+def job_parent(settings: JobSettings) -> str:
+    return f"projects/{settings.project}/locations/{settings.region}"
+
+
 def submit_job(client, settings: JobSettings, job):
-    parent = f"projects/{settings.project}/locations/{settings.region}"
-    return client.create_custom_job(parent=parent, custom_job=job)
+    return client.create_custom_job(parent=job_parent(settings), custom_job=job)
+
+
+def state_read_retry(poll_interval_s: float, report: Callable[[str], None]):
+    """Retry of a state read on the API's passing errors, each one reported, with backoff."""
+    from google.api_core import exceptions, retry
+
+    def on_error(error: Exception) -> None:
+        report(f"could not read the job's state ({type(error).__name__}); trying again")
+
+    return retry.Retry(
+        predicate=retry.if_exception_type(
+            exceptions.ServiceUnavailable,
+            exceptions.InternalServerError,
+            exceptions.DeadlineExceeded,
+            exceptions.TooManyRequests,
+        ),
+        initial=poll_interval_s,
+        maximum=max(poll_interval_s, 300.0),
+        timeout=POLL_RETRY_DEADLINE_S,
+        on_error=on_error,
+    )
 
 
 def follow_job(
@@ -323,27 +412,10 @@ def follow_job(
     sleep: Callable[[float], None] = time.sleep,
 ):
     """Poll the job until it reaches a final state; report each state change. Returns the job."""
-    from google.api_core import exceptions
-
-    transient = (
-        exceptions.ServiceUnavailable,
-        exceptions.InternalServerError,
-        exceptions.DeadlineExceeded,
-        exceptions.TooManyRequests,
-    )
+    retry = state_read_retry(poll_interval_s, report)
     last_state = None
-    failures = 0
     while True:
-        try:
-            job = client.get_custom_job(name=job_name)
-            failures = 0
-        except transient as error:
-            failures += 1
-            if failures > MAX_POLL_FAILURES:
-                raise
-            report(f"could not read the job's state ({type(error).__name__}); trying again")
-            sleep(poll_interval_s)
-            continue
+        job = client.get_custom_job(name=job_name, retry=retry)
         state = job.state.name
         if state != last_state:
             report(f"state: {state}")
@@ -375,8 +447,17 @@ def build_parser() -> cli.ArgumentParser:
     parser.add_argument(
         "--module", required=True, help="module to run, e.g. sciencebeam_gym.trainer.task"
     )
-    cli.add_dry_run(parser, help="print the job spec as JSON; no network")
+    cli.add_dry_run(
+        parser,
+        help="print project, region, endpoint, AIP_* folders and the job as JSON; no network",
+    )
     parser.add_argument("--no_wait", action="store_true", help="return once the job is submitted")
+    parser.add_argument(
+        "--tensorboard",
+        default=None,
+        help="Vertex AI TensorBoard that receives the job's logs: "
+        "projects/P/locations/R/tensorboards/ID or the ID (default $VERTEX_TENSORBOARD)",
+    )
     parser.add_argument("--job_id", default=None, help="job display name (default $JOB_ID)")
     parser.add_argument(
         "--poll_interval_secs", type=float, default=30.0, help="seconds between state checks"
@@ -399,22 +480,35 @@ def log(message: str) -> None:
     print(f"[vertex] {message}", file=sys.stderr, flush=True)
 
 
+def dry_run_description(settings: JobSettings, api_endpoint: str | None) -> dict:
+    """Where the job would go, what Vertex AI would tell it, and the job itself."""
+    job = build_custom_job(settings, package_uri_for(settings, sdist_name()))
+    return {
+        "project": settings.project,
+        "region": settings.region,
+        "endpoint": job_endpoint(settings.region, api_endpoint),
+        "parent": job_parent(settings),
+        "vertex_sets": vertex_output_dirs(settings.output_path),
+        "custom_job": job_to_dict(job),
+    }
+
+
 def run(argv: Sequence[str] | None = None, env: dict | None = None) -> int:
     args, module_args = parse_args(argv)
     env = dict(os.environ if env is None else env)
-    settings = settings_from_env(env, args.module, module_args, job_id=args.job_id)
+    settings = settings_from_env(
+        env, args.module, module_args, job_id=args.job_id, tensorboard=args.tensorboard
+    )
     root = env.get("GYM_ROOT") or os.getcwd()
     build_custom_job(settings, "")  # checks the spec (extras, accelerator) before anything runs
-    if not args.dry_run:
-        check_credentials(args.api_endpoint)
-        client = storage.make_client(settings.project)
-        storage.check_bucket_exists(client, storage.parse_gcs_url(settings.bucket)[0])
+    if args.dry_run:
+        print(json.dumps(dry_run_description(settings, args.api_endpoint), indent=2))
+        return 0
+    check_credentials(args.api_endpoint)
+    client = storage.make_client(settings.project)
+    storage.check_bucket_exists(client, storage.parse_gcs_url(settings.bucket)[0])
     with tempfile.TemporaryDirectory(prefix="gym-sdist-") as dist_dir:
         sdist = build_sdist(source_root(), dist_dir)
-        if args.dry_run:
-            job = build_custom_job(settings, package_uri_for(settings, sdist))
-            print(json.dumps(job_to_dict(job), indent=2, sort_keys=True))
-            return 0
         log(f"staging {os.path.basename(sdist)} -> {settings.staging_path}/")
         package_uri = stage_package(sdist, settings)
     job_client = make_job_client(settings.region, args.api_endpoint)
@@ -447,7 +541,7 @@ def explain_api_error(error) -> str:
 
 
 def main(argv: Sequence[str] | None = None, env: dict | None = None) -> int:
-    from google.api_core.exceptions import GoogleAPICallError
+    from google.api_core.exceptions import GoogleAPICallError, RetryError
 
     try:
         return run(argv, env)
@@ -455,6 +549,13 @@ def main(argv: Sequence[str] | None = None, env: dict | None = None) -> int:
         return cli.report_error(e, EXIT_USER_ERROR)
     except GoogleAPICallError as e:
         print(f"error: Vertex AI refused the request: {explain_api_error(e)}", file=sys.stderr)
+        return EXIT_JOB_FAILED
+    except RetryError as e:
+        print(
+            f"error: stopped following the job: its state could not be read for "
+            f"{POLL_RETRY_DEADLINE_S:g} s ({e.cause}); the job keeps running (see the console link)",
+            file=sys.stderr,
+        )
         return EXIT_JOB_FAILED
     except KeyboardInterrupt:
         log("stopped following; the job keeps running (see the console link above)")

@@ -183,7 +183,8 @@ def _pipeline_args(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
     from sciencebeam_gym.cloud.dataflow import DataflowConfigError, dataflow_args
 
     try:
-        return dataflow_args(args.job_name or "generate-data") + beam_args
+        job_name = args.job_name or "generate-data"
+        return dataflow_args(job_name, extras=("generate",)) + beam_args
     except DataflowConfigError as error:
         raise GenerateError(f"--cloud: {error}") from error
 

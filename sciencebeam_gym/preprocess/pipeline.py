@@ -667,11 +667,20 @@ def load_color_map(path: str | None) -> ColorMap:
         raise PreprocessError(f"--color_map: {error}") from error
 
 
-def dry_run_description(opts: argparse.Namespace, beam_args: list[str], color_map) -> dict:
-    """The resolved settings and every pipeline option that has a value."""
+def dry_run_description(opts: argparse.Namespace, beam_args: list[str]) -> dict:
+    """The resolved settings and every pipeline option that has a value.
+
+    A local colour map is read and checked; a gs:// one only when the pipeline runs, so a dry
+    run needs neither network nor credentials.
+    """
     options = PipelineOptions(beam_args).get_all_options(retain_unknown_options=True)
     settings = {k: v for k, v in vars(opts).items() if k != "dry_run"}
-    settings.update(color_map=color_map.source, num_classes=color_map.num_classes)
+    color_map_path = opts.color_map or default_color_map_path()
+    if fs.is_remote(color_map_path):
+        settings.update(color_map=color_map_path, num_classes="read when the pipeline runs")
+    else:
+        color_map = load_color_map(color_map_path)
+        settings.update(color_map=color_map.source, num_classes=color_map.num_classes)
     return {
         "preprocess": settings,
         "beam_args": beam_args,
@@ -691,11 +700,10 @@ def run(argv: Sequence[str] | None = None) -> dict:
         raise PreprocessError("--max_unmapped_fraction must be between 0 and 1")
     beam_args = resolve_beam_args(opts, beam_args)
     output_path = opts.output_path.rstrip("/") or opts.output_path
-    color_map = load_color_map(opts.color_map)
-
     if opts.dry_run:
-        print(json.dumps(dry_run_description(opts, beam_args, color_map), indent=2, default=str))
+        print(json.dumps(dry_run_description(opts, beam_args), indent=2, default=str))
         return {}
+    color_map = load_color_map(opts.color_map)
 
     started = time.monotonic()
     pairs, skipped = find_work(opts.data_paths, opts.target_pattern)

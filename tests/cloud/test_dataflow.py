@@ -1,6 +1,8 @@
 """DataflowRunner arguments from the configuration, and runner options reaching the pipeline."""
 
 import json
+import os
+import subprocess
 
 import pytest
 from apache_beam.options.pipeline_options import (
@@ -12,12 +14,13 @@ from apache_beam.options.pipeline_options import (
 )
 
 from sciencebeam_gym.cloud.dataflow import (
-    DEFAULT_MAX_NUM_WORKERS,
     DataflowConfigError,
     dataflow_args,
     dataflow_job_name,
+    extra_requirements,
 )
 from sciencebeam_gym.preprocess import pipeline
+from tests.cloud.conftest import REPO_ROOT
 
 ENV = {
     "PROJECT": "my-project",
@@ -51,14 +54,49 @@ def test_every_field_comes_from_the_configuration():
     assert workers.num_workers == 2
 
 
-def test_defaults_cap_the_workers_and_leave_the_initial_count_to_dataflow():
-    env = {"PROJECT": "p", "BUCKET": "gs://b/"}
+def prepare_shell_environment(tmp_path) -> dict:
+    """The environment `source prepare-shell.sh --cloud` exports, with no .config."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "PROJECT": "p",
+        "GYM_CONFIG_FILE": str(tmp_path / "no.config"),
+        "GYM_QUIET": "true",
+    }
+    command = f"source {REPO_ROOT}/prepare-shell.sh --cloud && env -0"
+    result = subprocess.run(["bash", "-c", command], env=env, capture_output=True, check=True)
+    return dict(item.split("=", 1) for item in result.stdout.decode().split("\0") if "=" in item)
+
+
+def test_defaults_come_from_prepare_shell_and_leave_the_initial_count_to_dataflow(tmp_path):
+    env = prepare_shell_environment(tmp_path)
     options = options_of(dataflow_args("job", env))
-    assert options.view_as(WorkerOptions).max_num_workers == DEFAULT_MAX_NUM_WORKERS == 10
-    assert options.view_as(WorkerOptions).num_workers is None
-    assert options.view_as(GoogleCloudOptions).region == "us-central1"
-    assert options.view_as(GoogleCloudOptions).temp_location == "gs://b/sciencebeam/dataflow/temp"
-    assert options.view_as(SetupOptions).setup_file.endswith("/setup.py")
+    workers = options.view_as(WorkerOptions)
+    assert workers.max_num_workers == int(env["MAX_NUM_WORKERS"])
+    assert workers.num_workers is None
+    cloud = options.view_as(GoogleCloudOptions)
+    assert cloud.region == env["REGION"]
+    assert cloud.temp_location == f"gs://p-ml/{env['SUB_PROJECT_NAME']}/dataflow/temp"
+    assert options.view_as(SetupOptions).setup_file == f"{REPO_ROOT}/setup.py"
+    assert options.view_as(SetupOptions).requirements_file is None  # the core only
+
+
+@pytest.mark.parametrize("key", ["REGION", "MAX_NUM_WORKERS", "SUB_PROJECT_NAME"])
+def test_no_default_of_its_own(key):
+    env = {k: v for k, v in ENV.items() if k != key}
+    with pytest.raises(DataflowConfigError, match=f"{key} is not set; source prepare-shell.sh"):
+        dataflow_args("job", env)
+
+
+def test_a_stage_extra_becomes_the_workers_requirements_file(tmp_path):
+    args = dataflow_args("Generate Data", {**ENV, "GYM_ROOT": str(tmp_path)}, extras=["generate"])
+    path = options_of(args).view_as(SetupOptions).requirements_file
+    assert path == str(tmp_path / ".temp" / "dataflow" / "generate-data-requirements.txt")
+    with open(path) as f:
+        names = {line.split(">")[0].split("=")[0] for line in f.read().split()}
+    assert {"pypdfium2", "rapidfuzz", "lxml"} <= names
+    assert not names & {"tensorflow", "apache-beam"}  # training's stack, and Beam is in the image
+    assert extra_requirements(["train"]) != extra_requirements(["generate"])
 
 
 def test_optional_machine_type():

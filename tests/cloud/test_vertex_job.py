@@ -55,12 +55,46 @@ def job_env(tmp_path, **overrides) -> dict:
     return env
 
 
-def dry_run(tmp_path, capsys, args=(), **env_overrides) -> dict:
+def dry_run_output(tmp_path, capsys, args=(), **env_overrides) -> dict:
     argv = ["--module", MODULE, "--dry-run", *args, *MODULE_ARGS]
     code = vertex_job.main(argv, env=job_env(tmp_path, **env_overrides))
     captured = capsys.readouterr()
     assert code == 0, captured.err
     return json.loads(captured.out)
+
+
+def dry_run(tmp_path, capsys, args=(), **env_overrides) -> dict:
+    return dry_run_output(tmp_path, capsys, args, **env_overrides)["custom_job"]
+
+
+def test_dry_run_says_where_the_job_goes_and_what_vertex_sets(tmp_path, capsys):
+    printed = dry_run_output(tmp_path, capsys, REGION="europe-west4")
+    assert printed["project"] == TEST_PROJECT
+    assert printed["region"] == "europe-west4"
+    assert printed["endpoint"] == "europe-west4-aiplatform.googleapis.com"
+    assert printed["parent"] == f"projects/{TEST_PROJECT}/locations/europe-west4"
+    base = printed["custom_job"]["jobSpec"]["baseOutputDirectory"]["outputUriPrefix"]
+    assert base == TRAIN_MODEL_PATH
+    assert printed["vertex_sets"] == {
+        "AIP_MODEL_DIR": f"{TRAIN_MODEL_PATH}/model/",
+        "AIP_CHECKPOINT_DIR": f"{TRAIN_MODEL_PATH}/checkpoints/",
+        "AIP_TENSORBOARD_LOG_DIR": f"{TRAIN_MODEL_PATH}/logs/",
+    }
+    other = dry_run_output(tmp_path, capsys, args=["--api_endpoint", "http://127.0.0.1:1"])
+    assert other["endpoint"] == "http://127.0.0.1:1"
+
+
+def test_dry_run_names_the_package_as_the_build_does(tmp_path):
+    built = vertex_job.build_sdist(str(REPO_ROOT), str(tmp_path))
+    assert os.path.basename(built) == vertex_job.sdist_name()
+    with tarfile.open(built) as tar:
+        names = tar.getnames()
+    for data_file in (
+        "LICENSE",
+        "sciencebeam_gym/color_map.conf",
+        "sciencebeam_gym/xml-mapping.conf",
+    ):
+        assert any(n.endswith(f"/{data_file}") for n in names), data_file
 
 
 # --- the spec, field by field -------------------------------------------------------------------
@@ -137,6 +171,10 @@ def test_dry_run_with_a_vertex_tensorboard(tmp_path, capsys):
     assert job["jobSpec"]["serviceAccount"] == account
     plain = dry_run(tmp_path, capsys)
     assert "tensorboard" not in plain["jobSpec"] and "serviceAccount" not in plain["jobSpec"]
+    by_flag = dry_run(
+        tmp_path, capsys, args=["--tensorboard", "123"], VERTEX_SERVICE_ACCOUNT=account
+    )
+    assert by_flag["jobSpec"]["tensorboard"] == tensorboard  # the ID, in PROJECT and REGION
 
 
 def test_dry_run_needs_no_network_nor_credentials(tmp_path):
@@ -146,7 +184,7 @@ def test_dry_run_needs_no_network_nor_credentials(tmp_path):
     command += ["--dry-run", *MODULE_ARGS]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["displayName"] == JOB_ID
+    assert json.loads(result.stdout)["custom_job"]["displayName"] == JOB_ID
 
 
 @pytest.mark.parametrize(
@@ -157,6 +195,9 @@ def test_dry_run_needs_no_network_nor_credentials(tmp_path):
         ({"BUCKET": "gs:/typo-bucket"}, "typo"),
         ({"ACCELERATOR_TYPE": "NVIDIA_TESLA_T5"}, "not a Vertex AI accelerator"),
         ({"TRAINING_REPLICA_COUNT": "two"}, "TRAINING_REPLICA_COUNT"),
+        ({"REGION": None}, "REGION is not set; source prepare-shell.sh"),
+        ({"MACHINE_TYPE": None}, "MACHINE_TYPE is not set; source prepare-shell.sh"),
+        ({"ACCELERATOR_TYPE": None}, "ACCELERATOR_TYPE is not set; source prepare-shell.sh"),
         ({"VERTEX_TENSORBOARD": "projects/p/locations/r/tensorboards/1"}, "needs VERTEX_SERVICE"),
         (
             {"VERTEX_TENSORBOARD": "tb-1", "VERTEX_SERVICE_ACCOUNT": "a@b"},
@@ -166,7 +207,8 @@ def test_dry_run_needs_no_network_nor_credentials(tmp_path):
 )
 def test_bad_settings_are_clear_errors(tmp_path, capsys, overrides, message):
     argv = ["--module", MODULE, "--dry-run", *MODULE_ARGS]
-    code = vertex_job.main(argv, env=job_env(tmp_path, **overrides))
+    env = {k: v for k, v in job_env(tmp_path, **overrides).items() if v is not None}
+    code = vertex_job.main(argv, env=env)
     captured = capsys.readouterr()
     assert code == 2
     assert message in captured.err
@@ -311,6 +353,17 @@ def test_following_survives_a_passing_outage(gcs, tmp_path, capsys):
     assert "state: JOB_STATE_SUCCEEDED" in err
 
 
+def test_following_gives_up_clearly_on_a_lasting_outage(gcs, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(vertex_job, "POLL_RETRY_DEADLINE_S", 0.3)
+    server = FakeVertexServer(["JOB_STATE_RUNNING"], unavailable_answers=10**6)
+    with server:
+        code = submit(tmp_path, server)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "stopped following the job: its state could not be read for 0.3 s" in err
+    assert "the job keeps running" in err and "Traceback" not in err
+
+
 def test_no_wait_returns_after_submitting(gcs, tmp_path, capsys):
     with FakeVertexServer(["JOB_STATE_RUNNING"]) as server:
         code = submit(tmp_path, server, extra=["--no-wait"])
@@ -363,7 +416,7 @@ def dry_run_job(tmp_path, script: str, *args: str) -> dict:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return json.loads(result.stdout)["custom_job"]
 
 
 @pytest.mark.parametrize(

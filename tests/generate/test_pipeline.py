@@ -122,17 +122,22 @@ def test_user_errors_exit_2_without_traceback(tmp_path, capsys):
     assert code == 2 and "sparkle" in capsys.readouterr().err
 
 
-def test_cloud_flag_adds_the_dataflow_options_of_the_configuration(monkeypatch):
+def test_cloud_flag_adds_the_dataflow_options_of_the_configuration(monkeypatch, tmp_path):
     from argparse import Namespace
 
     from sciencebeam_gym.generate.pipeline import _pipeline_args
 
-    monkeypatch.setenv("PROJECT", "my-project")
-    monkeypatch.setenv("BUCKET", "gs://my-bucket")
+    settings = {"PROJECT": "my-project", "BUCKET": "gs://my-bucket", "REGION": "europe-west1"}
+    settings.update(SUB_PROJECT_NAME="sciencebeam", MAX_NUM_WORKERS="3", GYM_ROOT=str(tmp_path))
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
     args = _pipeline_args(Namespace(cloud=True, job_name="generate data"), ["--extra"])
     assert args[args.index("--runner") + 1] == "DataflowRunner"
     assert args[args.index("--project") + 1] == "my-project"
     assert args[-1] == "--extra"
+    # the workers install the generate extra (PDF rendering, XML, matching) beside the core
+    requirements = Path(args[args.index("--requirements_file") + 1]).read_text()
+    assert "pypdfium2" in requirements and "tensorflow" not in requirements
     assert _pipeline_args(Namespace(cloud=False, job_name=None), ["--x"]) == ["--x"]
 
 
