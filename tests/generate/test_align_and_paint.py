@@ -10,7 +10,8 @@ from sciencebeam_gym.generate.paint import (
     paint_label_image,
     paint_rotated_label_image,
 )
-from sciencebeam_gym.generate.pdf import extract_page_text, open_pdf, render_page
+from sciencebeam_gym.generate.pdf import extract_page_text
+from sciencebeam_gym.pdf_render import open_pdf, render_page
 from tests.generate.factory import ABSTRACT, PARAGRAPH, TITLE, article_lines, pdf_bytes
 
 COLOR_MAP = load_color_map(default_color_map_path())

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
-from sciencebeam_gym.trainer import export, model, model_dir
-from sciencebeam_gym.trainer.inference import METADATA_FILENAME, ModelInfo
+from sciencebeam_gym.serving import export
+from sciencebeam_gym.serving.inference import METADATA_FILENAME, ModelInfo
+from sciencebeam_gym.trainer import model, model_dir
 
 from .conftest import (
     IMAGE_SIZE,
@@ -123,12 +124,12 @@ FRESH_PROCESS_PREDICT = textwrap.dedent(
 def test_saved_model_in_a_fresh_process_equals_the_checkpoint(tmp_path, base_loss, separate):
     import tensorflow as tf
 
-    from sciencebeam_gym.trainer.inference import class_probabilities
+    from sciencebeam_gym.serving.inference import class_probabilities
 
     training = make_model_dir(tmp_path / "training", base_loss, separate)
     target = tmp_path / "export"
     result = run_module(
-        "sciencebeam_gym.trainer.export",
+        "sciencebeam_gym.serving.export",
         "--model_path",
         str(training),
         "--export_path",

@@ -8,14 +8,14 @@ import pytest
 import tensorflow as tf
 
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map, parse_color_map
-from sciencebeam_gym.trainer import model
-from sciencebeam_gym.trainer.inference import (
+from sciencebeam_gym.serving.inference import (
     InferenceError,
     ModelInfo,
     PagePredictor,
     check_same_classes,
     resize_to_model,
 )
+from sciencebeam_gym.trainer import model
 
 from .conftest import IMAGE_SIZE, assert_same_classes, draw_page, png_bytes, sharpen_output
 

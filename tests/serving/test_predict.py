@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sciencebeam_gym.trainer import predict
-from sciencebeam_gym.trainer.inference import METADATA_FILENAME, ModelInfo
+from sciencebeam_gym.serving import predict
+from sciencebeam_gym.serving.inference import METADATA_FILENAME, ModelInfo
+from sciencebeam_gym.serving.regions import class_boxes, connected_regions
 
 from .conftest import draw_page, read_json
 
@@ -199,7 +200,7 @@ def test_connected_regions_of_a_drawn_class_map():
     classes[1:3, 4:6] = 2  # class 2 right beside the first block: a region of its own
     classes[5:8, 8] = 2
     classes[7, 6:9] = 2  # an L shape of class 2
-    region_map, regions = predict.connected_regions(classes)
+    region_map, regions = connected_regions(classes)
     found = sorted((r["class_index"], tuple(r["box"]), r["pixels"]) for r in regions)
     assert found == [
         (1, (0, 6, 2, 8), 4),
@@ -226,5 +227,5 @@ def test_class_boxes_scale_to_the_input_size():
     probabilities = np.zeros((4, 4, 2), dtype=np.float32)
     probabilities[..., 0] = 1.0
     probabilities[1:3, 2:4] = [0.2, 0.8]
-    boxes = predict.class_boxes(classes, probabilities, info, size=(40, 100))
+    boxes = class_boxes(classes, probabilities, info, size=(40, 100))
     assert boxes == {"title": [{"box": [20, 25, 40, 75], "score": 0.8, "pixels": 4}]}
