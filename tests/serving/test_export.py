@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -170,4 +173,31 @@ def run_module_script(script, *args):
         capture_output=True,
         text=True,
         timeout=120,
+    )
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_leftovers_of_killed_exports_are_removed_and_live_ones_kept(tmp_path, trained_dir):
+    from sciencebeam_gym.serving import leftovers
+
+    export_path = tmp_path / "export"
+    host = leftovers._host()
+    dead = tmp_path / f".export.tmp-{host}-{dead_pid()}-0123abcd"
+    live = tmp_path / f".export.tmp-{host}-{os.getppid()}-0123abcd"
+    legacy_old, legacy_new = tmp_path / ".export.tmp-aaaa1111", tmp_path / ".export.tmp-bbbb2222"
+    replaced = tmp_path / f"export.old-{host}-{dead_pid()}-0123abcd"
+    for folder in (dead, live, legacy_old, legacy_new, replaced):
+        (folder / "variables").mkdir(parents=True)
+    old = time.time() - leftovers.STALE_AGE_S - 60
+    os.utime(legacy_old, (old, old))
+    args = ["--model_path", str(trained_dir), "--export_path", str(export_path)]
+    assert export.main(args) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["export", live.name, legacy_new.name]
     )
