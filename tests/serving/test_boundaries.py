@@ -8,7 +8,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "sciencebeam_gym"
 SERVING_FILES = sorted((PACKAGE / "serving").glob("*.py"))
-SHARED_FILES = [PACKAGE / "pdf_render.py", PACKAGE / "page_image.py", PACKAGE / "data_files.py"]
+SHARED_FILES = [PACKAGE / "pdf_render.py", PACKAGE / "page_image.py"]
 FORBIDDEN = ("sciencebeam_gym.preprocess", "sciencebeam_gym.trainer.task", "sciencebeam_gym.cloud")
 
 
