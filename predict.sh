@@ -10,8 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 
-gym_python -m sciencebeam_gym.trainer.predict \
+gym_python -m sciencebeam_gym.serving.predict \
   --export_path "$EXPORT_MODEL_PATH" \
+  --data_path "$DATA_PATH" \
   --model_path "$TRAIN_MODEL_PATH" \
   --color_map "$COLOR_MAP_PATH" \
   "${SCRIPT_ARGS[@]}"

@@ -16,12 +16,12 @@ EXPORT_ARGS=(
 if [ "$USE_CLOUD" = true ]; then
   # exporting takes seconds on a CPU: no accelerator unless EXPORT_ACCELERATOR_COUNT asks for one
   ACCELERATOR_COUNT="${EXPORT_ACCELERATOR_COUNT:-0}" gym_python -m sciencebeam_gym.cloud.vertex_job \
-    --module sciencebeam_gym.trainer.export \
+    --module sciencebeam_gym.serving.export \
     --job_id "${JOB_ID}_export" \
     "${EXPORT_ARGS[@]}" \
     "${SCRIPT_ARGS[@]}"
 else
-  gym_python -m sciencebeam_gym.trainer.export \
+  gym_python -m sciencebeam_gym.serving.export \
     "${EXPORT_ARGS[@]}" \
     "${SCRIPT_ARGS[@]}"
 fi

@@ -39,7 +39,7 @@ def fresh_export(folder: str) -> str:
     sys.path.insert(0, HERE)
     from predict_throughput import make_model_dir
 
-    from sciencebeam_gym.trainer import export
+    from sciencebeam_gym.serving import export
 
     training = make_model_dir(os.path.join(folder, "training"), 256)
     path = os.path.join(folder, "export")
@@ -50,7 +50,8 @@ def fresh_export(folder: str) -> str:
 
 def text_layer_only(documents: list[bytes], first_page_only: bool) -> dict:
     """The baseline: open each PDF and read its text layer."""
-    from sciencebeam_gym.generate.pdf import extract_page_text, open_pdf
+    from sciencebeam_gym.generate.pdf import extract_page_text
+    from sciencebeam_gym.pdf_render import open_pdf
 
     pages = 0
     started = time.perf_counter()

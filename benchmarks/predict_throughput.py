@@ -106,8 +106,9 @@ def main(argv=None) -> int:
 
     import tensorflow as tf
 
-    from sciencebeam_gym.trainer import export, model, model_dir
-    from sciencebeam_gym.trainer.inference import ModelInfo, class_probabilities
+    from sciencebeam_gym.serving import export
+    from sciencebeam_gym.serving.inference import ModelInfo, class_probabilities
+    from sciencebeam_gym.trainer import model, model_dir
 
     with tempfile.TemporaryDirectory(prefix="predict-benchmark-") as temp:
         training = args.model_path or make_model_dir(

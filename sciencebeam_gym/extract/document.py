@@ -14,7 +14,8 @@ import numpy as np
 from sciencebeam_gym.extract.article import ExtractedArticle, Region
 from sciencebeam_gym.extract.fields import assemble_article
 from sciencebeam_gym.extract.layout import Block, page_blocks
-from sciencebeam_gym.generate.pdf import PdfError, extract_page_text, open_pdf, render_page
+from sciencebeam_gym.generate.pdf import extract_page_text
+from sciencebeam_gym.pdf_render import PdfError, open_pdf, render_page
 
 PAGE_BATCH = 4
 NO_TEXT_LAYER = "no text layer"

@@ -31,7 +31,7 @@ class ModelLabeller:
 
     def label_pages(self, images: Sequence[Image.Image]) -> list[np.ndarray]:
         """The class map of each page at the model's size."""
-        from sciencebeam_gym.trainer.predict import to_model_input
+        from sciencebeam_gym.serving.predict import to_model_input
 
         if not images:
             return []
@@ -67,13 +67,13 @@ def load_labeller(
 ) -> ModelLabeller:
     """The model chosen as predict.sh chooses it: an export, a complete export at
     `export_path`, else the latest checkpoint of `model_path`; ValueError naming what is wrong."""
-    from sciencebeam_gym.trainer.predict import load_predictor
+    from sciencebeam_gym.serving.models import load_predictor
 
     return ModelLabeller(load_predictor(saved_model, export_path, model_path), dpi)
 
 
 def connected_regions(class_map: np.ndarray) -> list[dict]:
     """The 8-connected regions of each class (predict.sh --boxes): class index, box, pixels."""
-    from sciencebeam_gym.trainer.predict import connected_regions as regions
+    from sciencebeam_gym.serving.regions import connected_regions as regions
 
     return regions(np.asarray(class_map, dtype=np.uint8))[1]

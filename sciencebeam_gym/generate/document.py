@@ -1,11 +1,12 @@
 """One document: PDF + XML bytes -> for each chosen page, the page image, label image and the
-token coverage of every field. `generate_pages` is pure (bytes in, images out); `process_pair`
-reads and writes files and turns bad input into a skip reason."""
+token coverage of every field. `generate_pages` is pure (bytes in, images out, one page at a
+time); `process_pair` reads and writes files and turns bad input into a skip reason."""
 
 from __future__ import annotations
 
 import io
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,15 +18,15 @@ from sciencebeam_gym.generate.align import FieldMatch, align_fields
 from sciencebeam_gym.generate.jats import XmlError, extract_fields, parse_article
 from sciencebeam_gym.generate.mapping import XmlMapping
 from sciencebeam_gym.generate.paint import overlay_image, paint_rotated_label_image
-from sciencebeam_gym.generate.pdf import PdfError, extract_page_text, open_pdf, render_page
+from sciencebeam_gym.generate.pdf import PageText, extract_page_text
 from sciencebeam_gym.generate.sources import SPLITS, SourcePair, split_for
+from sciencebeam_gym.pdf_render import DEFAULT_MAX_PAGE_PIXELS, PdfError, open_pdf, render_page
 
 OK = "ok"
 SKIPPED = "skipped"
 NO_TEXT_LAYER = "no text layer"
 NO_MATCHING_FIELDS = "no matching fields"
 UNDECODABLE_NAME = "undecodable file name"
-SUFFIXES = (".png", ".annot.png")
 
 
 class SkipDocument(Exception):
@@ -57,6 +58,7 @@ class Settings:
     test_fraction: float = 0.2
     group: str = "generated"
     overlay_path: str | None = None
+    max_page_pixels: int = DEFAULT_MAX_PAGE_PIXELS  # larger pages are rendered at a lower dpi
 
     @property
     def keys_by_label(self) -> dict[str, int]:
@@ -80,8 +82,14 @@ class DocumentResult:
     seconds: float = 0.0
 
 
-def generate_pages(pdf_bytes: bytes, xml_bytes: bytes, settings: Settings) -> list[GeneratedPage]:
-    """Render the chosen pages and paint the XML's fields on them; SkipDocument for bad input."""
+def generate_pages(
+    pdf_bytes: bytes, xml_bytes: bytes, settings: Settings, name: str = "the PDF"
+) -> Iterator[GeneratedPage]:
+    """Render the chosen pages and paint the XML's fields on them, one page at a time.
+
+    Every page is aligned before the first is rendered, so SkipDocument (bad input) comes
+    before any page does.
+    """
     try:
         article = parse_article(xml_bytes)
     except XmlError as error:
@@ -93,31 +101,41 @@ def generate_pages(pdf_bytes: bytes, xml_bytes: bytes, settings: Settings) -> li
         document = open_pdf(pdf_bytes)
     except PdfError as error:
         raise SkipDocument(error.reason, str(error)) from error
+    try:
+        aligned = align_pages(document, fields, settings.pages)
+        for number, text, matches in aligned:
+            page = document[number - 1]
+            image = render_page(
+                page, settings.dpi, settings.max_page_pixels, f"{name} page {number}"
+            )
+            label = paint_rotated_label_image(
+                text, matches, settings.keys_by_label, image.size, page.get_rotation()
+            )
+            page.close()
+            yield GeneratedPage(number, image, label, matches)
+    finally:
+        document.close()
+
+
+def align_pages(document, fields, pages: tuple[int, ...]) -> list[tuple[int, PageText, list]]:
+    """(page number, text layer, field matches) of each chosen page with text; SkipDocument
+    when no page has text or no field is found on any."""
     page_count = len(document)
-    numbers = settings.pages or tuple(range(1, page_count + 1))
-    numbers = [n for n in numbers if 1 <= n <= page_count]
+    numbers = [n for n in pages or range(1, page_count + 1) if 1 <= n <= page_count]
     if not numbers:
         raise SkipDocument("page out of range", f"the PDF has {page_count} pages")
-    generated = []
-    any_text = False
+    aligned = []
     for number in numbers:
         page = document[number - 1]
         text = extract_page_text(page)
-        any_text = any_text or text.has_text
-        if not text.has_text:
-            continue
-        matches = align_fields(text, fields, page_index=number - 1)
-        image = render_page(page, settings.dpi)
-        label = paint_rotated_label_image(
-            text, matches, settings.keys_by_label, image.size, page.get_rotation()
-        )
-        generated.append(GeneratedPage(number, image, label, matches))
-    document.close()
-    if not any_text:
+        page.close()
+        if text.has_text:
+            aligned.append((number, text, align_fields(text, fields, page_index=number - 1)))
+    if not aligned:
         raise SkipDocument(NO_TEXT_LAYER, "the page has no extractable text (scanned?)")
-    if not any(m.found for page in generated for m in page.matches):
+    if not any(m.found for _number, _text, matches in aligned for m in matches):
         raise SkipDocument(NO_MATCHING_FIELDS, "no field of the XML was found on the page")
-    return generated
+    return aligned
 
 
 def coverage_rows(matches: list[FieldMatch], page_number: int) -> list[dict]:
@@ -184,7 +202,9 @@ def remove_earlier_pages(settings: Settings, doc_id: str, keep: set[str] = froze
     fs.delete([path for path in stale if not path.endswith(".annot.png")])
 
 
-def write_pages(pages: list[GeneratedPage], settings: Settings, split: str, doc_id: str, result):
+def write_pages(
+    pages: Iterable[GeneratedPage], settings: Settings, split: str, doc_id: str, result
+):
     """Write the pages and labels (and overlays) of a document; fills in `result`."""
     for page in pages:
         base = output_base(settings, split, doc_id, page.page_number)
@@ -218,10 +238,11 @@ def process_pair(pair: SourcePair, settings: Settings) -> DocumentResult:
             raise SkipDocument("missing XML partner", f"no XML next to {pair.pdf}")
         pdf_bytes = _read(pair.pdf, "missing PDF file")
         xml_bytes = _read(pair.xml, "missing XML file")
-        pages = generate_pages(pdf_bytes, xml_bytes, settings)
-        kept = {output_base(settings, split, pair.doc_id, p.page_number) for p in pages}
-        remove_earlier_pages(settings, pair.doc_id, {f"{b}{s}" for b in kept for s in SUFFIXES})
+        pages = generate_pages(pdf_bytes, xml_bytes, settings, pair.pdf)
         write_pages(pages, settings, split, pair.doc_id, result)
+        # pages of earlier runs that this run did not write (after writing: a page is
+        # rendered only once it is needed, so the set is known at the end)
+        remove_earlier_pages(settings, pair.doc_id, set(result.outputs))
     except SkipDocument as skip:
         result.status, result.reason, result.detail = SKIPPED, skip.reason, skip.detail
     except Exception as error:  # noqa: BLE001 - one broken document must not stop the run

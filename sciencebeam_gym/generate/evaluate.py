@@ -35,8 +35,9 @@ from sciencebeam_gym.generate.mapping import (
     load_xml_mapping,
 )
 from sciencebeam_gym.generate.paint import paint_rotated_label_image
-from sciencebeam_gym.generate.pdf import extract_page_text, open_pdf
+from sciencebeam_gym.generate.pdf import extract_page_text
 from sciencebeam_gym.generate.sources import find_pairs_in_folder
+from sciencebeam_gym.pdf_render import open_pdf
 
 GROUND_TRUTH_SUFFIX = "-page1.annot.png"
 TARGET_F1 = 0.9

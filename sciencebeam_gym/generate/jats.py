@@ -8,8 +8,8 @@ from lxml import etree
 
 from sciencebeam_gym.generate.errors import SkipError
 from sciencebeam_gym.generate.mapping import XmlMapping
-from sciencebeam_gym.generate.pdf import maybe_gunzip
 from sciencebeam_gym.generate.text import collapse_whitespace
+from sciencebeam_gym.pdf_render import maybe_gunzip
 
 
 class XmlError(SkipError):

@@ -1,4 +1,5 @@
-"""PDF pages: open a document, render a page, and read its text layer as glyphs, words and lines.
+"""PDF pages: read a page's text layer as glyphs, words and lines (`pdf_render` opens and
+renders the documents).
 
 Coordinates are PDF points with the origin at the top-left of the page's crop box (y grows down),
 so they scale to the rendered image by `dpi / 72`.
@@ -6,26 +7,18 @@ so they scale to the rendered image by `dpi / 72`.
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass
 
 import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import Image
 
-from sciencebeam_gym.generate.errors import SkipError
 from sciencebeam_gym.generate.text import LINE_BREAK_HYPHENS
 
-POINTS_PER_INCH = 72.0
 _WORD_BREAKS = frozenset(" \t\r\n\f\v\u00a0\u2000\u2001\u2002\u2003\u2009\u200a\u202f")
 _LINE_BREAKS = frozenset("\r\n")
 # A gap wider than this many line heights inside a line starts a new line segment (a column gap).
 _COLUMN_GAP_LINE_HEIGHTS = 2.0
-
-
-class PdfError(SkipError):
-    """A PDF that cannot be used; `reason` is a short, report-friendly cause."""
 
 
 @dataclass(frozen=True)
@@ -55,39 +48,6 @@ class PageText:
     def word_lines(self, word_index: int) -> list[int]:
         word = self.words[word_index]
         return sorted(set(self.glyph_lines[word.glyph_start : word.glyph_end].tolist()))
-
-
-def maybe_gunzip(data: bytes) -> bytes:
-    """The bytes, decompressed when they are gzip data (a `.gz` file)."""
-    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-
-
-def open_pdf(data: bytes) -> pdfium.PdfDocument:
-    """Open PDF bytes (optionally gzip-compressed); PdfError with a short reason if unusable."""
-    if not data:
-        raise PdfError("empty PDF", "the file has no bytes")
-    try:
-        data = maybe_gunzip(data)
-    except (OSError, EOFError) as error:
-        raise PdfError("corrupt PDF", f"gzip data does not decompress ({error})") from error
-    if not data.lstrip()[:5].startswith(b"%PDF"):
-        raise PdfError("corrupt PDF", "no %PDF header")
-    try:
-        document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as error:
-        message = str(error)
-        if "password" in message.lower() or "security" in message.lower():
-            raise PdfError("encrypted PDF", message) from error
-        raise PdfError("corrupt PDF", message) from error
-    if len(document) == 0:
-        raise PdfError("empty PDF", "the document has no pages")
-    return document
-
-
-def render_page(page: pdfium.PdfPage, dpi: float) -> Image.Image:
-    """The page as an RGB image at `dpi` (white background, forms drawn)."""
-    bitmap = page.render(scale=dpi / POINTS_PER_INCH, may_draw_forms=True)
-    return bitmap.to_pil().convert("RGB")
 
 
 def _page_origin(page: pdfium.PdfPage) -> tuple[float, float, float, float]:

@@ -40,6 +40,7 @@ from sciencebeam_gym.generate.report import (
     write_report,
 )
 from sciencebeam_gym.generate.sources import SourceError, SourcePair, find_pairs, safe_id
+from sciencebeam_gym.pdf_render import DEFAULT_MAX_PAGE_PIXELS
 
 LOGGER = logging.getLogger(__name__)
 METRICS_NAMESPACE = "generate"
@@ -108,6 +109,13 @@ def _positive(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.generate.pipeline",
@@ -129,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--pages", type=parse_pages, default=(1,), help="pages to write: 1 (default), 1,2, 1-3, all"
     )
     parser.add_argument("--dpi", type=_positive, default=100.0, help="render resolution (100)")
+    parser.add_argument(
+        "--max_page_pixels",
+        type=_positive_int,
+        default=DEFAULT_MAX_PAGE_PIXELS,
+        help="pixel budget of one rendered page: a larger page is rendered at the lower dpi "
+        f"that fits, with a warning (default {DEFAULT_MAX_PAGE_PIXELS})",
+    )
     parser.add_argument(
         "--test_fraction",
         type=_fraction,
@@ -171,6 +186,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         mapping=mapping,
         pages=args.pages,
         dpi=args.dpi,
+        max_page_pixels=args.max_page_pixels,
         test_fraction=args.test_fraction,
         group=group,
         overlay_path=overlay_path,

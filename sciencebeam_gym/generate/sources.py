@@ -97,7 +97,7 @@ def read_file_list(list_path: str) -> list[SourcePair]:
     """Pairs listed in a TSV/CSV file: columns pdf and xml (e.g. pdf_url, xml_url; optional id),
     or, without a header, the PDF in the first column and the XML in the second. Relative paths
     are taken from the list's folder."""
-    from sciencebeam_gym.generate.pdf import maybe_gunzip
+    from sciencebeam_gym.pdf_render import maybe_gunzip
 
     try:
         text = maybe_gunzip(fs.read_bytes(list_path)).decode("utf-8-sig")

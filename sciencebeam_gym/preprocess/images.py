@@ -1,80 +1,66 @@
 """Image work of the preprocessing stage, as pure functions (bytes in, bytes out).
 
-A page image is resized with bicubic resampling; an annotation (label image) with nearest
-neighbour, then colour-mapped (grey k -> colour of class k). Both come out as RGB PNG bytes.
-Every way an input file can be unusable raises `ImageError` with a short machine-readable reason.
+A page image is resized by `page_image.page_at_size` (bicubic; serving resizes with the same
+function); an annotation (label image) with nearest neighbour, then colour-mapped (grey k ->
+colour of class k). Both come out as RGB PNG bytes. Every way an input file can be unusable
+raises `ImageError` with a short machine-readable reason.
 """
 
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from sciencebeam_gym.color_map import ColorMap
+from sciencebeam_gym.page_image import (
+    DEFAULT_REDUCING_GAP,
+    EMPTY_FILE,
+    IMAGE_TOO_LARGE,
+    NOT_AN_IMAGE,
+    READ_ERROR,
+    TRUNCATED_IMAGE,
+    UNEXPECTED_ERROR,
+    UNSUPPORTED_IMAGE,
+    ImageError,
+    open_image,
+    page_at_size,
+)
 
-# Reasons an input is skipped (also the suffixes of the Beam counters `skipped_<reason>`).
-EMPTY_FILE = "empty_file"
-NOT_AN_IMAGE = "not_an_image"
-TRUNCATED_IMAGE = "truncated_image"
-IMAGE_TOO_LARGE = "image_too_large"
-UNSUPPORTED_IMAGE = "unsupported_image"
-READ_ERROR = "read_error"
+# A preprocessing skip reason of its own (the others come from page_image).
 SIZE_MISMATCH = "size_mismatch"
 UNMAPPED_COLORS = "unmapped_colors"  # too many annotation pixels outside the colour map
-UNEXPECTED_ERROR = "unexpected_error"  # anything else that went wrong with a pair
 
-# Pillow first shrinks by an integer factor while the image stays at least this many times the
-# target size, then resamples the rest exactly; 3 is visually identical to a full bicubic resize
-# and several times faster on full-size pages.
-DEFAULT_REDUCING_GAP = 3.0
+# the image errors and skip reasons are the pipeline's too
+__all__ = [
+    "DEFAULT_PNG_COMPRESS_LEVEL",
+    "DEFAULT_REDUCING_GAP",
+    "EMPTY_FILE",
+    "IMAGE_TOO_LARGE",
+    "NOT_AN_IMAGE",
+    "READ_ERROR",
+    "TRUNCATED_IMAGE",
+    "UNMAPPED_COLORS",
+    "UNEXPECTED_ERROR",
+    "UNSUPPORTED_IMAGE",
+    "ImageError",
+    "MappedAnnotation",
+    "annotation_to_rgb",
+    "check_unmapped",
+    "color_map_annotation",
+    "commonest_unmapped",
+    "encode_png",
+    "map_annotation",
+    "open_image",
+    "preprocess_annotation",
+    "preprocess_page",
+    "resize_annotation",
+]
+
 # zlib level 1: the PNGs are decoded again by the trainer only, so fast beats small.
 DEFAULT_PNG_COMPRESS_LEVEL = 1
-
-
-class ImageError(ValueError):
-    """An input image that cannot be used; `reason` is one of the constants above."""
-
-    def __init__(self, reason: str, message: str, path: str = "<image>"):
-        super().__init__(message)
-        self.reason = reason
-        self.path = path
-
-
-def open_image(data: bytes, path: str = "<image>", max_pixels: int | None = None) -> Image.Image:
-    """Decode image bytes fully, refusing empty, non-image, truncated and oversized files."""
-    if not data:
-        raise ImageError(EMPTY_FILE, f"{path}: the file is empty (0 bytes)", path)
-    limit = Image.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            width, height = image.size
-            if limit and width * height > limit:
-                raise ImageError(
-                    IMAGE_TOO_LARGE,
-                    f"{path}: {width}x{height} pixels is beyond the limit of {limit} pixels "
-                    "(a decompression bomb or a wrong file)",
-                    path,
-                )
-            image.load()
-    except ImageError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageError(IMAGE_TOO_LARGE, f"{path}: {error}", path) from error
-    except UnidentifiedImageError as error:
-        raise ImageError(
-            NOT_AN_IMAGE, f"{path}: not an image file Pillow can read", path
-        ) from error
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise ImageError(
-            TRUNCATED_IMAGE, f"{path}: broken or truncated image ({error})", path
-        ) from error
-    return image
 
 
 def check_same_size(page: bytes, annotation: bytes, page_path: str, annotation_path: str):
@@ -92,30 +78,6 @@ def check_same_size(page: bytes, annotation: bytes, page_path: str, annotation_p
             f"{annotation_path} is {annotation_size[0]}x{annotation_size[1]}; regenerate the pair",
             page_path,
         )
-
-
-def page_to_rgb(image: Image.Image, path: str = "<image>") -> Image.Image:
-    """An RGB version of a page: transparency over white, palettes and greys expanded."""
-    if image.mode == "RGB":
-        return image
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        # 16-bit or float greys: scale the used range down to 8 bits.
-        values = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if values.max(initial=0) > 255 else 255.0
-        grey = np.clip(values * (255.0 / top), 0, 255).round().astype(np.uint8)
-        return Image.fromarray(grey).convert("RGB")
-    if image.mode == "P" and "transparency" in image.info:
-        image = image.convert("RGBA")
-    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    try:
-        return image.convert("RGB")
-    except (ValueError, OSError) as error:
-        raise ImageError(
-            UNSUPPORTED_IMAGE, f"{path}: cannot convert mode {image.mode}", path
-        ) from error
 
 
 def annotation_to_rgb(image: Image.Image, path: str = "<image>") -> Image.Image:
@@ -137,15 +99,6 @@ def annotation_to_rgb(image: Image.Image, path: str = "<image>") -> Image.Image:
         raise ImageError(
             UNSUPPORTED_IMAGE, f"{path}: cannot convert mode {image.mode}", path
         ) from error
-
-
-def resize_page(
-    image: Image.Image, size: tuple[int, int], reducing_gap: float | None = DEFAULT_REDUCING_GAP
-) -> Image.Image:
-    """Bicubic resize of an RGB page to (width, height)."""
-    if image.size == size:
-        return image
-    return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=reducing_gap)
 
 
 def resize_annotation(image: Image.Image, size: tuple[int, int]) -> Image.Image:
@@ -170,7 +123,6 @@ def encode_png(image: Image.Image | np.ndarray, compress_level: int = DEFAULT_PN
 
 
 # Modes where resampling before the colour conversion gives the same pixels (and is cheaper).
-_PAGE_RESIZE_FIRST_MODES = ("L", "RGB")
 _ANNOTATION_RESIZE_FIRST_MODES = ("1", "L", "P", "RGB", "RGBA", "LA", "PA")
 
 
@@ -184,11 +136,7 @@ def preprocess_page(
 ) -> bytes:
     """Page file bytes -> resized RGB PNG bytes."""
     image = open_image(data, path, max_pixels=max_pixels)
-    if image.mode in _PAGE_RESIZE_FIRST_MODES:
-        resized = page_to_rgb(resize_page(image, size, reducing_gap=reducing_gap), path)
-    else:
-        resized = resize_page(page_to_rgb(image, path), size, reducing_gap=reducing_gap)
-    return encode_png(resized, compress_level)
+    return encode_png(page_at_size(image, size, path, reducing_gap), compress_level)
 
 
 @dataclass(frozen=True)

@@ -440,7 +440,7 @@ def test_save_model_cloud_submits_the_export_module(tmp_path):
     job = dry_run_job(tmp_path, "save-model.sh")
     assert job["displayName"] == f"{JOB_ID}_export"
     pool = job["jobSpec"]["workerPoolSpecs"][0]
-    assert pool["pythonPackageSpec"]["pythonModule"] == "sciencebeam_gym.trainer.export"
+    assert pool["pythonPackageSpec"]["pythonModule"] == "sciencebeam_gym.serving.export"
     args = pool["pythonPackageSpec"]["args"]
     assert args[args.index("--model_path") + 1] == TRAIN_MODEL_PATH
     assert args[args.index("--export_path") + 1] == TRAIN_MODEL_PATH.rsplit("/", 1)[0] + "/export"

@@ -17,7 +17,7 @@ def tiny_export(tmp_path_factory) -> Path:
     """An export of an untrained 32-pixel generator: real TensorFlow, meaningless classes."""
     import keras
 
-    from sciencebeam_gym.trainer import export
+    from sciencebeam_gym.serving import export
 
     keras.mixed_precision.set_dtype_policy("float32")  # whatever an earlier test left
     trained = make_model_dir(tmp_path_factory.mktemp("extract-training"))

@@ -11,7 +11,8 @@ from sciencebeam_gym.extract.layout import (
     page_words,
     vote_word_labels,
 )
-from sciencebeam_gym.generate.pdf import extract_page_text, open_pdf
+from sciencebeam_gym.generate.pdf import extract_page_text
+from sciencebeam_gym.pdf_render import open_pdf
 from tests.extract.pages import (
     MAP_SCALE,
     PAGE_HEIGHT,

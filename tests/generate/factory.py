@@ -16,6 +16,7 @@ def pdf_bytes(
     encrypt: bool = False,
     draw_only: bool = False,
     rotate: int = 0,
+    page_size: tuple[float, float] = (PAGE_WIDTH, PAGE_HEIGHT),
 ) -> bytes:
     """A PDF whose pages show `lines` (x, baseline y from the bottom, size, text) in Helvetica.
 
@@ -42,7 +43,7 @@ def pdf_bytes(
     )
     for page_id in page_ids:
         objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_WIDTH} {PAGE_HEIGHT}] /Rotate {rotate} "
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {page_size[0]} {page_size[1]}] /Rotate {rotate} "
             f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page_id + 1} 0 R >>".encode()
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")

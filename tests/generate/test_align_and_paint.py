@@ -3,15 +3,25 @@ import pytest
 
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
 from sciencebeam_gym.generate.align import align_fields
+from sciencebeam_gym.generate.document import Settings, generate_pages
 from sciencebeam_gym.generate.jats import Field
+from sciencebeam_gym.generate.mapping import default_xml_mapping_path, load_xml_mapping
 from sciencebeam_gym.generate.paint import (
     block_rectangles,
     overlay_image,
     paint_label_image,
     paint_rotated_label_image,
 )
-from sciencebeam_gym.generate.pdf import extract_page_text, open_pdf, render_page
-from tests.generate.factory import ABSTRACT, PARAGRAPH, TITLE, article_lines, pdf_bytes
+from sciencebeam_gym.generate.pdf import extract_page_text
+from sciencebeam_gym.pdf_render import open_pdf, render_page
+from tests.generate.factory import (
+    ABSTRACT,
+    PARAGRAPH,
+    TITLE,
+    article_lines,
+    article_xml,
+    pdf_bytes,
+)
 
 COLOR_MAP = load_color_map(default_color_map_path())
 KEYS = {c.label: c.key for c in COLOR_MAP.classes}
@@ -162,3 +172,19 @@ def test_of_two_full_copies_the_larger_print_is_the_title():
     ((first, last),) = title.word_spans
     lines_painted = {page.word_lines(i)[0] for i in range(first, last + 1)}
     assert lines_painted == {page.word_lines(len(page.words) - 1)[0]}  # the 20 pt line
+
+
+def test_a_giant_page_is_generated_within_the_pixel_cap():
+    # a 14400 x 14400 pt page would be 20000 x 20000 pixels (1.2 GB of RGB) at 100 dpi
+    settings = Settings(
+        output_path="",
+        color_map=COLOR_MAP,
+        mapping=load_xml_mapping(default_xml_mapping_path()),
+        dpi=100,
+        max_page_pixels=1_000_000,
+    )
+    pdf = pdf_bytes(article_lines(), page_size=(14400, 14400))
+    (page,) = generate_pages(pdf, article_xml(), settings)
+    assert page.image.width * page.image.height <= 1_000_000
+    assert page.label.shape == (page.image.height, page.image.width)
+    assert (page.label == KEYS["manuscript_title"]).any()

@@ -2,7 +2,8 @@ import gzip
 
 import pytest
 
-from sciencebeam_gym.generate.pdf import PdfError, extract_page_text, open_pdf, render_page
+from sciencebeam_gym.generate.pdf import extract_page_text
+from sciencebeam_gym.pdf_render import PdfError, open_pdf, render_page
 from tests.generate.factory import PAGE_HEIGHT, pdf_bytes
 
 

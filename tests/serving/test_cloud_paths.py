@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from sciencebeam_gym import fs
-from sciencebeam_gym.trainer import export, predict
-from sciencebeam_gym.trainer.inference import METADATA_FILENAME
+from sciencebeam_gym.serving import export, predict
+from sciencebeam_gym.serving.inference import METADATA_FILENAME
 
 BUCKET = "gym-export-test"
 

@@ -1,6 +1,6 @@
 """Export the latest checkpoint as a TensorFlow SavedModel, with its metadata beside it.
 
-    python -m sciencebeam_gym.trainer.export \\
+    python -m sciencebeam_gym.serving.export \\
         --model_path .models/pix2pix/v4-default/training \\
         --export_path .models/pix2pix/v4-default/export
 
@@ -8,7 +8,8 @@ The export folder holds the SavedModel (serving signatures `serving_default` for
 batches and `predict_png` for encoded images, see `inference.py`) and `metadata.json` (class
 names and colours, image size, training step, source checkpoint). `metadata.json` is written
 last: an export without it is incomplete and is never used. Locally the whole folder is written
-under a temporary name and renamed into place.
+under a temporary name (`.<name>.tmp-<host>-<pid>-<random>`) and renamed into place; the
+temporary folders of killed runs are removed by the next export (see `leftovers`).
 """
 
 from __future__ import annotations
@@ -17,23 +18,24 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
-import uuid
 
 import tensorflow as tf
 
 from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import ColorMapError, load_color_map
-from sciencebeam_gym.trainer.inference import (
+from sciencebeam_gym.serving.inference import (
     METADATA_FILENAME,
     InferenceError,
     ModelInfo,
     PagePredictor,
     check_same_classes,
 )
+from sciencebeam_gym.serving.leftovers import owned_name, remove_stale
 
 LOGGER = logging.getLogger(__name__)
 
@@ -71,7 +73,9 @@ def publish_local(staged: str, export_path: str) -> None:
     export_path = os.path.abspath(export_path)
     old = None
     if os.path.lexists(export_path):
-        old = f"{export_path}.old-{uuid.uuid4().hex[:8]}"
+        old = os.path.join(
+            os.path.dirname(export_path), owned_name(f"{os.path.basename(export_path)}.old-")
+        )
         os.rename(export_path, old)
     os.rename(staged, export_path)
     if old:
@@ -85,6 +89,30 @@ def publish_remote(staged: str, export_path: str) -> None:
     fs.copy_tree(staged, export_path, last=[METADATA_FILENAME])
 
 
+def staging_prefix(export_path: str) -> str:
+    return f".{os.path.basename(os.path.abspath(export_path))}.tmp-"
+
+
+# the staging folders of earlier versions: `.<name>.tmp-` + 8 hex digits
+LEGACY_STAGING_RE = re.compile(r"\..+\.tmp-[0-9a-f]{8}")
+
+
+def remove_export_leftovers(export_path: str) -> list[str]:
+    """The staging folders and replaced exports that killed exports of this path left behind."""
+    parent = os.path.dirname(os.path.abspath(export_path))
+    name = os.path.basename(os.path.abspath(export_path))
+    removed = remove_stale(parent, staging_prefix(export_path), _is_legacy_staging_of(name))
+    return removed + remove_stale(parent, f"{name}.old-")
+
+
+def _is_legacy_staging_of(name: str):
+    prefix = f".{name}.tmp-"
+    return lambda path: (
+        os.path.basename(path).startswith(prefix)
+        and LEGACY_STAGING_RE.fullmatch(os.path.basename(path)) is not None
+    )
+
+
 def export_saved_model(generator, info: ModelInfo, export_path: str) -> str:
     """Save `generator` with its pre/post-processing as a SavedModel at `export_path`."""
     predictor = PagePredictor(generator, info)
@@ -96,7 +124,8 @@ def export_saved_model(generator, info: ModelInfo, export_path: str) -> str:
         return export_path
     parent = os.path.dirname(os.path.abspath(export_path))
     os.makedirs(parent, exist_ok=True)
-    staged = os.path.join(parent, f".{os.path.basename(export_path)}.tmp-{uuid.uuid4().hex[:8]}")
+    remove_export_leftovers(export_path)
+    staged = os.path.join(parent, owned_name(staging_prefix(export_path)))
     try:
         save_local(predictor, staged)
         publish_local(staged, export_path)
@@ -134,7 +163,7 @@ def export_from_checkpoint(model_path: str, export_path: str, color_map_path: st
 
 def get_args_parser() -> argparse.ArgumentParser:
     parser = cli.ArgumentParser(
-        prog="python -m sciencebeam_gym.trainer.export",
+        prog="python -m sciencebeam_gym.serving.export",
         description="Export the latest checkpoint of a training folder as a SavedModel.",
     )
     parser.add_argument(

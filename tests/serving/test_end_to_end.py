@@ -17,8 +17,8 @@ from PIL import Image
 from sciencebeam_gym import records
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
 from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
+from sciencebeam_gym.serving.inference import ModelInfo, class_probabilities
 from sciencebeam_gym.trainer import model, model_dir
-from sciencebeam_gym.trainer.inference import ModelInfo, class_probabilities
 
 from .conftest import REPO_ROOT, assert_same_classes, draw_page, run_module
 from .test_export import FRESH_PROCESS_PREDICT, run_module_script

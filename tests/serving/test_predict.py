@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pytest
 from PIL import Image
 
-from sciencebeam_gym.trainer import predict
-from sciencebeam_gym.trainer.inference import METADATA_FILENAME, ModelInfo
+from sciencebeam_gym.serving import predict
+from sciencebeam_gym.serving.inference import METADATA_FILENAME, ModelInfo
+from sciencebeam_gym.serving.regions import class_boxes, connected_regions
 
 from .conftest import draw_page, read_json
 
@@ -199,7 +203,7 @@ def test_connected_regions_of_a_drawn_class_map():
     classes[1:3, 4:6] = 2  # class 2 right beside the first block: a region of its own
     classes[5:8, 8] = 2
     classes[7, 6:9] = 2  # an L shape of class 2
-    region_map, regions = predict.connected_regions(classes)
+    region_map, regions = connected_regions(classes)
     found = sorted((r["class_index"], tuple(r["box"]), r["pixels"]) for r in regions)
     assert found == [
         (1, (0, 6, 2, 8), 4),
@@ -226,5 +230,83 @@ def test_class_boxes_scale_to_the_input_size():
     probabilities = np.zeros((4, 4, 2), dtype=np.float32)
     probabilities[..., 0] = 1.0
     probabilities[1:3, 2:4] = [0.2, 0.8]
-    boxes = predict.class_boxes(classes, probabilities, info, size=(40, 100))
+    boxes = class_boxes(classes, probabilities, info, size=(40, 100))
     assert boxes == {"title": [{"box": [20, 25, 40, 75], "score": 0.8, "pixels": 4}]}
+
+
+def test_output_folder_that_does_not_exist_is_made(exported, page_file, tmp_path, capsys):
+    for name in ("newdir/", "other"):
+        folder = tmp_path / "made" / name
+        assert predict.main([str(page_file), str(folder), "--saved_model", str(exported)]) == 0
+        assert all_files(tmp_path / "made" / name.rstrip("/")) == ["doc-page1.out.png"]
+
+
+def data_split(root) -> tuple:
+    """A generate-data.sh layout: <root>/test/<group>/<doc>/<doc>-page1.png + .annot.png."""
+    doc = root / "test" / "generated" / "doc1"
+    doc.mkdir(parents=True)
+    draw_page(seed=3).save(doc / "doc1-page1.png")
+    Image.new("L", (90, 120)).save(doc / "doc1-page1.annot.png")
+    return root / "test", doc
+
+
+def test_predicting_into_a_data_split_is_refused(exported, tmp_path, capsys):
+    split, doc = data_split(tmp_path / "data")
+    before = all_files(split)
+    message = expect_failure([split, "--saved_model", exported], capsys, "data split", "annot")
+    assert "predictions/" in message  # where to write instead
+    expect_failure([doc / "doc1-page1.png", "--saved_model", exported], capsys, "data split")
+    assert all_files(split) == before
+
+
+def test_an_empty_folder_inside_data_path_splits_is_refused(exported, page_file, tmp_path, capsys):
+    data = tmp_path / "data"
+    (data / "train").mkdir(parents=True)
+    args = [page_file, data / "train" / "mine", "--saved_model", exported, "--data_path", data]
+    expect_failure(args, capsys, "data split", str(data / "train"))
+    assert all_files(data) == []
+    # beside the splits is fine
+    good = [page_file, data / "predictions", "--saved_model", exported, "--data_path", data]
+    assert predict.main([str(a) for a in good]) == 0
+    assert all_files(data) == ["predictions/doc-page1.out.png"]
+
+
+def test_a_giant_pdf_page_is_predicted_within_the_pixel_cap(exported, tmp_path, caplog):
+    from tests.test_pdf_render import blank_pdf
+
+    pdf = tmp_path / "huge.pdf"
+    pdf.write_bytes(blank_pdf(1, 14400, 14400))
+    args = [str(pdf), str(tmp_path / "out"), "--saved_model", str(exported)]
+    assert predict.main([*args, "--max_page_pixels", "40000"]) == 0
+    output = Image.open(tmp_path / "out" / "huge-page1.out.png")
+    assert output.width * output.height <= 40000 and output.width > 150
+    assert "--max_page_pixels" in caplog.text
+
+
+def test_staging_folders_of_killed_runs_are_removed_and_live_ones_kept(
+    exported, page_file, tmp_path, monkeypatch
+):
+    import tempfile
+
+    from sciencebeam_gym.serving import leftovers
+    from sciencebeam_gym.serving.outputs import STAGING_PREFIX
+
+    from .test_export import dead_pid
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    host = leftovers._host()
+    dead = temp / f"{STAGING_PREFIX}{host}-{dead_pid()}-0123abcd"
+    live = temp / f"{STAGING_PREFIX}{host}-{os.getppid()}-0123abcd"
+    legacy = temp / "predict-ab12cd34"  # an earlier version's: numbered staged files
+    not_ours = temp / "predict-zz12cd34"  # same kind of name, other files: someone else's
+    for folder in (dead, live, legacy, not_ours):
+        folder.mkdir()
+    (legacy / "0").write_bytes(b"png")
+    (not_ours / "notes.txt").write_text("keep")
+    old = time.time() - leftovers.STALE_AGE_S - 60
+    for folder in (legacy, not_ours):
+        os.utime(folder, (old, old))
+    assert predict.main([str(page_file), "--saved_model", str(exported)]) == 0
+    assert sorted(p.name for p in temp.iterdir()) == sorted([live.name, not_ours.name])

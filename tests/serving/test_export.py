@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
 
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
-from sciencebeam_gym.trainer import export, model, model_dir
-from sciencebeam_gym.trainer.inference import METADATA_FILENAME, ModelInfo
+from sciencebeam_gym.serving import export
+from sciencebeam_gym.serving.inference import METADATA_FILENAME, ModelInfo
+from sciencebeam_gym.trainer import model, model_dir
 
 from .conftest import (
     IMAGE_SIZE,
@@ -123,12 +127,12 @@ FRESH_PROCESS_PREDICT = textwrap.dedent(
 def test_saved_model_in_a_fresh_process_equals_the_checkpoint(tmp_path, base_loss, separate):
     import tensorflow as tf
 
-    from sciencebeam_gym.trainer.inference import class_probabilities
+    from sciencebeam_gym.serving.inference import class_probabilities
 
     training = make_model_dir(tmp_path / "training", base_loss, separate)
     target = tmp_path / "export"
     result = run_module(
-        "sciencebeam_gym.trainer.export",
+        "sciencebeam_gym.serving.export",
         "--model_path",
         str(training),
         "--export_path",
@@ -169,4 +173,31 @@ def run_module_script(script, *args):
         capture_output=True,
         text=True,
         timeout=120,
+    )
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_leftovers_of_killed_exports_are_removed_and_live_ones_kept(tmp_path, trained_dir):
+    from sciencebeam_gym.serving import leftovers
+
+    export_path = tmp_path / "export"
+    host = leftovers._host()
+    dead = tmp_path / f".export.tmp-{host}-{dead_pid()}-0123abcd"
+    live = tmp_path / f".export.tmp-{host}-{os.getppid()}-0123abcd"
+    legacy_old, legacy_new = tmp_path / ".export.tmp-aaaa1111", tmp_path / ".export.tmp-bbbb2222"
+    replaced = tmp_path / f"export.old-{host}-{dead_pid()}-0123abcd"
+    for folder in (dead, live, legacy_old, legacy_new, replaced):
+        (folder / "variables").mkdir(parents=True)
+    old = time.time() - leftovers.STALE_AGE_S - 60
+    os.utime(legacy_old, (old, old))
+    args = ["--model_path", str(trained_dir), "--export_path", str(export_path)]
+    assert export.main(args) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["export", live.name, legacy_new.name]
     )

@@ -117,7 +117,7 @@ def trained_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory, trained_dir) -> Path:
-    from sciencebeam_gym.trainer import export
+    from sciencebeam_gym.serving import export
 
     path = tmp_path_factory.mktemp("exports") / "export"
     assert export.main(["--model_path", str(trained_dir), "--export_path", str(path)]) == 0

@@ -1,0 +1,131 @@
+"""The files written for each predicted page, staged until every page succeeded.
+
+`<name>.out.png` (the page painted in the class colours; background black), with `--overlay`
+`<name>.overlay.png` (the colours laid over the page), with `--boxes` `<name>.boxes.json`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from sciencebeam_gym import fs
+from sciencebeam_gym.page_image import page_to_rgb
+from sciencebeam_gym.serving.inference import ModelInfo
+from sciencebeam_gym.serving.leftovers import owned_name, remove_stale
+from sciencebeam_gym.serving.pages import BOXES_SUFFIX, OVERLAY_SUFFIX, PageSource
+from sciencebeam_gym.serving.regions import class_boxes, format_boxes_json
+
+STAGING_PREFIX = "sciencebeam-gym-predict-"
+# the staging folders of earlier versions: tempfile's `predict-` + 8 random characters
+LEGACY_STAGING_RE = re.compile(r"predict-[a-z0-9_]{8}")
+
+
+def is_legacy_staging(path: str) -> bool:
+    """An earlier version's staging folder: its name, and only numbered files inside."""
+    if not LEGACY_STAGING_RE.fullmatch(os.path.basename(path)) or not os.path.isdir(path):
+        return False
+    try:
+        return all(name.isdigit() for name in os.listdir(path))
+    except OSError:
+        return False
+
+
+@dataclass
+class PredictOptions:
+    overlay: bool = False
+    overlay_alpha: float = 0.5
+    boxes: bool = False
+    min_box_pixels: int = 8
+    batch_size: int = 8
+
+
+def resize_classes(classes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(S, S) class map -> (height, width) for size (width, height), nearest neighbour."""
+    if classes.shape[::-1] == size:
+        return classes
+    return np.asarray(Image.fromarray(classes).resize(size, Image.Resampling.NEAREST))
+
+
+def overlay_colors(page: np.ndarray, colors: np.ndarray, classes: np.ndarray, alpha: float):
+    """The page with the class colours laid over it where a class was found."""
+    blended = page.astype(np.float32) * (1.0 - alpha) + colors.astype(np.float32) * alpha
+    mixed = np.where(classes[..., None] > 0, np.round(blended), page)
+    return mixed.astype(np.uint8)
+
+
+def encode_png(array: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, format="PNG")
+    return out.getvalue()
+
+
+class StagedOutputs:
+    """Outputs kept in a local temporary folder and written to their places only on `commit`.
+
+    The folder is named for this process (see `leftovers`): the next run removes the folder of
+    a run that was killed, and leaves a live one's alone.
+    """
+
+    def __init__(self):
+        temp = tempfile.gettempdir()
+        remove_stale(temp, STAGING_PREFIX, is_legacy_staging)
+        self._folder = os.path.join(temp, owned_name(STAGING_PREFIX))
+        os.makedirs(self._folder)
+        self._staged: list[tuple[str, str]] = []
+
+    def add(self, path: str, data: bytes) -> None:
+        staged = os.path.join(self._folder, f"{len(self._staged)}")
+        with open(staged, "wb") as f:
+            f.write(data)
+        self._staged.append((staged, path))
+
+    def commit(self) -> list[str]:
+        written = []
+        for staged, path in self._staged:
+            with open(staged, "rb") as f:
+                fs.write_bytes(path, f.read())
+            written.append(path)
+        self.discard()
+        return written
+
+    def discard(self) -> None:
+        shutil.rmtree(self._folder, ignore_errors=True)
+        self._staged = []
+
+
+def page_outputs(
+    source: PageSource,
+    page: Image.Image,
+    outputs: dict[str, np.ndarray],
+    index: int,
+    info: ModelInfo,
+    options: PredictOptions,
+) -> dict[str, bytes]:
+    """The files of one page: coloured annotation, and optionally overlay and boxes."""
+    size = page.size
+    classes = resize_classes(outputs["classes"][index], size)
+    colors = info.palette[classes]
+    files = {source.annotation_path: encode_png(colors)}
+    if options.overlay:
+        rgb = np.asarray(page_to_rgb(page), dtype=np.uint8)
+        overlay = overlay_colors(rgb, colors, classes, options.overlay_alpha)
+        files[source.output_base + OVERLAY_SUFFIX] = encode_png(overlay)
+    if options.boxes:
+        boxes = class_boxes(
+            outputs["classes"][index],
+            outputs["probabilities"][index],
+            info,
+            size,
+            options.min_box_pixels,
+        )
+        document = {"page": source.name, "width": size[0], "height": size[1], "classes": boxes}
+        files[source.output_base + BOXES_SUFFIX] = format_boxes_json(document).encode("utf-8")
+    return files
