@@ -35,7 +35,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from sciencebeam_gym import cli, fs, records
+from sciencebeam_gym import cli, folder_lock, fs, records
 from sciencebeam_gym.color_map import ColorMap, ColorMapError, default_color_map_path
 from sciencebeam_gym.color_map import load_color_map as _load_color_map
 from sciencebeam_gym.preprocess import images
@@ -714,6 +714,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
         flush=True,
     )
     fs.makedirs(output_path)
+    lock = folder_lock.acquire(output_path, "preprocessing")  # a second run is refused here
     remove_stale_staging(output_path)
     staging_path = fs.join(output_path, f"{TEMP_FOLDER_PREFIX}{uuid.uuid4().hex[:12]}")
     fs.makedirs(staging_path)
@@ -749,6 +750,8 @@ def run(argv: Sequence[str] | None = None) -> dict:
         raise
     finally:
         delete_tree(staging_path)
+        if lock is not None:
+            lock.release()
     print_summary(report, output_path)
     if report["failure"]:
         raise PreprocessError(report["failure"], exit_code=1)
@@ -766,7 +769,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         run(argv)
-    except PreprocessError as error:
+    except (PreprocessError, folder_lock.FolderLockedError) as error:
         return cli.report_error(error)
     except KeyboardInterrupt:
         print("interrupted: the output folder was left as it was before this run", file=sys.stderr)

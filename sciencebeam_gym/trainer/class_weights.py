@@ -86,11 +86,14 @@ def compute_weights(
     raise ClassWeightsError(f"unknown method {method!r}; use one of {METHODS}")
 
 
-def class_index_images_from_records(files: Sequence[str], color_map, max_records: int = 0):
+def class_index_images_from_records(
+    files: Sequence[str], color_map, max_records: int = 0, skip_corrupt: bool = False
+):
     """Class-index images (0 background) of the annotation images in the records."""
     from sciencebeam_gym.trainer import data
 
-    for count, (_uri, _page, annotation) in enumerate(data.iterate_examples(files), start=1):
+    examples = data.iterate_examples(files, skip_corrupt=skip_corrupt)
+    for count, (_uri, _page, annotation) in enumerate(examples, start=1):
         yield color_map.rgb_to_class_index(annotation)
         if max_records and count >= max_records:
             return
@@ -117,10 +120,15 @@ def calculate_class_weights(
     max_weight: float = DEFAULT_MAX_WEIGHT,
     max_records: int = 0,
     source: str = "",
+    skip_corrupt: bool = False,
 ) -> dict:
-    """Read the records' annotations and return the weights document."""
+    """Read the records' annotations and return the weights document.
+
+    A record that cannot be read stops it with a DataError naming the file, unless
+    skip_corrupt (--skip_corrupt_records), which skips it as training does.
+    """
     size = color_map.num_classes + 1
-    images = class_index_images_from_records(files, color_map, max_records)
+    images = class_index_images_from_records(files, color_map, max_records, skip_corrupt)
     pixel_counts, image_pixels, image_counts = count_pixels(images, size)
     if pixel_counts.sum() == 0:
         raise ClassWeightsError(f"no records could be read from {source or files}")
@@ -175,11 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max_records", type=int, default=0, help="records to read (0: all of them)"
     )
+    parser.add_argument(
+        "--skip_corrupt_records",
+        action="store_true",
+        help="skip records that cannot be read instead of stopping",
+    )
     return parser
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # before TensorFlow's import: --help at once
     from sciencebeam_gym.color_map import default_color_map_path
     from sciencebeam_gym.trainer import data
 
@@ -195,6 +208,7 @@ def main(argv=None) -> int:
             args.max_weight,
             args.max_records,
             source=",".join(args.data_paths),
+            skip_corrupt=args.skip_corrupt_records,
         )
     except (ColorMapError, ClassWeightsError, data.DataError) as error:
         return cli.report_error(error, cli.EXIT_USAGE)

@@ -23,6 +23,10 @@ DEFAULTS: dict[str, Any] = {
     "train_data_paths": [],  # globs of gzipped TFRecord shards (repeatable flag)
     "eval_data_paths": [],  # globs of the evaluation shards
     "output_path": "",  # model directory: checkpoints, config.json, TensorBoard events
+    # empty: <output_path>/checkpoints; on Vertex AI AIP_CHECKPOINT_DIR when it is set
+    "checkpoint_path": "",
+    # empty: train/ and eval/ under <output_path>; on Vertex AI AIP_TENSORBOARD_LOG_DIR
+    "tensorboard_path": "",
     "color_map": "",  # color_map.conf; empty: the one shipped with the toolkit
     "use_separate_channels": True,  # one output channel per class (else RGB output)
     "image_size": 256,  # records are decoded and checked against this size

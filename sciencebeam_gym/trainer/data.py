@@ -240,12 +240,47 @@ def explain_data_error(
     )
 
 
-def iterate_examples(path_or_files):
+def decode_images(serialized) -> tuple[str, np.ndarray, np.ndarray]:
+    features = parse_example(serialized)
+    page = tf.io.decode_png(features[INPUT_IMAGE], channels=3).numpy()
+    annotation = tf.io.decode_png(features[ANNOTATION_IMAGE], channels=3).numpy()
+    return features[INPUT_URI].numpy().decode("utf-8"), page, annotation
+
+
+def corrupt_record_error(path: str, record: int, error: Exception) -> DataError:
+    return DataError(
+        f"{path}: record {record} cannot be read ({first_line(error)}); re-run "
+        "./preprocess.sh for that file, remove it, or pass --skip_corrupt_records to skip "
+        "the records that cannot be read"
+    )
+
+
+def iterate_file(path: str, skip_corrupt: bool = False):
+    """(input_uri, page, annotation) of one file's records; a bad one names file and record.
+
+    With skip_corrupt, records that do not decode are skipped and the file ends where it
+    stops being readable (as the training pipeline does).
+    """
+    records = tf.data.TFRecordDataset(path, compression_type=COMPRESSION)
+    if skip_corrupt:
+        records = records.ignore_errors()
+    record = 0
+    try:
+        for serialized in records:
+            record += 1
+            try:
+                decoded = decode_images(serialized)
+            except (tf.errors.OpError, ValueError) as error:
+                if not skip_corrupt:
+                    raise corrupt_record_error(path, record, error) from error
+                continue
+            yield decoded
+    except tf.errors.OpError as error:  # the stream itself broke (truncated, bad gzip)
+        raise corrupt_record_error(path, record + 1, error) from error
+
+
+def iterate_examples(path_or_files, skip_corrupt: bool = False):
     """(input_uri, page uint8, annotation uint8) of every record, in file order (numpy)."""
     files = [path_or_files] if isinstance(path_or_files, str) else list(path_or_files)
     for path in files:
-        for serialized in tf.data.TFRecordDataset(path, compression_type=COMPRESSION):
-            features = parse_example(serialized)
-            page = tf.io.decode_png(features[INPUT_IMAGE], channels=3).numpy()
-            annotation = tf.io.decode_png(features[ANNOTATION_IMAGE], channels=3).numpy()
-            yield features[INPUT_URI].numpy().decode("utf-8"), page, annotation
+        yield from iterate_file(path, skip_corrupt)

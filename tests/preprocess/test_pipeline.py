@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from sciencebeam_gym import fs, records
+from sciencebeam_gym.folder_lock import LOCK_NAME
 from sciencebeam_gym.preprocess import images, pairing
 from sciencebeam_gym.preprocess.pipeline import (
     EXIT_NO_INPUT,
@@ -260,7 +261,10 @@ def test_interrupted_run_leaves_the_previous_output_complete(tmp_path):
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-    after = {p.name: p.read_bytes() for p in output.iterdir() if p.is_file()}
+    # the killed run's lock file stays behind (not held: the kernel released it)
+    after = {
+        p.name: p.read_bytes() for p in output.iterdir() if p.is_file() and p.name != LOCK_NAME
+    }
     assert after == before
     assert len(read_records(output)) == 2
 
@@ -365,3 +369,31 @@ def test_annotation_values_outside_the_colour_map_are_reported_or_skipped(tmp_pa
     assert report["unmapped"][0]["examples"] == [[200, 200, 200]]
     assert 0 < report["unmapped"][0]["fraction"] < 0.01
     assert "pixels outside the colour map" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_second_run_on_a_busy_output_folder_is_refused_and_the_first_completes(tmp_path, capsys):
+    """Two preprocess.sh on one folder: the second must not delete the first's live temp folder."""
+    data = tmp_path / "data"
+    for i in range(30):
+        write_pair(str(data / "g" / f"d{i}"), f"d{i}", page=draw_page(600, 800, seed=i))
+    output = tmp_path / "out"
+    glob = data / "*" / "*" / "*.png"
+    command = [sys.executable, "-m", "sciencebeam_gym.preprocess.pipeline"]
+    command += ["--data_paths", str(glob), "--output_path", str(output), *ONE_WORKER]
+    first = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(output.glob(TEMP_FOLDER_PREFIX + "*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    live = list(output.glob(TEMP_FOLDER_PREFIX + "*"))
+    assert live and first.poll() is None, "the first run finished before the second started"
+
+    assert preprocess(glob, output, *ONE_WORKER) == 2
+    err = capsys.readouterr().err
+    assert "in use by another run" in err and f"PID {first.pid}" in err
+    assert all(folder.exists() for folder in live)
+
+    _, first_err = first.communicate(timeout=300)
+    assert first.returncode == 0, first_err[-2000:]
+    assert len(read_records(output)) == 30
+    assert not (output / LOCK_NAME).exists()
