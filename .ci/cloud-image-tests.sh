@@ -46,5 +46,5 @@ if [ "$#" -eq 0 ]; then
 fi
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 # -p no:cacheprovider: the checkout's .pytest_cache belongs to the main environment
-exec "$venv/bin/python" -m pytest -p no:cacheprovider -q tests/trainer tests/export \
+exec "$venv/bin/python" -m pytest -p no:cacheprovider -q tests/trainer tests/serving \
   tests/test_packaging.py "$@"

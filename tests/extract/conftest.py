@@ -1,4 +1,4 @@
-"""Fixtures of the extraction tests: a tiny exported model (as tests/export makes one)."""
+"""Fixtures of the extraction tests: a tiny exported model (as tests/serving makes one)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.export.conftest import make_model_dir
+from tests.serving.conftest import make_model_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REAL_ARTICLES = REPO_ROOT.parent / "shared" / "data" / "pdf-jats"
