@@ -69,7 +69,8 @@ done
 export USE_CLOUD
 
 # --- project and bucket ------------------------------------------------------------------------
-if [ -z "${PROJECT:-}" ] && command -v gcloud >/dev/null 2>&1; then
+# gcloud is asked only for cloud work: it takes seconds to answer, and local runs need no project.
+if [ "$USE_CLOUD" = true ] && [ -z "${PROJECT:-}" ] && command -v gcloud >/dev/null 2>&1; then
   PROJECT="$(gcloud config list project --format "value(core.project)" 2>/dev/null || true)"
 fi
 export PROJECT="${PROJECT:-}"

@@ -145,3 +145,19 @@ def test_without_venv_scripts_say_how_to_install(tmp_path):
 def test_every_script_is_valid_bash(script):
     result = subprocess.run(["bash", "-n", str(ROOT / script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_gcloud_is_asked_for_the_project_only_with_cloud(tmp_path):
+    # gcloud takes seconds to start; a local run must not wait for it.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    fake = bin_dir / "gcloud"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> "{calls}"\necho from-gcloud\n')
+    fake.chmod(0o755)
+    path = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    code, values, _ = _source(env_extra=path)
+    assert code == 0 and values["PROJECT"] == "" and not calls.exists()
+    code, values, _ = _source(["--cloud"], env_extra=path)
+    assert code == 0 and values["PROJECT"] == "from-gcloud"
+    assert "config list project" in calls.read_text()
