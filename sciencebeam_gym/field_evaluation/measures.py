@@ -12,14 +12,16 @@ Ratcliff/Obershelp similarity >= 0.95, the last two on normalised text.
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import Indel, Levenshtein
 
 SOFT_THRESHOLD = 0.8
+_NOT_ALPHANUMERIC = re.compile(r"[\W_]+")  # punctuation, symbols, whitespace
 RATCLIFF_OBERSHELP_THRESHOLD = 0.95
 
 
@@ -31,8 +33,7 @@ def strict_text(text: str) -> str:
 
 def normalise_text(text: str) -> str:
     """NFKC-normalised, case-folded text without punctuation, symbols or whitespace."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(c for c in folded if unicodedata.category(c)[0] in "LNM")
+    return _NOT_ALPHANUMERIC.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def strict_similarity(expected: str, actual: str) -> float:
@@ -53,7 +54,7 @@ def ratcliff_obershelp_similarity(expected: str, actual: str) -> float:
 
 
 def _ratcliff_obershelp(a: str, b: str) -> float:
-    if not a and not b:
+    if a == b:
         return 1.0
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
@@ -125,17 +126,19 @@ def match_matrix(
         # rapidfuzz compares all pairs in C; reference lists reach 100 x 100 pairs.
         scores = process.cdist(left, right, scorer=Levenshtein.normalized_similarity)
         return [[bool(score >= measure.threshold) for score in row] for row in scores.tolist()]
-    return [[_normalised_match(measure, a, b) for b in right] for a in left]
-
-
-def _normalised_match(measure: Measure, a: str, b: str) -> bool:
     if measure is RATCLIFF_OBERSHELP:
-        if not a and not b:
-            return True
-        matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-        # quick_ratio is an upper bound of ratio and far cheaper: most pairs stop there.
-        return matcher.quick_ratio() >= measure.threshold and matcher.ratio() >= measure.threshold
-    return measure.similarity(a, b) >= measure.threshold
+        # The Indel similarity (2 x longest common subsequence / total length) bounds the
+        # Ratcliff/Obershelp one from above, since matched blocks form a common subsequence:
+        # rapidfuzz rules most pairs out in C, difflib checks the few left.
+        bounds = process.cdist(left, right, scorer=Indel.normalized_similarity).tolist()
+        return [
+            [
+                bound >= measure.threshold and _ratcliff_obershelp(a, b) >= measure.threshold
+                for b, bound in zip(right, row, strict=True)
+            ]
+            for a, row in zip(left, bounds, strict=True)
+        ]
+    return [[measure.similarity(a, b) >= measure.threshold for b in right] for a in left]
 
 
 def maximum_matching(matrix: list[list[bool]]) -> list[tuple[int, int]]:
