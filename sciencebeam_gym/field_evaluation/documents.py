@@ -124,10 +124,10 @@ def extract_article(pdf_path: str, settings: Settings):
         model = _MODELS[settings.model_path] = load_model(settings.model_path)
     try:
         return extract_pdf(pdf_path, model, pages=settings.pages)
-    except SkipError:
-        raise
     except Exception as error:  # noqa: BLE001 - one bad PDF must not stop the corpus
-        raise SkipError("extraction failed", f"{type(error).__name__}: {error}") from error
+        # ExtractError and PdfError carry a short reason ("encrypted PDF", "no text layer").
+        reason = getattr(error, "reason", "") or type(error).__name__
+        raise SkipError(f"extraction: {reason}", str(error)) from error
 
 
 def extract_and_save(task: EvaluationTask, settings: Settings):

@@ -39,14 +39,15 @@ def render_first_page(pdf_path: str | None) -> Image.Image:
 
 
 def field_boxes(article) -> list[tuple[str, tuple[float, float, float, float]]]:
-    """(label, box in PDF points from the top-left) of the first page's extracted blocks, read
-    from the extraction's `blocks` (each with `label`, `page` and `box`); none when it has no
-    boxes (an --extracted run only has XML)."""
+    """(label, box in PDF points from the top-left) of the first page's extracted regions.
+
+    The extraction's article keeps boxes only for the painted regions of pages without a text
+    layer (`regions`, pages from 1); text fields come without boxes, and an --extracted run has
+    XML only, so most pictures show the page and the texts."""
     boxes = []
-    for block in getattr(article, "blocks", None) or ():
-        page, box = getattr(block, "page", 0), getattr(block, "box", None)
-        if box is not None and page in (0, None):
-            boxes.append((str(getattr(block, "label", "")), tuple(float(v) for v in box)))
+    for region in getattr(article, "regions", None) or ():
+        if getattr(region, "page", 1) == 1:
+            boxes.append((str(region.label), tuple(float(v) for v in region.box)))
     return boxes
 
 
@@ -113,7 +114,11 @@ def write_picture(path, pdf_path, gold, extracted, scores, article=None) -> str:
         raise SkipError("PDF cannot be rendered", str(error)) from error
     boxes = field_boxes(article)
     draw_boxes(page, boxes, font)
-    note = f"{len(boxes)} extracted boxes drawn" if boxes else "no boxes: the extraction kept none"
+    note = (
+        f"{len(boxes)} painted regions drawn (a page without text layer)"
+        if boxes
+        else "no boxes: the extracted article keeps none for text fields"
+    )
     picture = compose(page, panel_lines(gold, extracted, scores), note, font)
     out = io.BytesIO()
     picture.save(out, format="PNG")
