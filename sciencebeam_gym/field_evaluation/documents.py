@@ -18,7 +18,7 @@ from sciencebeam_gym.field_evaluation.fields import (
 from sciencebeam_gym.field_evaluation.scoring import FieldScore, score_document
 from sciencebeam_gym.generate.errors import SkipError
 from sciencebeam_gym.generate.mapping import XmlMapping
-from sciencebeam_gym.generate.sources import SourcePair, find_pairs
+from sciencebeam_gym.generate.sources import PDF_SUFFIXES, XML_SUFFIXES, SourcePair, find_pairs
 
 SCORED = "scored"
 SKIPPED = "skipped"
@@ -60,16 +60,20 @@ class DocumentResult:
 
 def extracted_file(extracted_dir: str, pair: SourcePair) -> str | None:
     """The extracted XML of a pair: `<PDF or XML stem>.xml`, else `<doc_id>.xml`; None if neither."""
-    stems = []
-    for path in (pair.pdf, pair.xml):
-        if path:
-            name = fs.basename(path)
-            stems.append(name.split(".")[0])
+    stems = [_stem(path) for path in (pair.pdf, pair.xml) if path]
     for stem in [*stems, pair.doc_id]:
         candidate = fs.join(extracted_dir, f"{stem}.xml")
         if fs.exists(candidate):
             return candidate
     return None
+
+
+def _stem(path: str) -> str:
+    name = fs.basename(path)
+    for suffix in (*PDF_SUFFIXES, *XML_SUFFIXES):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def find_tasks(source: str, extracted_dir: str | None = None) -> list[EvaluationTask]:

@@ -1,0 +1,13 @@
+from sciencebeam_gym.field_evaluation.documents import extracted_file
+from sciencebeam_gym.generate.sources import SourcePair
+
+
+def test_the_extracted_xml_is_found_by_the_pdf_name_then_the_document_id(tmp_path):
+    pair = SourcePair(
+        "paper_v2", f"{tmp_path}/src/paper.v2.pdf.gz", f"{tmp_path}/src/paper.v2.nxml"
+    )
+    assert extracted_file(str(tmp_path), pair) is None
+    (tmp_path / "paper_v2.xml").write_text("<article/>")
+    assert extracted_file(str(tmp_path), pair) == f"{tmp_path}/paper_v2.xml"
+    (tmp_path / "paper.v2.xml").write_text("<article/>")  # extract.sh names it after the PDF
+    assert extracted_file(str(tmp_path), pair) == f"{tmp_path}/paper.v2.xml"
