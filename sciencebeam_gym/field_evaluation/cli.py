@@ -18,11 +18,13 @@ import json
 import sys
 from collections.abc import Sequence
 
+from sciencebeam_gym import cli
+
 OUTPUT_FOLDER = "evaluation"
 
 
-class EvaluationError(Exception):
-    """A flag, setting or folder the user has to fix; printed without a traceback."""
+class EvaluationError(cli.CliError):
+    """A flag, setting or folder the user has to fix; printed without a traceback (exit 2)."""
 
 
 def _pages(text: str):
@@ -37,11 +39,11 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> cli.ArgumentParser:
+    parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.field_evaluation",
         description=__doc__.split("\n\n")[2],
-        epilog="With --cloud or --runner, any other flag goes to Apache Beam.",
+        epilog="Any Beam flag (e.g. --runner DirectRunner) runs the evaluation as a Beam pipeline.",
     )
     parser.add_argument(
         "--source",
@@ -68,20 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=_positive_int, default=None, help="processes (all cores)")
     parser.add_argument("--limit", type=_positive_int, default=None, help="only the first N pairs")
     parser.add_argument("--xml_mapping", default=None, help="XML fields (default xml-mapping.conf)")
-    parser.add_argument("--cloud", action="store_true", help="run on Dataflow (configuration)")
-    parser.add_argument("--job_name", default=None, help="Dataflow job name")
-    parser.add_argument(
-        "--dry-run",
-        "--dry_run",
-        dest="dry_run",
-        action="store_true",
-        help="print the settings and pipeline options, then stop (no network)",
-    )
+    cli.add_cloud(parser)
+    cli.add_dry_run(parser, "print the settings and pipeline options, then stop (no network)")
     return parser
 
 
 def _beam_args(args: argparse.Namespace, extra: list[str]) -> list[str] | None:
-    """Beam's flags when the run goes through Beam; None for the local process pool."""
+    """Beam's flags when the run goes through Beam (--cloud or any Beam flag); None for the
+    local process pool."""
     if args.cloud:
         from sciencebeam_gym.cloud.dataflow import DataflowConfigError, dataflow_args
 
@@ -89,13 +85,7 @@ def _beam_args(args: argparse.Namespace, extra: list[str]) -> list[str] | None:
             return dataflow_args(args.job_name or "evaluate-extraction") + extra
         except DataflowConfigError as error:
             raise EvaluationError(f"--cloud: {error}") from error
-    if any(a == "--runner" or a.startswith("--runner=") for a in extra):
-        return extra
-    if extra:
-        raise EvaluationError(
-            f"unknown flags {' '.join(extra)} (Beam flags need --cloud or --runner; see --help)"
-        )
-    return None
+    return extra or None
 
 
 def prepare_output(output: str) -> str:
@@ -172,7 +162,7 @@ def _info(args: argparse.Namespace, settings, beam_args: list[str] | None) -> di
 
 def run(argv: Sequence[str] | None = None) -> dict:
     """Evaluate; returns the summary (empty for a dry run). EvaluationError for user errors."""
-    args, extra = build_parser().parse_known_args(argv)
+    args, extra = cli.parse_beam_args(build_parser(), argv)
     if not args.model and not args.extracted:
         raise EvaluationError("pass --model PATH (to extract the PDFs) or --extracted DIR")
     beam_args = _beam_args(args, extra)
@@ -223,8 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         summary = run(argv)
     except EvaluationError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return cli.report_error(error)
     if not summary:
         return 0
     from sciencebeam_gym.field_evaluation.report import format_table
@@ -233,5 +222,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"results: {summary['settings']['output']}/")
     if summary["documents"]["scored"] == 0:
         print("error: no document could be scored (see the reasons above)", file=sys.stderr)
-        return 2
-    return 0
+        return cli.EXIT_USAGE
+    return cli.EXIT_OK

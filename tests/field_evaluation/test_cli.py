@@ -137,10 +137,12 @@ def test_the_dataflow_dry_run_prints_the_options_without_network(corpus, capsys,
     assert not os.path.exists(output)  # a dry run writes nothing
 
 
-def test_unknown_flags_without_beam_are_refused(corpus, capsys):
+def test_a_misspelt_flag_is_refused_with_the_closest_name(corpus, capsys):
     source, extracted, output = corpus
-    assert _run(source, extracted, output, "--wokers", "2") == 2
-    assert "unknown flags --wokers 2" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        _run(source, extracted, output, "--wokers", "2")
+    assert exit_info.value.code == 2
+    assert "--wokers (did you mean --workers?)" in capsys.readouterr().err
 
 
 @pytest.mark.slow
