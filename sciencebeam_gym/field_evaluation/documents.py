@@ -139,14 +139,24 @@ def extract_and_save(task: EvaluationTask, settings: Settings):
     from lxml import etree
 
     article = extract_article(task.pdf, settings)
-    element = article.to_jats()
-    data = etree.tostring(element, encoding="utf-8", xml_declaration=True, pretty_print=True)
+    try:
+        element = article.to_jats()
+        data = etree.tostring(element, encoding="utf-8", xml_declaration=True, pretty_print=True)
+    except Exception as error:  # noqa: BLE001 - e.g. text the XML cannot hold; others go on
+        raise SkipError("extraction: no JATS", f"{type(error).__name__}: {error}") from error
     fs.write_bytes(fs.join(settings.evaluation_path, EXTRACTED_FOLDER, f"{task.doc_id}.xml"), data)
     return read_fields_from_element(element, settings.mapping), article
 
 
 def evaluate_task(task: EvaluationTask, settings: Settings) -> DocumentResult:
     """Score one document; a skipped result with the reason when any input is missing or bad."""
+    try:
+        return _evaluate_task(task, settings)
+    except Exception as error:  # noqa: BLE001 - a failure of ours must not stop the corpus
+        return DocumentResult(task.doc_id, SKIPPED, "unexpected error", repr(error))
+
+
+def _evaluate_task(task: EvaluationTask, settings: Settings) -> DocumentResult:
     started = time.monotonic()
     missing = _missing_input(task, settings)
     if missing:

@@ -9,6 +9,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from sciencebeam_gym.field_evaluation.documents import (
     SCORED,
+    SKIPPED,
     DocumentResult,
     EvaluationTask,
     Settings,
@@ -30,6 +31,13 @@ def progress_line(result: DocumentResult) -> str:
     return f"  {result.doc_id}: skipped, {result.reason}{detail}"
 
 
+def _result(task: EvaluationTask, future) -> DocumentResult:
+    try:
+        return future.result()
+    except Exception as error:  # noqa: BLE001 - a worker that died (memory, crash) loses one task
+        return DocumentResult(task.doc_id, SKIPPED, "worker failed", repr(error))
+
+
 def run_local(
     tasks: list[EvaluationTask],
     settings: Settings,
@@ -48,7 +56,7 @@ def run_local(
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(evaluate_task, task, settings) for task in tasks]
         results = []
-        for future in futures:
-            results.append(future.result())
+        for task, future in zip(tasks, futures, strict=True):
+            results.append(_result(task, future))
             report(progress_line(results[-1]))
     return results
