@@ -96,9 +96,17 @@ def _missing_input(task: EvaluationTask, settings: Settings) -> str | None:
     return None
 
 
-def read_gold(task: EvaluationTask, mapping: XmlMapping) -> ArticleFields:
+def _read(path: str, side: str) -> bytes:
     try:
-        return read_fields_from_bytes(fs.read_bytes(task.xml), mapping)
+        return fs.read_bytes(path)
+    except Exception as error:  # noqa: BLE001 - missing, a folder, no permission: one reason
+        raise SkipError(f"{side} XML: cannot be read", f"{path}: {error}") from error
+
+
+def read_gold(task: EvaluationTask, mapping: XmlMapping) -> ArticleFields:
+    data = _read(task.xml, "publisher")
+    try:
+        return read_fields_from_bytes(data, mapping)
     except SkipError as error:
         raise SkipError(f"publisher XML: {error.reason}", _detail(error)) from error
 
@@ -110,8 +118,9 @@ def _detail(error: Exception) -> str:
 
 
 def read_extracted_file(task: EvaluationTask, mapping: XmlMapping) -> ArticleFields:
+    data = _read(task.extracted, "extracted")
     try:
-        return read_fields_from_bytes(fs.read_bytes(task.extracted), mapping)
+        return read_fields_from_bytes(data, mapping)
     except SkipError as error:
         raise SkipError(f"extracted XML: {error.reason}", _detail(error)) from error
 
