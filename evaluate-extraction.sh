@@ -9,9 +9,11 @@
 # --extracted DIR scores already extracted <name>.xml files instead (no model needed).
 # Run with --help for every option; see doc/extract-evaluation.md.
 set -euo pipefail
+# --help answers at once, without reading the configuration (when the toolkit is installed)
+gym_venv_python="$(dirname "${BASH_SOURCE[0]}")/.venv/bin/python"
 for arg in "$@"; do
   case "$arg" in
-    -h | --help) exec "$(dirname "${BASH_SOURCE[0]}")/.venv/bin/python" -m sciencebeam_gym.field_evaluation --help ;;
+    -h | --help) [ -x "$gym_venv_python" ] && exec "$gym_venv_python" -m sciencebeam_gym.field_evaluation --help ;;
   esac
 done
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
