@@ -4,8 +4,8 @@ turned into JATS, kept, and scored."""
 import os
 
 import numpy as np
-import pytest
 
+from sciencebeam_gym.extract.model import PaintedLabeller
 from sciencebeam_gym.field_evaluation import documents
 from sciencebeam_gym.field_evaluation.documents import EvaluationTask, Settings, evaluate_task
 from sciencebeam_gym.field_evaluation.fields import load_evaluation_mapping
@@ -13,7 +13,6 @@ from sciencebeam_gym.field_evaluation.measures import Counts
 from tests.field_evaluation import jats_factory as jats
 from tests.generate.factory import pdf_bytes
 
-pytest.importorskip("sciencebeam_gym.extract")  # until the extraction is installed
 TITLE_VALUE = 1
 
 
@@ -22,8 +21,6 @@ def _scores(result) -> dict:
 
 
 def test_a_page_painted_as_title_is_extracted_kept_and_scored(tmp_path, monkeypatch):
-    from sciencebeam_gym.extract.model import PaintedLabeller
-
     pdf = tmp_path / "paper.pdf"
     pdf.write_bytes(pdf_bytes([(72, 700, 16, jats.TITLE)]))
     gold = tmp_path / "paper.xml"
@@ -43,8 +40,6 @@ def test_a_page_painted_as_title_is_extracted_kept_and_scored(tmp_path, monkeypa
 
 
 def test_a_broken_pdf_is_skipped_with_the_extraction_reason(tmp_path, monkeypatch):
-    from sciencebeam_gym.extract.model import PaintedLabeller
-
     pdf = tmp_path / "paper.pdf"
     pdf.write_bytes(b"%PDF-1.4 this is not a PDF")
     gold = tmp_path / "paper.xml"
