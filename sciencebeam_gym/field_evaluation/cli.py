@@ -82,7 +82,9 @@ def _beam_args(args: argparse.Namespace, extra: list[str]) -> list[str] | None:
         from sciencebeam_gym.cloud.dataflow import DataflowConfigError, dataflow_args
 
         try:
-            return dataflow_args(args.job_name or "evaluate-extraction") + extra
+            # the workers read XML and compare texts (generate's extra); extracting needs TF
+            extras = ("generate", "train") if args.model else ("generate",)
+            return dataflow_args(args.job_name or "evaluate-extraction", extras=extras) + extra
         except DataflowConfigError as error:
             raise EvaluationError(f"--cloud: {error}") from error
     return extra or None

@@ -125,15 +125,24 @@ def test_pictures_show_the_page_and_the_texts(corpus):
         assert panel.getextrema()[0] < 128  # text was drawn
 
 
-def test_the_dataflow_dry_run_prints_the_options_without_network(corpus, capsys, monkeypatch):
+def test_the_dataflow_dry_run_prints_the_options_without_network(
+    corpus, capsys, monkeypatch, tmp_path
+):
     source, extracted, output = corpus
     monkeypatch.setenv("PROJECT", "my-project")
     monkeypatch.setenv("BUCKET", "gs://my-bucket")
+    for key, value in {"SUB_PROJECT_NAME": "sciencebeam", "REGION": "europe-west1"}.items():
+        monkeypatch.setenv(key, value)  # what prepare-shell.sh --cloud sets
+    monkeypatch.setenv("MAX_NUM_WORKERS", "3")
+    monkeypatch.setenv("GYM_ROOT", str(tmp_path))
     assert _run(source, extracted, output, "--cloud", "--dry-run") == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["pipeline_options"]["runner"] == "DataflowRunner"
     assert printed["pipeline_options"]["project"] == "my-project"
     assert printed["pipeline_options"]["job_name"] == "evaluate-extraction"
+    assert printed["pipeline_options"]["region"] == "europe-west1"
+    # the workers get a requirements file for the generate extra (lxml, rapidfuzz, ...)
+    assert os.path.exists(printed["pipeline_options"]["requirements_file"])
     assert not os.path.exists(output)  # a dry run writes nothing
 
 
