@@ -29,9 +29,9 @@ def render_first_page(pdf_path: str | None) -> Image.Image:
     """The first page at DPI; a blank page when there is no PDF (an --extracted run without it)."""
     if not pdf_path:
         return Image.new("RGB", (850, 1100), "white")
-    from sciencebeam_gym.generate.pdf import open_pdf, render_page
+    from sciencebeam_gym.pdf_render import open_pdf, render_page
 
-    document = open_pdf(fs.read_bytes(pdf_path))
+    document = open_pdf(fs.read_bytes(pdf_path), pdf_path)
     try:
         return render_page(document[0], DPI)
     finally:
