@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Score the extraction field by field against the publishers' JATS.
+#   ./evaluate-extraction.sh [--source DIR_OR_LIST] [--model PATH] [--output DIR]
+#                            [--extracted DIR] [--pictures] [--pages 1] [--cloud] [...]
+# Source: GENERATE_SOURCE (.config), else ../shared/data/pdf-jats beside the repository.
+# Model: the export in $EXPORT_MODEL_PATH (./save-model.sh) when there is one, else the training
+# folder $TRAIN_MODEL_PATH. Output: the model run's folder ($EXPORT_MODEL_PATH/..); results go to
+# <output>/evaluation/ (fields.csv, summary.json, extracted/, pictures/).
+# --extracted DIR scores already extracted <name>.xml files instead (no model needed).
+# Run with --help for every option; see doc/extract-evaluation.md.
+set -euo pipefail
+# --help answers at once, without reading the configuration (when the toolkit is installed)
+gym_venv_python="$(dirname "${BASH_SOURCE[0]}")/.venv/bin/python"
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help) [ -x "$gym_venv_python" ] && exec "$gym_venv_python" -m sciencebeam_gym.field_evaluation --help ;;
+  esac
+done
+source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+
+has() {
+  local name="$1" arg
+  for arg in "${SCRIPT_ARGS[@]}"; do
+    case "$arg" in "$name" | "$name"=*) return 0 ;; esac
+  done
+  return 1
+}
+
+default_args=()
+if ! has --source; then
+  source_path="${GENERATE_SOURCE:-}"
+  if [ -z "$source_path" ] && [ -d "$GYM_ROOT/../shared/data/pdf-jats" ]; then
+    source_path="$(cd "$GYM_ROOT/../shared/data/pdf-jats" && pwd)"
+  fi
+  if [ -z "$source_path" ]; then
+    echo "error: no source of PDF + JATS XML pairs." >&2
+    echo "  pass --source FOLDER_OR_FILE_LIST, or set GENERATE_SOURCE in .config" >&2
+    exit 2
+  fi
+  default_args+=(--source "$source_path")
+fi
+if ! has --model && ! has --extracted; then
+  if [ -e "$EXPORT_MODEL_PATH" ] || [ "$USE_CLOUD" = true ]; then
+    default_args+=(--model "$EXPORT_MODEL_PATH")
+  else
+    default_args+=(--model "$TRAIN_MODEL_PATH")
+  fi
+fi
+if ! has --output; then
+  default_args+=(--output "$(dirname "$EXPORT_MODEL_PATH")")
+fi
+cloud_args=()
+if [ "$USE_CLOUD" = true ]; then
+  cloud_args=(--cloud --job_name "evaluate-extraction-${JOB_ID}")
+fi
+
+gym_python -m sciencebeam_gym.field_evaluation \
+  "${default_args[@]}" \
+  "${cloud_args[@]}" \
+  "${SCRIPT_ARGS[@]}"

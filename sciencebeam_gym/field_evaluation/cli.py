@@ -1,0 +1,228 @@
+"""Score extracted articles field by field against the publishers' JATS.
+
+    python -m sciencebeam_gym.field_evaluation --source ../shared/data/pdf-jats \\
+        --model .models/pix2pix/v4-default/export --output /tmp/field-eval
+
+Each PDF of the source is extracted with the model (or, with --extracted DIR, its already
+extracted `<name>.xml` is read) and its title, abstract, authors, first author, affiliations,
+keywords, section titles and references are scored against the publisher's XML beside it:
+strict, soft (Levenshtein >= 0.8) and Ratcliff/Obershelp (>= 0.95). Writes
+`<output>/evaluation/fields.csv` and `summary.json` and prints a table. Exit 0 when some document
+was scored, 2 when none was (or a flag or setting is wrong). See doc/extract-evaluation.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from sciencebeam_gym import cli
+
+OUTPUT_FOLDER = "evaluation"
+
+
+class EvaluationError(cli.CliError):
+    """A flag, setting or folder the user has to fix; printed without a traceback (exit 2)."""
+
+
+def _pages(text: str):
+    from sciencebeam_gym.generate.pipeline import parse_pages  # Beam import: not at --help
+
+    return parse_pages(text) or None
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1, got {text!r}")
+    return int(text)
+
+
+def build_parser() -> cli.ArgumentParser:
+    parser = cli.ArgumentParser(
+        prog="python -m sciencebeam_gym.field_evaluation",
+        description=__doc__.split("\n\n")[2],
+        epilog="Any Beam flag (e.g. --runner DirectRunner) runs the evaluation as a Beam pipeline.",
+    )
+    parser.add_argument(
+        "--source",
+        required=True,
+        help="folder of PDF + JATS XML pairs matched by name (as generate-data finds them), "
+        "or a TSV/CSV file list with pdf and xml columns",
+    )
+    parser.add_argument("--output", required=True, help="results go to OUTPUT/evaluation/")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--model", help="model for the extraction (exported SavedModel folder)")
+    what.add_argument(
+        "--extracted",
+        help="folder of already extracted JATS (<name>.xml per PDF): score them, no model needed",
+    )
+    parser.add_argument(
+        "--pages", type=_pages, default=None, help="pages to extract: all (default), 1, 1-3, ..."
+    )
+    parser.add_argument(
+        "--pictures",
+        action="store_true",
+        help="also draw OUTPUT/evaluation/pictures/<doc>.png: the first page with the extracted "
+        "fields' boxes and the publisher's text beside them",
+    )
+    parser.add_argument("--workers", type=_positive_int, default=None, help="processes (all cores)")
+    parser.add_argument("--limit", type=_positive_int, default=None, help="only the first N pairs")
+    parser.add_argument("--xml_mapping", default=None, help="XML fields (default xml-mapping.conf)")
+    cli.add_cloud(parser)
+    cli.add_dry_run(parser, "print the settings and pipeline options, then stop (no network)")
+    return parser
+
+
+def _beam_args(args: argparse.Namespace, extra: list[str]) -> list[str] | None:
+    """Beam's flags when the run goes through Beam (--cloud or any Beam flag); None for the
+    local process pool."""
+    if args.cloud:
+        from sciencebeam_gym.cloud.dataflow import DataflowConfigError, dataflow_args
+
+        try:
+            # the workers read XML and compare texts (generate's extra); extracting needs TF
+            extras = ("generate", "train") if args.model else ("generate",)
+            return dataflow_args(args.job_name or "evaluate-extraction", extras=extras) + extra
+        except DataflowConfigError as error:
+            raise EvaluationError(f"--cloud: {error}") from error
+    return extra or None
+
+
+def prepare_output(output: str) -> str:
+    """OUTPUT/evaluation, checked writable, without the results of an earlier run."""
+    from sciencebeam_gym import fs
+    from sciencebeam_gym.field_evaluation.report import CSV_NAME, SUMMARY_NAME
+
+    path = fs.join(output, OUTPUT_FOLDER)
+    probe = fs.join(path, ".write-check")
+    try:
+        fs.write_bytes(probe, b"")
+        fs.delete([probe, fs.join(path, CSV_NAME), fs.join(path, SUMMARY_NAME)])
+    except Exception as error:  # noqa: BLE001 - any failure gets the same advice
+        raise EvaluationError(
+            f"cannot write to --output {output} ({error}); choose a folder you can write to"
+        ) from error
+    return path
+
+
+def check_model(model: str) -> None:
+    """EvaluationError unless the extraction can run with this model path."""
+    import importlib.util
+
+    from sciencebeam_gym import fs
+
+    if importlib.util.find_spec("sciencebeam_gym.extract") is None:
+        raise EvaluationError(
+            "the extraction (sciencebeam_gym.extract) is not in this installation; "
+            "score already extracted XML with --extracted DIR instead"
+        )
+    if not fs.exists(model):
+        raise EvaluationError(
+            f"--model {model} does not exist; export one with ./save-model.sh or pass --model PATH"
+        )
+
+
+def _settings(args: argparse.Namespace, evaluation_path: str):
+    from sciencebeam_gym.field_evaluation.documents import Settings
+    from sciencebeam_gym.field_evaluation.fields import load_evaluation_mapping
+    from sciencebeam_gym.generate.mapping import MappingError
+
+    try:
+        mapping = load_evaluation_mapping(args.xml_mapping)
+    except (MappingError, ValueError) as error:
+        raise EvaluationError(f"--xml_mapping: {error}") from error
+    return Settings(mapping, evaluation_path, args.model, args.pages, args.pictures)
+
+
+def _tasks(args: argparse.Namespace):
+    from sciencebeam_gym.field_evaluation.documents import find_tasks
+    from sciencebeam_gym.generate.sources import SourceError
+
+    try:
+        tasks = find_tasks(args.source, args.extracted)
+    except SourceError as error:
+        raise EvaluationError(str(error)) from error
+    return tasks[: args.limit] if args.limit else tasks
+
+
+def _info(args: argparse.Namespace, settings, beam_args: list[str] | None) -> dict:
+    from sciencebeam_gym.field_evaluation.measures import MEASURES
+
+    return {
+        "source": args.source,
+        "extracted": args.extracted,
+        "model": args.model,
+        "pages": list(args.pages) if args.pages else "all",
+        "output": settings.evaluation_path,
+        "xml_mapping": settings.mapping.source,
+        "measures": {m.name: m.threshold for m in MEASURES},
+        "runner": "beam" if beam_args is not None else "local",
+    }
+
+
+def run(argv: Sequence[str] | None = None) -> dict:
+    """Evaluate; returns the summary (empty for a dry run). EvaluationError for user errors."""
+    args, extra = cli.parse_beam_args(build_parser(), argv)
+    if not args.model and not args.extracted:
+        raise EvaluationError("pass --model PATH (to extract the PDFs) or --extracted DIR")
+    beam_args = _beam_args(args, extra)
+    if args.dry_run:
+        from apache_beam.options.pipeline_options import PipelineOptions
+
+        options = PipelineOptions(beam_args or []).get_all_options(retain_unknown_options=True)
+        flags = {k: v for k, v in vars(args).items() if k != "dry_run"}
+        print(
+            json.dumps(
+                {
+                    "evaluation": flags,
+                    "beam_args": beam_args,
+                    "pipeline_options": {
+                        k: v for k, v in options.items() if v not in (None, [], {})
+                    },
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return {}
+    if args.model:
+        check_model(args.model)
+    settings = _settings(args, prepare_output(args.output))
+    tasks = _tasks(args)
+    info = _info(args, settings, beam_args)
+    print(f"evaluate-extraction: {len(tasks)} documents from {args.source}", flush=True)
+    return _evaluate(tasks, settings, beam_args, info, args.workers)
+
+
+def _evaluate(tasks, settings, beam_args, info, workers) -> dict:
+    from sciencebeam_gym import fs
+    from sciencebeam_gym.field_evaluation.report import SUMMARY_NAME, write_report
+
+    if beam_args is None:
+        from sciencebeam_gym.field_evaluation.local import default_workers, run_local
+
+        results = run_local(tasks, settings, workers or default_workers())
+        return write_report(settings.evaluation_path, results, info)
+    from sciencebeam_gym.field_evaluation.pipeline import run_beam
+
+    run_beam(tasks, settings, beam_args, info)
+    return json.loads(fs.read_bytes(fs.join(settings.evaluation_path, SUMMARY_NAME)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        summary = run(argv)
+    except EvaluationError as error:
+        return cli.report_error(error)
+    if not summary:
+        return 0
+    from sciencebeam_gym.field_evaluation.report import format_table
+
+    print(format_table(summary))
+    print(f"results: {summary['settings']['output']}/")
+    if summary["documents"]["scored"] == 0:
+        print("error: no document could be scored (see the reasons above)", file=sys.stderr)
+        return cli.EXIT_USAGE
+    return cli.EXIT_OK
