@@ -95,6 +95,10 @@ def test_cloud_dry_run_prints_the_dataflow_job_offline(tmp_path, capsys, monkeyp
     inputs = write_inputs(tmp_path / "in")
     monkeypatch.setenv("PROJECT", "my-project")
     monkeypatch.setenv("BUCKET", "gs://my-bucket")
+    # the settings prepare-shell.sh exports for every cloud run
+    for key, value in {"SUB_PROJECT_NAME": "sciencebeam", "REGION": "us-central1"}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("MAX_NUM_WORKERS", "10")
     argv = [str(inputs), "gs://my-bucket/out", "--cloud", "--dry_run", "--saved_model", "gs://m"]
     assert main([*argv, "--job_name", "extract-x", "--num_workers", "2"]) == 0
     plan = json.loads(capsys.readouterr().out)

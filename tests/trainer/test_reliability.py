@@ -139,7 +139,7 @@ def test_class_weight_pass_names_the_corrupt_file_or_skips_it(tiny_data, tmp_pat
 
 def test_fresh_training_on_corrupt_records_stops_naming_the_file(tiny_data, tmp_path, capsys):
     bad, pattern = write_corrupt_split(tmp_path, tiny_data["colors"])
-    args = train_args(tiny_data, tmp_path / "model", "--max_steps", "2")
+    args = train_args(tiny_data, tmp_path / "model", "--max_steps", "2", "--allow_incomplete_data")
     args[args.index("--train_data_paths") + 1] = pattern
     assert task.main(args) == 2
     err = capsys.readouterr().err
