@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
 : "${CLASS_WEIGHTS_PATH:=$PREPROC_PATH/class-weights.json}"
 
 gym_python -m sciencebeam_gym.trainer.class_weights \
-  --data_paths "$PREPROC_PATH/train/*tfrecord*" \
+  --data_paths "$(gym_glob_escape "$PREPROC_PATH/train")/*tfrecord*" \
   --color_map "$COLOR_MAP_PATH" \
   --output_path "$CLASS_WEIGHTS_PATH" \
   "${SCRIPT_ARGS[@]}"

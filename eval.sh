@@ -8,7 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
 
 EVAL_ARGS=(
   --model_path "$TRAIN_MODEL_PATH"
-  --eval_data_paths "$PREPROC_PATH/test/*tfrecord*"
+  --eval_data_paths "$(gym_glob_escape "$PREPROC_PATH/test")/*tfrecord*"
 )
 
 if [ "$USE_CLOUD" = true ]; then

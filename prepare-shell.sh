@@ -148,6 +148,17 @@ if [ -f "$GYM_CONFIG_FILE" ]; then
 fi
 
 # Run a Python module of the toolkit in the project's environment.
+# A path with glob characters (e.g. a LOCAL_PATH_ROOT with "[1]") as a glob that matches only
+# itself: each such character becomes a one-character class, the only escape fnmatch-style globs
+# (Python's, Beam's, ours) have.
+gym_glob_escape() {
+  local path="$1"
+  path="${path//\[/[[]}"
+  path="${path//\*/[*]}"
+  path="${path//\?/[?]}"
+  printf '%s' "$path"
+}
+
 gym_python() {
   if [ -z "$GYM_PYTHON" ]; then
     echo "error: the toolkit is not installed (no $GYM_ROOT/.venv)." >&2

@@ -21,19 +21,9 @@ for arg in "${SCRIPT_ARGS[@]}"; do
   fi
 done
 
-# Glob characters in the configured path itself (e.g. a LOCAL_PATH_ROOT with "[1]") match only
-# themselves: each becomes a one-character class, the only escape fnmatch-style globs have.
-glob_escape() {
-  local path="$1"
-  path="${path//\[/[[]}"
-  path="${path//\*/[*]}"
-  path="${path//\?/[?]}"
-  printf '%s' "$path"
-}
-
 # every page of every document: <split>/<group>/<doc_id>/<doc_id>-page<N>[.annot].png
 pages_glob() {
-  printf '%s' "$(glob_escape "$DATA_PATH/$1")/*/*/*-page[0-9]*.png"
+  printf '%s' "$(gym_glob_escape "$DATA_PATH/$1")/*/*/*-page[0-9]*.png"
 }
 
 # Known empty: a local split without pages (a bucket is left to the pipeline's exit status).

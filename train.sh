@@ -8,8 +8,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
 
 TRAINER_ARGS=(
-  --train_data_paths "$PREPROC_PATH/train/*tfrecord*"
-  --eval_data_paths "$PREPROC_PATH/test/*tfrecord*"
+  --train_data_paths "$(gym_glob_escape "$PREPROC_PATH/train")/*tfrecord*"
+  --eval_data_paths "$(gym_glob_escape "$PREPROC_PATH/test")/*tfrecord*"
   --output_path "$TRAIN_MODEL_PATH"
   --color_map "$COLOR_MAP_PATH"
   --use_separate_channels "$USE_SEPARATE_CHANNELS"

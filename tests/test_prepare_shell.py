@@ -161,3 +161,21 @@ def test_gcloud_is_asked_for_the_project_only_with_cloud(tmp_path):
     code, values, _ = _source(["--cloud"], env_extra=path)
     assert code == 0 and values["PROJECT"] == "from-gcloud"
     assert "config list project" in calls.read_text()
+
+
+def test_glob_escape_makes_a_configured_path_match_only_itself(tmp_path):
+    # train.sh / eval.sh / preprocess.sh build their globs on paths such as LOCAL_PATH_ROOT
+    from sciencebeam_gym import fs
+
+    for folder, name in [("models[1]", "a"), ("models1", "decoy")]:
+        (tmp_path / folder / "train").mkdir(parents=True)
+        (tmp_path / folder / "train" / f"{name}.tfrecord.gz").write_bytes(b"")
+    path = tmp_path / "models[1]" / "train"
+    script = f'source "{ROOT}/prepare-shell.sh" >/dev/null && gym_glob_escape "$1"'
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "GYM_CONFIG_FILE": "/nonexistent/.config"}
+    result = subprocess.run(
+        ["bash", "-c", script, "bash", str(path)], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    matches = fs.glob(result.stdout + "/*tfrecord*")
+    assert [os.path.basename(m) for m in matches] == ["a.tfrecord.gz"]
