@@ -86,6 +86,11 @@ def page_to_rgb(image: Image.Image, path: str = "<image>") -> Image.Image:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
+    return convert_to_rgb(image, path)
+
+
+def convert_to_rgb(image: Image.Image, path: str = "<image>") -> Image.Image:
+    """PIL's own RGB conversion; ImageError (UNSUPPORTED_IMAGE) for a mode it cannot convert."""
     try:
         return image.convert("RGB")
     except (ValueError, OSError) as error:

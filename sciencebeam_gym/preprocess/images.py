@@ -25,6 +25,7 @@ from sciencebeam_gym.page_image import (
     UNEXPECTED_ERROR,
     UNSUPPORTED_IMAGE,
     ImageError,
+    convert_to_rgb,
     open_image,
     page_at_size,
 )
@@ -93,12 +94,7 @@ def annotation_to_rgb(image: Image.Image, path: str = "<image>") -> Image.Image:
                 path,
             )
         return Image.fromarray(values.astype(np.uint8)).convert("RGB")
-    try:
-        return image.convert("RGB")
-    except (ValueError, OSError) as error:
-        raise ImageError(
-            UNSUPPORTED_IMAGE, f"{path}: cannot convert mode {image.mode}", path
-        ) from error
+    return convert_to_rgb(image, path)
 
 
 def resize_annotation(image: Image.Image, size: tuple[int, int]) -> Image.Image:
@@ -197,12 +193,7 @@ def check_unmapped(mapped: MappedAnnotation, color_map: ColorMap, path: str, lim
 
 
 def preprocess_annotation(
-    data: bytes,
-    size: tuple[int, int],
-    color_map: ColorMap,
-    path: str = "<annotation>",
-    compress_level: int = DEFAULT_PNG_COMPRESS_LEVEL,
-    max_pixels: int | None = None,
+    data: bytes, size: tuple[int, int], color_map: ColorMap, **options
 ) -> bytes:
-    """Annotation file bytes -> resized, colour-mapped RGB PNG bytes."""
-    return map_annotation(data, size, color_map, path, compress_level, max_pixels).png
+    """Annotation file bytes -> resized, colour-mapped RGB PNG bytes (options: `map_annotation`'s)."""
+    return map_annotation(data, size, color_map, **options).png
