@@ -252,14 +252,9 @@ def parse_color_map(text: str, source: str = "<color map>") -> ColorMap:
 
 def load_color_map(path: str) -> ColorMap:
     """Read and parse a colour map from a local or gs:// path."""
-    from sciencebeam_gym import fs
-
-    try:
-        data = fs.read_bytes(path)
-    except Exception as error:  # noqa: BLE001 - any read failure gets the same advice
-        raise ColorMapError(
-            f"cannot read colour map {path}: {error} (set COLOR_MAP_FILENAME / --color_map)"
-        ) from error
+    data = ini.read_conf_bytes(
+        path, "colour map", "set COLOR_MAP_FILENAME / --color_map", ColorMapError
+    )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -18,6 +18,18 @@ class IniError(ValueError):
     """A line that is not `key = value`, `[section]`, a comment or blank; names the line."""
 
 
+def read_conf_bytes(
+    path: str, what: str, advice: str, error_type: type[Exception] = IniError
+) -> bytes:
+    """The bytes of a local or gs:// `.conf` file; `error_type` naming `what` and `advice` if not."""
+    from sciencebeam_gym import fs
+
+    try:
+        return fs.read_bytes(path)
+    except Exception as error:  # noqa: BLE001 - any read failure gets the same advice
+        raise error_type(f"cannot read {what} {path}: {error} ({advice})") from error
+
+
 @dataclass(frozen=True)
 class IniEntry:
     """One `key = value` line, with its section (lower case) and where it is."""

@@ -146,14 +146,9 @@ def parse_xml_mapping(text: str, source: str = "<xml mapping>") -> XmlMapping:
 
 def load_xml_mapping(path: str) -> XmlMapping:
     """Read and parse a mapping file from a local or gs:// path."""
-    from sciencebeam_gym import fs
-
-    try:
-        data = fs.read_bytes(path)
-    except Exception as error:  # noqa: BLE001 - any read failure gets the same advice
-        raise MappingError(
-            f"cannot read XML mapping {path}: {error} (pass --xml_mapping or set XML_MAPPING_PATH)"
-        ) from error
+    data = ini.read_conf_bytes(
+        path, "XML mapping", "pass --xml_mapping or set XML_MAPPING_PATH", MappingError
+    )
     return parse_xml_mapping(data.decode("utf-8", errors="replace"), source=path)
 
 
