@@ -175,6 +175,17 @@ def parse_beam_args(parser: ArgumentParser, argv: Sequence[str] | None):
 # --- shared flags -------------------------------------------------------------------------------
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number from 1 (worker counts, limits, shard counts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1, got {text!r}")
+    return value
+
+
 def add_color_map(parser, help: str = COLOR_MAP_HELP) -> None:  # noqa: A002 - argparse's name
     """--color_map PATH; None when not given (the caller picks the default it documents)."""
     parser.add_argument("--color_map", default=None, metavar="PATH", help=help)

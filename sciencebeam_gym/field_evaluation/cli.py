@@ -33,12 +33,6 @@ def _pages(text: str):
     return parse_pages(text) or None
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1, got {text!r}")
-    return int(text)
-
-
 def build_parser() -> cli.ArgumentParser:
     parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.field_evaluation",
@@ -67,8 +61,12 @@ def build_parser() -> cli.ArgumentParser:
         help="also draw OUTPUT/evaluation/pictures/<doc>.png: the first page with the extracted "
         "fields' boxes and the publisher's text beside them",
     )
-    parser.add_argument("--workers", type=_positive_int, default=None, help="processes (all cores)")
-    parser.add_argument("--limit", type=_positive_int, default=None, help="only the first N pairs")
+    parser.add_argument(
+        "--workers", type=cli.positive_int, default=None, help="processes (all cores)"
+    )
+    parser.add_argument(
+        "--limit", type=cli.positive_int, default=None, help="only the first N pairs"
+    )
     parser.add_argument("--xml_mapping", default=None, help="XML fields (default xml-mapping.conf)")
     cli.add_cloud(parser)
     cli.add_dry_run(parser, "print the settings and pipeline options, then stop (no network)")

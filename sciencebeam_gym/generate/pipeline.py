@@ -109,13 +109,6 @@ def _positive(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.generate.pipeline",
@@ -139,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dpi", type=_positive, default=100.0, help="render resolution (100)")
     parser.add_argument(
         "--max_page_pixels",
-        type=_positive_int,
+        type=cli.positive_int,
         default=DEFAULT_MAX_PAGE_PIXELS,
         help="pixel budget of one rendered page: a larger page is rendered at the lower dpi "
         f"that fits, with a warning (default {DEFAULT_MAX_PAGE_PIXELS})",
