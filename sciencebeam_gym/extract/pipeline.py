@@ -74,16 +74,12 @@ def run_beam(pdfs: list[str], settings: JobSettings, options: list[str]) -> list
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from sciencebeam_gym import fs
+    from sciencebeam_gym.beam_steps import each_then_report
 
     report = fs.join(settings.output, REPORT_NAME)
     with beam.Pipeline(options=PipelineOptions(options)) as pipeline:
-        _ = (
-            pipeline
-            | "ListPdfs" >> beam.Create(pdfs)
-            | "Spread" >> beam.Reshuffle()
-            | "Extract" >> beam.ParDo(ExtractPdfDoFn(settings))
-            | "CollectResults" >> beam.combiners.ToList()
-            | "WriteReport" >> beam.Map(write_report, report)
+        each_then_report(
+            pipeline, pdfs, "ListPdfs", "Extract", ExtractPdfDoFn(settings), write_report, report
         )
     return json.loads(fs.read_bytes(report))
 

@@ -7,6 +7,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from sciencebeam_gym.beam_steps import each_then_report
 from sciencebeam_gym.field_evaluation.documents import (
     SCORED,
     DocumentResult,
@@ -47,11 +48,13 @@ def run_beam(
 ) -> None:
     """Score every task with Beam; the report is written by the pipeline's last step."""
     with beam.Pipeline(options=PipelineOptions(beam_args)) as pipeline:
-        _ = (
-            pipeline
-            | "ListDocuments" >> beam.Create(tasks)
-            | "Spread" >> beam.Reshuffle()
-            | "Evaluate" >> beam.ParDo(EvaluateDocumentDoFn(settings))
-            | "CollectResults" >> beam.combiners.ToList()
-            | "WriteReport" >> beam.Map(write_report_step, settings.evaluation_path, info)
+        each_then_report(
+            pipeline,
+            tasks,
+            "ListDocuments",
+            "Evaluate",
+            EvaluateDocumentDoFn(settings),
+            write_report_step,
+            settings.evaluation_path,
+            info,
         )

@@ -26,6 +26,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from sciencebeam_gym import cli, fs
+from sciencebeam_gym.beam_steps import each_then_report
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
 from sciencebeam_gym.generate.document import OK, DocumentResult, Settings, process_pair
 from sciencebeam_gym.generate.mapping import (
@@ -225,13 +226,15 @@ def run(argv: Sequence[str] | None = None, save_main_session: bool = False) -> d
     if save_main_session:
         options.view_as(beam.options.pipeline_options.SetupOptions).save_main_session = True
     with beam.Pipeline(options=options) as pipeline:
-        _ = (
-            pipeline
-            | "ListDocuments" >> beam.Create(pairs)
-            | "Spread" >> beam.Reshuffle()
-            | "Generate" >> beam.ParDo(GenerateDocumentDoFn(settings))
-            | "CollectResults" >> beam.combiners.ToList()
-            | "WriteReport" >> beam.Map(write_report_step, args.output_path, info)
+        each_then_report(
+            pipeline,
+            pairs,
+            "ListDocuments",
+            "Generate",
+            GenerateDocumentDoFn(settings),
+            write_report_step,
+            args.output_path,
+            info,
         )
     report = json.loads(fs.read_bytes(fs.join(report_folder(args.output_path), "report.json")))
     if args.contact_sheet and settings.overlay_path:
