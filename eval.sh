@@ -11,11 +11,4 @@ EVAL_ARGS=(
   --eval_data_paths "$(gym_glob_escape "$PREPROC_PATH/test")/*tfrecord*"
 )
 
-if [ "$USE_CLOUD" = true ]; then
-  gym_python -m sciencebeam_gym.cloud.vertex_job \
-    --module sciencebeam_gym.trainer.evaluate \
-    "${EVAL_ARGS[@]}" \
-    "${SCRIPT_ARGS[@]}"
-else
-  gym_python -m sciencebeam_gym.trainer.evaluate "${EVAL_ARGS[@]}" "${SCRIPT_ARGS[@]}"
-fi
+gym_run_module sciencebeam_gym.trainer.evaluate "${EVAL_ARGS[@]}" "${SCRIPT_ARGS[@]}"

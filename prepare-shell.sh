@@ -168,6 +168,17 @@ gym_python() {
   "$GYM_PYTHON" "$@"
 }
 
+# Run a toolkit module here, or with --cloud as a Vertex AI custom job: gym_run_module MODULE ARGS...
+gym_run_module() {
+  local module="$1"
+  shift
+  if [ "$USE_CLOUD" = true ]; then
+    gym_python -m sciencebeam_gym.cloud.vertex_job --module "$module" "$@"
+  else
+    gym_python -m "$module" "$@"
+  fi
+}
+
 # Print the configuration in a readable way (on stderr, so scripts' output stays clean).
 gym_print_config() {
   {

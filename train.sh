@@ -27,11 +27,4 @@ if [ -n "${TRAINING_ARGS:-}" ]; then
   TRAINER_ARGS+=("${EXTRA_TRAINING_ARGS[@]}")
 fi
 
-if [ "$USE_CLOUD" = true ]; then
-  gym_python -m sciencebeam_gym.cloud.vertex_job \
-    --module sciencebeam_gym.trainer.task \
-    "${TRAINER_ARGS[@]}" \
-    "${SCRIPT_ARGS[@]}"
-else
-  gym_python -m sciencebeam_gym.trainer.task "${TRAINER_ARGS[@]}" "${SCRIPT_ARGS[@]}"
-fi
+gym_run_module sciencebeam_gym.trainer.task "${TRAINER_ARGS[@]}" "${SCRIPT_ARGS[@]}"
