@@ -19,35 +19,19 @@ done
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 
-has() {
-  local name="$1" arg
-  for arg in "${SCRIPT_ARGS[@]}"; do
-    case "$arg" in "$name" | "$name"=*) return 0 ;; esac
-  done
-  return 1
-}
-
 default_args=()
-if ! has --source; then
-  source_path="${GENERATE_SOURCE:-}"
-  if [ -z "$source_path" ] && [ -d "$GYM_ROOT/../shared/data/pdf-jats" ]; then
-    source_path="$(cd "$GYM_ROOT/../shared/data/pdf-jats" && pwd)"
-  fi
-  if [ -z "$source_path" ]; then
-    echo "error: no source of PDF + JATS XML pairs." >&2
-    echo "  pass --source FOLDER_OR_FILE_LIST, or set GENERATE_SOURCE in .config" >&2
-    exit 2
-  fi
+if ! gym_has_arg --source; then
+  source_path="$(gym_default_source)" || exit 2
   default_args+=(--source "$source_path")
 fi
-if ! has --model && ! has --extracted; then
+if ! gym_has_arg --model && ! gym_has_arg --extracted; then
   if [ -e "$EXPORT_MODEL_PATH" ] || [ "$USE_CLOUD" = true ]; then
     default_args+=(--model "$EXPORT_MODEL_PATH")
   else
     default_args+=(--model "$TRAIN_MODEL_PATH")
   fi
 fi
-if ! has --output; then
+if ! gym_has_arg --output; then
   default_args+=(--output "$(dirname "$EXPORT_MODEL_PATH")")
 fi
 cloud_args=()

@@ -11,23 +11,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
 : "${GENERATE_PAGES:=1}"
 : "${GENERATE_TEST_FRACTION:=0.2}"
 
-has_source=false
-for arg in "${SCRIPT_ARGS[@]}"; do
-  case "$arg" in --source | --source=*) has_source=true ;; esac
-done
-
 source_args=()
-if [ "$has_source" = false ]; then
-  source_path="${GENERATE_SOURCE:-}"
-  if [ -z "$source_path" ] && [ -d "$GYM_ROOT/../shared/data/pdf-jats" ]; then
-    source_path="$(cd "$GYM_ROOT/../shared/data/pdf-jats" && pwd)"
-  fi
-  if [ -z "$source_path" ]; then
-    echo "error: no source of PDF + XML pairs." >&2
-    echo "  pass --source FOLDER_OR_FILE_LIST, or set GENERATE_SOURCE in .config" >&2
-    echo "  (e.g. export GENERATE_SOURCE=/data/pdf-jats or gs://bucket/pdf-jats/file-list.tsv)" >&2
-    exit 2
-  fi
+if ! gym_has_arg --source; then
+  source_path="$(gym_default_source)" || exit 2
   source_args=(--source "$source_path")
 fi
 

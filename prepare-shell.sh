@@ -179,6 +179,31 @@ gym_run_module() {
   fi
 }
 
+# True when the script was given the flag: gym_has_arg --source (matches --source and --source=...).
+gym_has_arg() {
+  local name="$1" arg
+  for arg in "${SCRIPT_ARGS[@]}"; do
+    case "$arg" in "$name" | "$name"=*) return 0 ;; esac
+  done
+  return 1
+}
+
+# The default PDF + JATS XML source, printed: GENERATE_SOURCE, else ../shared/data/pdf-jats
+# beside the repository; exit status 2, with advice, when there is neither.
+gym_default_source() {
+  local source_path="${GENERATE_SOURCE:-}"
+  if [ -z "$source_path" ] && [ -d "$GYM_ROOT/../shared/data/pdf-jats" ]; then
+    source_path="$(cd "$GYM_ROOT/../shared/data/pdf-jats" && pwd)"
+  fi
+  if [ -z "$source_path" ]; then
+    echo "error: no source of PDF + JATS XML pairs." >&2
+    echo "  pass --source FOLDER_OR_FILE_LIST, or set GENERATE_SOURCE in .config" >&2
+    echo "  (e.g. export GENERATE_SOURCE=/data/pdf-jats or gs://bucket/pdf-jats/file-list.tsv)" >&2
+    return 2
+  fi
+  echo "$source_path"
+}
+
 # Print the configuration in a readable way (on stderr, so scripts' output stays clean).
 gym_print_config() {
   {
