@@ -55,14 +55,10 @@ def plain_generator(size, channels, ngf):
         plain_upsample(ngf * m, dropout=i < 3 and m == 8)
         for i, m in enumerate(reversed(multipliers[:-1]))
     ]
+    from sciencebeam_gym.trainer.model import connect_u_net
+
     inputs = keras.layers.Input((size, size, 3))
-    x = inputs
-    skips = []
-    for down in downs:
-        x = down(x)
-        skips.append(x)
-    for up, skip in zip(ups, reversed(skips[:-1]), strict=True):
-        x = keras.layers.Concatenate()([up(x), skip])
+    x = connect_u_net(inputs, downs, ups)
     x = keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh")(x)
     return keras.Model(inputs, x)
 

@@ -202,7 +202,14 @@ def build_generator(
     )  # (256, 256, output_channels)
 
     inputs = keras.layers.Input(shape=(image_size, image_size, input_channels), name="page")
-    x = inputs
+    x = last(connect_u_net(inputs, down_stack, up_stack))
+    if output_activation:
+        x = keras.layers.Activation(output_activation, dtype="float32")(x)
+    return keras.Model(inputs=inputs, outputs=x, name="generator")
+
+
+def connect_u_net(x, down_stack: list, up_stack: list):
+    """The U-Net wiring: down the stack, then up it, each up block joined to its mirror's output."""
     skips = []
     for down in down_stack:
         x = down(x)
@@ -210,10 +217,7 @@ def build_generator(
     for up, skip in zip(up_stack, reversed(skips[:-1]), strict=True):
         x = up(x)
         x = keras.layers.Concatenate()([x, skip])
-    x = last(x)
-    if output_activation:
-        x = keras.layers.Activation(output_activation, dtype="float32")(x)
-    return keras.Model(inputs=inputs, outputs=x, name="generator")
+    return x
 
 
 def build_discriminator(
