@@ -103,12 +103,16 @@ def _read(path: str, side: str) -> bytes:
         raise SkipError(f"{side} XML: cannot be read", f"{path}: {error}") from error
 
 
-def read_gold(task: EvaluationTask, mapping: XmlMapping) -> ArticleFields:
-    data = _read(task.xml, "publisher")
+def _read_fields(path: str, side: str, mapping: XmlMapping) -> ArticleFields:
+    data = _read(path, side)
     try:
         return read_fields_from_bytes(data, mapping)
     except SkipError as error:
-        raise SkipError(f"publisher XML: {error.reason}", _detail(error)) from error
+        raise SkipError(f"{side} XML: {error.reason}", _detail(error)) from error
+
+
+def read_gold(task: EvaluationTask, mapping: XmlMapping) -> ArticleFields:
+    return _read_fields(task.xml, "publisher", mapping)
 
 
 def _detail(error: Exception) -> str:
@@ -118,11 +122,7 @@ def _detail(error: Exception) -> str:
 
 
 def read_extracted_file(task: EvaluationTask, mapping: XmlMapping) -> ArticleFields:
-    data = _read(task.extracted, "extracted")
-    try:
-        return read_fields_from_bytes(data, mapping)
-    except SkipError as error:
-        raise SkipError(f"extracted XML: {error.reason}", _detail(error)) from error
+    return _read_fields(task.extracted, "extracted", mapping)
 
 
 _MODELS: dict[str, object] = {}  # model path -> loaded model, once per process

@@ -77,6 +77,17 @@ def _article_meta(front, article: Article) -> None:
         _add(keywords, "kwd", keyword)
 
 
+def _captioned(parent, tag: str, element_id: str, item):
+    """A figure or table element with its label and caption (title, then the description)."""
+    element = _add(parent, tag, id=element_id)
+    _add(element, "label", item.label)
+    caption = _add(element, "caption")
+    _add(caption, "title", item.title)
+    if item.description:
+        _add(caption, "p", item.description)
+    return element
+
+
 def _body(root, article: Article) -> None:
     body = _add(root, "body")
     for number, section in enumerate(article.sections, start=1):
@@ -86,19 +97,9 @@ def _body(root, article: Article) -> None:
         for paragraph in section.paragraphs:
             _add(sec, "p", paragraph)
     for number, figure in enumerate(article.figures, start=1):
-        fig = _add(body, "fig", id=f"fig{number}")
-        _add(fig, "label", figure.label)
-        caption = _add(fig, "caption")
-        _add(caption, "title", figure.title)
-        if figure.description:
-            _add(caption, "p", figure.description)
+        _captioned(body, "fig", f"fig{number}", figure)
     for number, table in enumerate(article.tables, start=1):
-        wrap = _add(body, "table-wrap", id=f"tab{number}")
-        _add(wrap, "label", table.label)
-        caption = _add(wrap, "caption")
-        _add(caption, "title", table.title)
-        if table.description:
-            _add(caption, "p", table.description)
+        wrap = _captioned(body, "table-wrap", f"tab{number}", table)
         element = _add(wrap, "table")
         header_row = _add(_add(element, "thead"), "tr")
         for cell in table.header:
