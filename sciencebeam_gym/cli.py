@@ -50,6 +50,12 @@ def report_error(error: BaseException, exit_code: int | None = None) -> int:
     return getattr(error, "exit_code", EXIT_USAGE)
 
 
+def report_interrupted(state: str) -> int:
+    """Print `interrupted: <state>` (what Ctrl-C left behind, what to do) on stderr; exit 130."""
+    print(f"interrupted: {state}", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
 # --- flag names ---------------------------------------------------------------------------------
 
 

@@ -155,11 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StorageError as e:
         return cli.report_error(e, EXIT_USER_ERROR)
     except KeyboardInterrupt:
-        print(
-            "interrupted: run the same command again to finish (files already there are skipped)",
-            file=sys.stderr,
+        return cli.report_interrupted(
+            "run the same command again to finish (files already there are skipped)"
         )
-        return cli.EXIT_INTERRUPTED
     return report(result, args.destination)
 
 

@@ -772,8 +772,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PreprocessError, folder_lock.FolderLockedError) as error:
         return cli.report_error(error)
     except KeyboardInterrupt:
-        print("interrupted: the output folder was left as it was before this run", file=sys.stderr)
-        return cli.EXIT_INTERRUPTED
+        return cli.report_interrupted("the output folder was left as it was before this run")
     return cli.EXIT_OK
 
 
