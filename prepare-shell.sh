@@ -147,7 +147,6 @@ if [ -f "$GYM_CONFIG_FILE" ]; then
   unset gym_checker
 fi
 
-# Run a Python module of the toolkit in the project's environment.
 # A path with glob characters (e.g. a LOCAL_PATH_ROOT with "[1]") as a glob that matches only
 # itself: each such character becomes a one-character class, the only escape fnmatch-style globs
 # (Python's, Beam's, ours) have.
@@ -159,6 +158,7 @@ gym_glob_escape() {
   printf '%s' "$path"
 }
 
+# Run a Python module of the toolkit in the project's environment.
 gym_python() {
   if [ -z "$GYM_PYTHON" ]; then
     echo "error: the toolkit is not installed (no $GYM_ROOT/.venv)." >&2
