@@ -242,7 +242,8 @@ def test_interrupted_run_leaves_the_previous_output_complete(tmp_path):
     assert preprocess(glob, output, *ONE_WORKER) == 0
     before = {p.name: p.read_bytes() for p in output.iterdir() if p.is_file()}
     for i in range(2, 40):
-        write_pair(str(data / "g" / f"d{i}"), f"d{i}", page=draw_page(600, 800, seed=i))
+        page, label = draw_page(600, 800, seed=i), draw_label(600, 800)  # big: a slow first run
+        write_pair(str(data / "g" / f"d{i}"), f"d{i}", page=page, label=label)
 
     command = [
         sys.executable,
@@ -376,7 +377,8 @@ def test_second_run_on_a_busy_output_folder_is_refused_and_the_first_completes(t
     """Two preprocess.sh on one folder: the second must not delete the first's live temp folder."""
     data = tmp_path / "data"
     for i in range(30):
-        write_pair(str(data / "g" / f"d{i}"), f"d{i}", page=draw_page(600, 800, seed=i))
+        page, label = draw_page(600, 800, seed=i), draw_label(600, 800)  # big: a slow first run
+        write_pair(str(data / "g" / f"d{i}"), f"d{i}", page=page, label=label)
     output = tmp_path / "out"
     glob = data / "*" / "*" / "*.png"
     command = [sys.executable, "-m", "sciencebeam_gym.preprocess.pipeline"]
