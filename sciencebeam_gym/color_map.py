@@ -29,6 +29,15 @@ from sciencebeam_gym import ini
 
 BACKGROUND_LABEL = "background"
 BACKGROUND_COLOR = (0, 0, 0)
+# Unknown: page text that no field of the XML claims (real pages). The loss and the metrics
+# ignore such pixels. In label images ("L") it is grey 255, in coloured annotations and TFRecords
+# white: the palette uses no white, black or grey, so the original's tools read it as a colour of
+# no class (their `--use_unknown_class`). A model never predicts it.
+UNKNOWN_LABEL = "unknown"
+UNKNOWN_KEY = 255
+UNKNOWN_COLOR = (255, 255, 255)
+# The class index of unknown pixels wherever labels are class indices (loss, metrics).
+UNKNOWN_INDEX = -1
 COLOR_MAP_SECTION = "color_map"
 COLOR_LABELS_SECTION = "color_labels"
 # The file names of annotations (label images) beside their pages: `x-page1.annot.png`,
