@@ -4,6 +4,7 @@ time); `process_pair` reads and writes files and turns bad input into a skip rea
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
 from collections.abc import Iterable, Iterator
@@ -226,6 +227,8 @@ def process_pair(pair: SourcePair, settings: Settings) -> DocumentResult:
     data folder holds one run's view of each document.
     """
     started = time.monotonic()
+    if pair.group:
+        settings = dataclasses.replace(settings, group=pair.group)
     split = split_for(pair.doc_id, settings.test_fraction)
     pdf, xml = (fs.printable_path(p) if p else p for p in (pair.pdf, pair.xml))
     result = DocumentResult(pair.doc_id, split, OK, pdf=pdf, xml=xml)

@@ -17,6 +17,9 @@ LIST_SUFFIXES = (".tsv", ".csv", ".tsv.gz", ".csv.gz", ".txt")
 PDF_COLUMNS = ("pdf", "pdf_url", "pdf_path", "pdf_file", "source_url", "source")
 XML_COLUMNS = ("xml", "xml_url", "xml_path", "xml_file", "nxml", "jats")
 ID_COLUMNS = ("id", "doc_id", "document_id", "name")
+# An optional column naming the document's group (the folder between split and document), so
+# one list can sort articles by publisher for evaluation by group.
+GROUP_COLUMNS = ("group", "publisher")
 # Stems that name a file's role rather than the article; the folder name is the id then.
 _GENERIC_STEMS = {"fulltext", "article", "main", "paper", "document"}
 MAX_DEPTH = 3  # subfolder levels searched for pairs, e.g. <split>/<group>/<doc_id>/
@@ -30,11 +33,13 @@ class SourceError(ValueError):
 
 @dataclass(frozen=True)
 class SourcePair:
-    """One document: its id and the paths of its PDF and XML (None when the partner is missing)."""
+    """One document: its id, the paths of its PDF and XML (None when the partner is missing) and,
+    from a file list's group column, its group (None: the run's `--group`)."""
 
     doc_id: str
     pdf: str | None
     xml: str | None
+    group: str | None = None
 
 
 def _kind_and_stem(path: str) -> tuple[str | None, str]:
@@ -82,7 +87,7 @@ def _unique_ids(pairs: list[SourcePair]) -> list[SourcePair]:
         count = seen.get(pair.doc_id, 0)
         seen[pair.doc_id] = count + 1
         doc_id = pair.doc_id if count == 0 else f"{pair.doc_id}_{count + 1}"
-        result.append(SourcePair(doc_id, pair.pdf, pair.xml))
+        result.append(SourcePair(doc_id, pair.pdf, pair.xml, pair.group))
     return result
 
 
@@ -94,8 +99,8 @@ def _resolve(base_folder: str, path: str) -> str:
 
 
 def read_file_list(list_path: str) -> list[SourcePair]:
-    """Pairs listed in a TSV/CSV file: columns pdf and xml (e.g. pdf_url, xml_url; optional id),
-    or, without a header, the PDF in the first column and the XML in the second. Relative paths
+    """Pairs listed in a TSV/CSV file: columns pdf and xml (e.g. pdf_url, xml_url; optional id
+    and group), or, without a header, the PDF in the first column and the XML in the second. Relative paths
     are taken from the list's folder."""
     from sciencebeam_gym.pdf_render import maybe_gunzip
 
@@ -112,6 +117,7 @@ def read_file_list(list_path: str) -> list[SourcePair]:
     pdf_column = next((header.index(c) for c in PDF_COLUMNS if c in header), None)
     xml_column = next((header.index(c) for c in XML_COLUMNS if c in header), None)
     id_column = next((header.index(c) for c in ID_COLUMNS if c in header), None)
+    group_column = next((header.index(c) for c in GROUP_COLUMNS if c in header), None)
     if pdf_column is None and xml_column is None:
         pdf_column, xml_column, body = 0, 1, rows
     elif pdf_column is None or xml_column is None:
@@ -133,8 +139,15 @@ def read_file_list(list_path: str) -> list[SourcePair]:
             doc_id = safe_id(row[id_column].strip())
         else:
             doc_id = _doc_id(any_path, _kind_and_stem(any_path)[1])
-        pairs.append(SourcePair(doc_id, pdf or None, xml or None))
+        pairs.append(SourcePair(doc_id, pdf or None, xml or None, _cell(row, group_column)))
     return _unique_ids(pairs)
+
+
+def _cell(row: list[str], column: int | None) -> str | None:
+    """A file list's cell made safe as a folder name, or None when absent or empty."""
+    if column is None or column >= len(row) or not row[column].strip():
+        return None
+    return safe_id(row[column].strip())
 
 
 def find_pairs(source: str) -> list[SourcePair]:

@@ -37,6 +37,20 @@ def write_corpus(folder: Path, good: int = 2, bad: bool = True) -> None:
         (folder / "lonely.pdf").write_bytes(pdf_bytes(article_lines()))
 
 
+def test_a_documents_own_group_decides_its_folder(tmp_path):
+    import dataclasses
+
+    from sciencebeam_gym.generate.document import process_pair
+
+    pair = dataclasses.replace(two_page_document(tmp_path / "source"), group="plos")
+    output = tmp_path / "data"
+    assert process_pair(pair, make_settings(output, pages=(1,))).status == "ok"
+    assert [p.relative_to(output).as_posix() for p in sorted(output.rglob("*.png"))] == [
+        "train/plos/doc/doc-page1.annot.png",
+        "train/plos/doc/doc-page1.png",
+    ]
+
+
 @pytest.mark.slow
 def test_pipeline_writes_pages_labels_report_and_skips_bad_input(tmp_path, capsys):
     source = tmp_path / "source"

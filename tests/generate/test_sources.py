@@ -64,3 +64,13 @@ def test_split_is_deterministic_by_document_and_follows_the_fraction():
     assert all(split_for(i, 0.0) == "train" for i in ids[:50])
     assert all(split_for(i, 1.0) == "test" for i in ids[:50])
     assert all(re.fullmatch("train|test", s) for s in splits)
+
+
+def test_a_file_list_group_column_names_each_documents_group(tmp_path):
+    tsv = touch(
+        tmp_path / "list.tsv",
+        b"id\tpdf\txml\tgroup\na\ta.pdf\ta.xml\tPLOS ONE\nb\tb.pdf\tb.xml\t\n",
+    )
+    first, second = read_file_list(str(tsv))
+    assert (first.doc_id, first.group) == ("a", "PLOS_ONE")  # made safe as a folder name
+    assert second.group is None  # an empty cell: the run's --group
