@@ -16,7 +16,7 @@ from PIL import Image
 from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import ColorMap
 from sciencebeam_gym.generate.align import FieldMatch, align_fields
-from sciencebeam_gym.generate.jats import XmlError, extract_fields, parse_article
+from sciencebeam_gym.generate.jats import XmlError, extract_fields, parse_article, publisher_group
 from sciencebeam_gym.generate.mapping import XmlMapping
 from sciencebeam_gym.generate.paint import overlay_image, paint_rotated_label_image
 from sciencebeam_gym.generate.pdf import PageText, extract_page_text
@@ -58,6 +58,7 @@ class Settings:
     dpi: float = 100.0
     test_fraction: float = 0.2
     group: str = "generated"
+    group_by_publisher: bool = False  # `--group publisher`: each document's publisher is its group
     overlay_path: str | None = None
     max_page_pixels: int = DEFAULT_MAX_PAGE_PIXELS  # larger pages are rendered at a lower dpi
 
@@ -220,6 +221,18 @@ def write_pages(
             fs.write_bytes(fs.join(settings.overlay_path, name), png_bytes(overlay))
 
 
+def settings_for_document(pair: SourcePair, settings: Settings) -> Settings:
+    """The run's settings with the document's own group: a file list's group column, or with
+    `--group publisher` the publisher named in its XML (the source's name when it names none)."""
+    group = pair.group
+    if not group and settings.group_by_publisher and pair.xml:
+        try:
+            group = publisher_group(fs.read_bytes(pair.xml))
+        except OSError:
+            group = None  # the document is skipped with its reason when it is read again
+    return dataclasses.replace(settings, group=group) if group else settings
+
+
 def process_pair(pair: SourcePair, settings: Settings) -> DocumentResult:
     """Generate and write one document's pages; bad input ends as a skipped result, not an error.
 
@@ -227,8 +240,7 @@ def process_pair(pair: SourcePair, settings: Settings) -> DocumentResult:
     data folder holds one run's view of each document.
     """
     started = time.monotonic()
-    if pair.group:
-        settings = dataclasses.replace(settings, group=pair.group)
+    settings = settings_for_document(pair, settings)
     split = split_for(pair.doc_id, settings.test_fraction)
     pdf, xml = (fs.printable_path(p) if p else p for p in (pair.pdf, pair.xml))
     result = DocumentResult(pair.doc_id, split, OK, pdf=pdf, xml=xml)

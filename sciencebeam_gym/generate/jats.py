@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -165,3 +166,22 @@ def extract_fields(article: etree._Element, mapping: XmlMapping) -> list[Field]:
             Field(rule.label, text, index, rule.options) for index, text in enumerate(texts)
         )
     return fields
+
+
+# Corporate words left out of a publisher's group name ("Hindawi Publishing Corporation": hindawi).
+_CORPORATE_WORDS = {"the", "publishing", "publishers", "corporation", "media", "sa", "ltd", "inc"}
+
+
+def publisher_group(xml_bytes: bytes) -> str | None:
+    """A folder name for the article's publisher (`journal-meta/publisher/publisher-name`),
+    corporate words left out: "Frontiers Media S.A." -> frontiers; None when there is none."""
+    try:
+        article = parse_article(xml_bytes)
+    except XmlError:
+        return None
+    names = article.xpath(".//journal-meta//publisher-name")
+    if not names:
+        return None
+    words = re.findall(r"[a-z0-9]+", "".join(names[0].itertext()).lower().replace(".", ""))
+    kept = [word for word in words if word not in _CORPORATE_WORDS]
+    return "-".join(kept or words) or None

@@ -48,6 +48,9 @@ METRICS_NAMESPACE = "generate"
 OVERLAY_FOLDER = "overlays"
 
 
+GROUP_BY_PUBLISHER = "publisher"  # the --group value that groups documents by publisher
+
+
 class GenerateError(cli.CliError):
     """A problem the user can fix (flag, setting, input); printed without a traceback."""
 
@@ -145,7 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of documents in test/ (by a hash of the document id; default 0.2)",
     )
     parser.add_argument(
-        "--group", default=None, help="folder between split and document (default: source name)"
+        "--group",
+        default=None,
+        help="folder between split and document (default: the source's name); 'publisher': "
+        "each document's publisher as named in its XML (a file list's group column wins)",
     )
     parser.add_argument(
         "--write_overlay",
@@ -170,7 +176,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         mapping.check_labels(color_map.labels)
     except (ColorMapError, MappingError) as error:
         raise GenerateError(str(error)) from error
-    group = args.group or safe_id(fs.basename(args.source.rstrip("/")).split(".")[0])
+    source_name = safe_id(fs.basename(args.source.rstrip("/")).split(".")[0])
+    by_publisher = args.group == GROUP_BY_PUBLISHER
+    group = source_name if by_publisher or not args.group else args.group
     overlay_path = None
     if args.write_overlay or args.contact_sheet:
         overlay_path = fs.join(report_folder(args.output_path), OVERLAY_FOLDER)
@@ -183,6 +191,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         max_page_pixels=args.max_page_pixels,
         test_fraction=args.test_fraction,
         group=group,
+        group_by_publisher=by_publisher,
         overlay_path=overlay_path,
     )
 

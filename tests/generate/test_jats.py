@@ -58,3 +58,20 @@ def test_xml_that_does_not_parse_raises_xml_error(data):
 def test_xml_without_article_element_is_rejected():
     with pytest.raises(XmlError, match="no <article>"):
         parse_article(b"<html><body/></html>")
+
+
+def test_the_publisher_group_leaves_corporate_words_out():
+    from sciencebeam_gym.generate.jats import publisher_group
+
+    def xml(name):
+        return (
+            "<article><front><journal-meta><publisher><publisher-name>"
+            f"{name}</publisher-name></publisher></journal-meta></front></article>"
+        ).encode()
+
+    assert publisher_group(xml("Hindawi Publishing Corporation")) == "hindawi"
+    assert publisher_group(xml("Frontiers Media S.A.")) == "frontiers"
+    assert publisher_group(xml("The Royal Society Publishing")) == "royal-society"
+    assert publisher_group(xml("Public Library of Science")) == "public-library-of-science"
+    assert publisher_group(b"<article><front/></article>") is None
+    assert publisher_group(b"<not xml") is None

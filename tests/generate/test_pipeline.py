@@ -51,6 +51,24 @@ def test_a_documents_own_group_decides_its_folder(tmp_path):
     ]
 
 
+def test_group_publisher_places_each_document_under_its_publisher(tmp_path):
+    from sciencebeam_gym.generate.document import process_pair
+
+    pair = two_page_document(tmp_path / "source")
+    xml = article_xml().replace(
+        b"<front>",
+        b"<front><journal-meta><publisher><publisher-name>MDPI</publisher-name></publisher>"
+        b"</journal-meta>",
+        1,
+    )
+    assert xml != article_xml()
+    (tmp_path / "source" / "doc.xml").write_bytes(xml)
+    output = tmp_path / "data"
+    settings = make_settings(output, pages=(1,), group_by_publisher=True)
+    assert process_pair(pair, settings).status == "ok"
+    assert sorted(p.parent.parent.name for p in output.rglob("*.png")) == ["mdpi", "mdpi"]
+
+
 @pytest.mark.slow
 def test_pipeline_writes_pages_labels_report_and_skips_bad_input(tmp_path, capsys):
     source = tmp_path / "source"
