@@ -55,6 +55,7 @@ class Settings:
     color_map: ColorMap
     mapping: XmlMapping
     pages: tuple[int, ...] = (1,)  # 1-based; empty means every page
+    test_pages: tuple[int, ...] | None = None  # pages of test documents; None: `pages`
     dpi: float = 100.0
     test_fraction: float = 0.2
     group: str = "generated"
@@ -221,9 +222,12 @@ def write_pages(
             fs.write_bytes(fs.join(settings.overlay_path, name), png_bytes(overlay))
 
 
-def settings_for_document(pair: SourcePair, settings: Settings) -> Settings:
-    """The run's settings with the document's own group: a file list's group column, or with
-    `--group publisher` the publisher named in its XML (the source's name when it names none)."""
+def settings_for_document(pair: SourcePair, settings: Settings, split: str) -> Settings:
+    """The run's settings with the document's own group (a file list's group column, or with
+    `--group publisher` the publisher named in its XML; the source's name when it names none)
+    and, in the test split, `test_pages` (e.g. train on whole articles, test on first pages)."""
+    if split == "test" and settings.test_pages is not None:
+        settings = dataclasses.replace(settings, pages=settings.test_pages)
     group = pair.group
     if not group and settings.group_by_publisher and pair.xml:
         try:
@@ -240,8 +244,8 @@ def process_pair(pair: SourcePair, settings: Settings) -> DocumentResult:
     data folder holds one run's view of each document.
     """
     started = time.monotonic()
-    settings = settings_for_document(pair, settings)
     split = split_for(pair.doc_id, settings.test_fraction)
+    settings = settings_for_document(pair, settings, split)
     pdf, xml = (fs.printable_path(p) if p else p for p in (pair.pdf, pair.xml))
     result = DocumentResult(pair.doc_id, split, OK, pdf=pdf, xml=xml)
     try:

@@ -142,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
         f"that fits, with a warning (default {DEFAULT_MAX_PAGE_PIXELS})",
     )
     parser.add_argument(
+        "--test_pages",
+        type=parse_pages,
+        default=None,
+        help="pages of the test split's documents, like --pages (default: --pages); e.g. "
+        "--pages all --test_pages 1 trains on whole articles and tests on first pages",
+    )
+    parser.add_argument(
         "--test_fraction",
         type=_fraction,
         default=0.2,
@@ -187,6 +194,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         color_map=color_map,
         mapping=mapping,
         pages=args.pages,
+        test_pages=args.test_pages,
         dpi=args.dpi,
         max_page_pixels=args.max_page_pixels,
         test_fraction=args.test_fraction,
@@ -222,9 +230,12 @@ def run(argv: Sequence[str] | None = None, save_main_session: bool = False) -> d
         "source": args.source,
         "output_path": args.output_path,
         "pages": list(settings.pages) or "all",
+        "test_pages": (
+            "as pages" if settings.test_pages is None else list(settings.test_pages) or "all"
+        ),
         "dpi": settings.dpi,
         "test_fraction": settings.test_fraction,
-        "group": settings.group,
+        "group": GROUP_BY_PUBLISHER if settings.group_by_publisher else settings.group,
         "color_map": settings.color_map.source,
         "xml_mapping": settings.mapping.source,
     }

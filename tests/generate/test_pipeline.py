@@ -51,6 +51,16 @@ def test_a_documents_own_group_decides_its_folder(tmp_path):
     ]
 
 
+def test_test_pages_choose_the_pages_of_test_documents_only(tmp_path):
+    from sciencebeam_gym.generate.document import process_pair
+
+    pair = two_page_document(tmp_path / "source", pages=3)
+    output = tmp_path / "data"
+    for fraction, expected in ((1.0, [1]), (0.0, [1, 2, 3])):
+        settings = make_settings(output, pages=(), test_pages=(1,), test_fraction=fraction)
+        assert process_pair(pair, settings).pages == expected
+
+
 def test_group_publisher_places_each_document_under_its_publisher(tmp_path):
     from sciencebeam_gym.generate.document import process_pair
 
