@@ -37,48 +37,6 @@ def write_corpus(folder: Path, good: int = 2, bad: bool = True) -> None:
         (folder / "lonely.pdf").write_bytes(pdf_bytes(article_lines()))
 
 
-def test_a_documents_own_group_decides_its_folder(tmp_path):
-    import dataclasses
-
-    from sciencebeam_gym.generate.document import process_pair
-
-    pair = dataclasses.replace(two_page_document(tmp_path / "source"), group="plos")
-    output = tmp_path / "data"
-    assert process_pair(pair, make_settings(output, pages=(1,))).status == "ok"
-    assert [p.relative_to(output).as_posix() for p in sorted(output.rglob("*.png"))] == [
-        "train/plos/doc/doc-page1.annot.png",
-        "train/plos/doc/doc-page1.png",
-    ]
-
-
-def test_test_pages_choose_the_pages_of_test_documents_only(tmp_path):
-    from sciencebeam_gym.generate.document import process_pair
-
-    pair = two_page_document(tmp_path / "source", pages=3)
-    output = tmp_path / "data"
-    for fraction, expected in ((1.0, [1]), (0.0, [1, 2, 3])):
-        settings = make_settings(output, pages=(), test_pages=(1,), test_fraction=fraction)
-        assert process_pair(pair, settings).pages == expected
-
-
-def test_group_publisher_places_each_document_under_its_publisher(tmp_path):
-    from sciencebeam_gym.generate.document import process_pair
-
-    pair = two_page_document(tmp_path / "source")
-    xml = article_xml().replace(
-        b"<front>",
-        b"<front><journal-meta><publisher><publisher-name>MDPI</publisher-name></publisher>"
-        b"</journal-meta>",
-        1,
-    )
-    assert xml != article_xml()
-    (tmp_path / "source" / "doc.xml").write_bytes(xml)
-    output = tmp_path / "data"
-    settings = make_settings(output, pages=(1,), group_by_publisher=True)
-    assert process_pair(pair, settings).status == "ok"
-    assert sorted(p.parent.parent.name for p in output.rglob("*.png")) == ["mdpi", "mdpi"]
-
-
 @pytest.mark.slow
 def test_pipeline_writes_pages_labels_report_and_skips_bad_input(tmp_path, capsys):
     source = tmp_path / "source"
@@ -363,3 +321,73 @@ def test_a_source_folder_with_glob_characters_is_found(tmp_path):
     assert main(["--source", str(source), "--output_path", str(output), "--dpi", "30"]) == 0
     assert len(list(output.glob("*/*/good0/good0-page1*.png"))) == 2
     assert (output / "generate-report" / "report.json").exists()
+
+
+def test_a_documents_own_group_decides_its_folder(tmp_path):
+    import dataclasses
+
+    from sciencebeam_gym.generate.document import process_pair
+
+    pair = dataclasses.replace(two_page_document(tmp_path / "source"), group="plos")
+    output = tmp_path / "data"
+    assert process_pair(pair, make_settings(output, pages=(1,))).status == "ok"
+    assert [p.relative_to(output).as_posix() for p in sorted(output.rglob("*.png"))] == [
+        "train/plos/doc/doc-page1.annot.png",
+        "train/plos/doc/doc-page1.png",
+    ]
+
+
+def test_test_pages_choose_the_pages_of_test_documents_only(tmp_path):
+    from sciencebeam_gym.generate.document import process_pair
+
+    pair = two_page_document(tmp_path / "source", pages=3)
+    output = tmp_path / "data"
+    for fraction, expected in ((1.0, [1]), (0.0, [1, 2, 3])):
+        settings = make_settings(output, pages=(), test_pages=(1,), test_fraction=fraction)
+        assert process_pair(pair, settings).pages == expected
+
+
+def test_group_publisher_places_each_document_under_its_publisher(tmp_path):
+    from sciencebeam_gym.generate.document import process_pair
+
+    pair = two_page_document(tmp_path / "source")
+    xml = article_xml().replace(
+        b"<front>",
+        b"<front><journal-meta><publisher><publisher-name>MDPI</publisher-name></publisher>"
+        b"</journal-meta>",
+        1,
+    )
+    assert xml != article_xml()
+    (tmp_path / "source" / "doc.xml").write_bytes(xml)
+    output = tmp_path / "data"
+    settings = make_settings(output, pages=(1,), group_by_publisher=True)
+    assert process_pair(pair, settings).status == "ok"
+    assert sorted(p.parent.parent.name for p in output.rglob("*.png")) == ["mdpi", "mdpi"]
+
+
+def xml_of_publisher(name: str) -> bytes:
+    return article_xml().replace(
+        b"<front>",
+        b"<front><journal-meta><publisher><publisher-name>"
+        + name.encode()
+        + b"</publisher-name></publisher></journal-meta>",
+        1,
+    )
+
+
+@pytest.mark.slow
+def test_a_folder_mixing_publishers_and_broken_pairs_is_sorted_and_reported(tmp_path):
+    source = tmp_path / "source"
+    write_corpus(source, good=0)  # the broken pairs only
+    for name, publisher in (("a", "MDPI"), ("b", "Frontiers Media S.A."), ("c", "MDPI")):
+        (source / f"{name}.pdf").write_bytes(pdf_bytes(article_lines()))
+        (source / f"{name}.xml").write_bytes(xml_of_publisher(publisher))
+    output = tmp_path / "data"
+    args = ["--source", str(source), "--output_path", str(output), "--dpi", "30"]
+    assert main([*args, "--group", "publisher", "--test_fraction", "0"]) == 0
+    folders = sorted(p.parent.relative_to(output).as_posix() for p in output.glob("*/*/*/*.png"))
+    assert sorted(set(folders)) == ["train/frontiers/b", "train/mdpi/a", "train/mdpi/c"]
+    report = json.loads((output / "generate-report" / "report.json").read_text())
+    reasons = {d["doc_id"]: d["reason"] for d in report["documents"] if d["status"] != "ok"}
+    assert {"badxml", "corrupt", "empty", "encrypted", "scanned", "lonely"} <= set(reasons)
+    assert report["settings"]["group"] == "publisher"
