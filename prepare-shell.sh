@@ -20,6 +20,8 @@ export VERSION_NAME="${VERSION_NAME:-v4}"
 export TRAINING_SUFFIX="${TRAINING_SUFFIX:--default}"
 export TRAINING_ARGS="${TRAINING_ARGS:-}"
 export TRAINING_PRESET="${TRAINING_PRESET:-}"
+export TRAIN_DATA_PATHS="${TRAIN_DATA_PATHS:-}"
+export EVAL_DATA_PATHS="${EVAL_DATA_PATHS:-}"
 export LOCAL_PATH_ROOT="${LOCAL_PATH_ROOT:-./.models}"
 export COLOR_MAP_FILENAME="${COLOR_MAP_FILENAME:-color_map.conf}"
 export USE_SEPARATE_CHANNELS="${USE_SEPARATE_CHANNELS:-true}"
@@ -179,6 +181,19 @@ gym_run_module() {
   fi
 }
 
+# Print FLAG and each entry of the space-separated LIST on lines of their own, or FLAG and
+# DEFAULT when LIST is empty (no glob expansion): mapfile -t ARGS < <(gym_repeat_flag ...).
+gym_repeat_flag() {
+  local flag="$1" list="$2" default="$3" entry entries
+  read -r -a entries <<< "$list"
+  if [ "${#entries[@]}" -eq 0 ]; then
+    entries=("$default")
+  fi
+  for entry in "${entries[@]}"; do
+    printf '%s\n%s\n' "$flag" "$entry"
+  done
+}
+
 # True when the script was given the flag: gym_has_arg --source (matches --source and --source=...).
 gym_has_arg() {
   local name="$1" arg
@@ -224,6 +239,8 @@ gym_print_config() {
       CONFIG_PATH "$CONFIG_PATH" \
       COLOR_MAP_PATH "$COLOR_MAP_PATH" \
       PREPROC_PATH "$PREPROC_PATH" \
+      TRAIN_DATA_PATHS "${TRAIN_DATA_PATHS:-(PREPROC_PATH/train)}" \
+      EVAL_DATA_PATHS "${EVAL_DATA_PATHS:-(PREPROC_PATH/test)}" \
       TRAIN_MODEL_PATH "$TRAIN_MODEL_PATH" \
       EXPORT_MODEL_PATH "$EXPORT_MODEL_PATH"
   } >&2

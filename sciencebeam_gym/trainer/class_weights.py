@@ -138,6 +138,51 @@ def calculate_class_weights(
     )
 
 
+def counted_images(images, counter: list[int]):
+    """The images, counting them in counter[0]."""
+    for image in images:
+        counter[0] += 1
+        yield image
+
+
+def calculate_mixed_class_weights(
+    sources: Sequence,
+    color_map,
+    method: str = "median_frequency",
+    max_weight: float = DEFAULT_MAX_WEIGHT,
+    max_records: int = 0,
+    source: str = "",
+    skip_corrupt: bool = False,
+) -> dict:
+    """The weights document of several sources (`data.SourceFiles`) mixed by their share.
+
+    Each source gives up to its share of `max_records` (its first records, in file order; all
+    with 0), and its counts are scaled so that it weighs its share whatever number it gave.
+    """
+    size = color_map.num_classes + 1
+    pixel_counts, image_pixels = np.zeros(size), np.zeros(size)
+    image_counts = np.zeros(size, dtype=np.int64)
+    parts = []
+    for found in sources:
+        budget = max(1, round(max_records * found.share)) if max_records else 0
+        pages = [0]
+        images = class_index_images_from_records(found.files, color_map, budget, skip_corrupt)
+        parts.append((found, count_pixels(counted_images(images, pages), size), pages[0]))
+        if not pages[0]:
+            raise ClassWeightsError(f"no records could be read from {found.source.text}")
+    total_pages = sum(pages for _found, _counts, pages in parts)
+    for found, (pixels, covered, counts), pages in parts:
+        scale = found.share * total_pages / pages
+        pixel_counts += scale * pixels
+        image_pixels += scale * covered
+        image_counts += counts
+    weights = compute_weights(pixel_counts, image_pixels, method, max_weight)
+    names = source or ",".join(found.source.text for found in sources)
+    return weights_document(
+        color_map.labels, weights, np.round(pixel_counts), image_counts, method, names
+    )
+
+
 def load_class_weights(path: str, labels: Sequence[str]) -> np.ndarray:
     """Weights (background first) from a JSON file; its labels must match the colour map's."""
     try:

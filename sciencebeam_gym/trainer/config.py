@@ -20,7 +20,9 @@ CONFIG_FILENAME = "config.json"
 
 DEFAULTS: dict[str, Any] = {
     # --- data -------------------------------------------------------------------------------
-    "train_data_paths": [],  # globs of gzipped TFRecord shards (repeatable flag)
+    # sources of gzipped TFRecord shards, GLOB[,GLOB...][:WEIGHT] each (repeatable flag); several
+    # are mixed by weight (doc/training.md, "Training on several sources")
+    "train_data_paths": [],
     "eval_data_paths": [],  # globs of the evaluation shards
     "output_path": "",  # model directory: checkpoints, config.json, TensorBoard events
     # empty: <output_path>/checkpoints; on Vertex AI AIP_CHECKPOINT_DIR when it is set
@@ -109,6 +111,15 @@ PRESETS: dict[str, dict[str, Any]] = {
     "long": {
         **QUICK_PRESET,
         "max_steps": 5000,
+        "log_freq": 100,
+        "eval_freq": 1000,
+        "save_freq": 1000,
+    },
+    # synthetic pages mixed with a few real ones (TRAIN_DATA_PATHS="synthetic real:WEIGHT"):
+    # the quick settings with a longer budget; mix and budget measured in doc/real-data.md
+    "real": {
+        **QUICK_PRESET,
+        "max_steps": 6000,
         "log_freq": 100,
         "eval_freq": 1000,
         "save_freq": 1000,

@@ -11,7 +11,10 @@ Tensors produced:
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
@@ -19,6 +22,7 @@ import tensorflow as tf
 from sciencebeam_gym import fs
 from sciencebeam_gym.records import (
     ANNOTATION_IMAGE,
+    COMPLETION_REPORT_NAME,
     COMPRESSION,
     FEATURE_KEYS,
     INPUT_IMAGE,
@@ -66,6 +70,89 @@ def find_files(
         except IncompleteDataError as error:
             raise DataError(f"{flag}: {error}") from error
     return files
+
+
+@dataclass(frozen=True)
+class Source:
+    """One `--train_data_paths GLOB[,GLOB...][:WEIGHT]` value: its globs and its weight."""
+
+    text: str
+    globs: tuple[str, ...]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    """A source's files and its share of the training examples (weight / sum of weights)."""
+
+    source: Source
+    files: tuple[str, ...]
+    share: float = 1.0
+
+
+def parse_source(text: str, flag: str = "--train_data_paths") -> Source:
+    """GLOB[,GLOB...][:WEIGHT]; the weight is what follows the last ':' when it holds no '/'
+    (so gs://bucket/x/*.tfrecord.gz has none)."""
+    head, colon, tail = text.rpartition(":")
+    weight = 1.0
+    if colon and "/" not in tail:
+        try:
+            weight = float(tail)
+        except ValueError:
+            raise DataError(f"weight {tail!r} of {flag} {text} is not a number") from None
+        if not (math.isfinite(weight) and weight > 0):
+            raise DataError(f"weight {tail!r} of {flag} {text} must be a number > 0")
+    else:
+        head = text
+    globs = tuple(glob for glob in head.split(",") if glob)
+    if not globs:
+        raise DataError(f"{flag} {text}: no glob (expected GLOB[:WEIGHT])")
+    return Source(text, globs, weight)
+
+
+def find_sources(
+    values: Sequence[str],
+    what: str = "training",
+    flag: str = "--train_data_paths",
+    require_complete: bool = False,
+) -> list[SourceFiles]:
+    """Each source's files (see find_files, applied per source), with its share of the mix."""
+    sources = [parse_source(value, flag) for value in values]
+    if not sources:
+        find_files([], what, flag)  # raises: no data given
+    total = sum(source.weight for source in sources)
+    return [
+        SourceFiles(
+            source,
+            tuple(
+                find_files(
+                    source.globs,
+                    what,
+                    f"{flag} {source.text}" if len(sources) > 1 else flag,
+                    require_complete,
+                )
+            ),
+            source.weight / total,
+        )
+        for source in sources
+    ]
+
+
+def estimate_records(files: Sequence[str]) -> int | None:
+    """Records in `files` by their folders' completion reports (records_written, prorated by
+    shards); None when a folder has no such report."""
+    by_folder: dict[str, int] = {}
+    for path in files:
+        by_folder[fs.dirname(path)] = by_folder.get(fs.dirname(path), 0) + 1
+    total = 0.0
+    for folder, count in by_folder.items():
+        report_path = fs.join(folder, COMPLETION_REPORT_NAME)
+        try:
+            report = json.loads(fs.read_bytes(report_path).decode("utf-8"))
+            total += report["records_written"] * count / max(len(report["shards"]), count)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+    return round(total)
 
 
 def pack_rgb(rgb: tf.Tensor) -> tf.Tensor:
@@ -156,6 +243,41 @@ def read_records(files: Sequence[str], shuffle: bool, skip_corrupt: bool) -> tf.
     )
 
 
+def all_files(files) -> list[str]:
+    """The record files of a file list or of a list of SourceFiles."""
+    if files and isinstance(files[0], SourceFiles):
+        return [path for source in files for path in source.files]
+    return list(files)
+
+
+def shuffled_records(files, shuffle_buffer: int, skip_corrupt: bool, seed: int | None):
+    """One source's records: files and records shuffled, repeated forever."""
+    records = read_records(files, shuffle=True, skip_corrupt=skip_corrupt)
+    records = records.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    return records.repeat()
+
+
+def training_records(files, shuffle_buffer: int, skip_corrupt: bool, seed: int | None):
+    """Records for training; several sources are each shuffled and repeated on their own and
+    drawn by share (a source with no readable record ends the stream)."""
+    if not files or not isinstance(files[0], SourceFiles):
+        return shuffled_records(files, shuffle_buffer, skip_corrupt, seed)
+    if len(files) == 1:
+        return shuffled_records(files[0].files, shuffle_buffer, skip_corrupt, seed)
+    datasets = [
+        shuffled_records(
+            source.files, shuffle_buffer, skip_corrupt, None if seed is None else seed + index
+        )
+        for index, source in enumerate(files)
+    ]
+    return tf.data.Dataset.sample_from_datasets(
+        datasets,
+        weights=[source.share for source in files],
+        seed=seed,
+        stop_on_empty_dataset=True,
+    )
+
+
 def make_dataset(
     files: Sequence[str],
     batch_size: int,
@@ -170,12 +292,13 @@ def make_dataset(
 ) -> tf.data.Dataset:
     """Batches of (page, target) — or (page, target, input_uri) with `with_uris`.
 
+    `files`: record files, or one `SourceFiles` per source (mixed by share when training).
     Training: shuffled, repeated forever, only full batches. Evaluation: one ordered pass.
     """
-    records = read_records(files, shuffle=training, skip_corrupt=skip_corrupt)
     if training:
-        records = records.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-        records = records.repeat()
+        records = training_records(files, shuffle_buffer, skip_corrupt, seed)
+    else:
+        records = read_records(all_files(files), shuffle=False, skip_corrupt=skip_corrupt)
 
     def decode(serialized):
         features = parse_example(serialized)

@@ -11,6 +11,7 @@ non-finite loss, and a save-and-stop on SIGTERM / SIGINT.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import itertools
 import math
@@ -111,7 +112,7 @@ def load_classes(config: dict):
     return color_map
 
 
-def resolve_class_weights(config: dict, saved: dict | None, train_files, color_map):
+def resolve_class_weights(config: dict, saved: dict | None, train_sources, color_map):
     """Class weights for weighted cross-entropy: the saved ones, --class_weights, or computed.
 
     Weights from a file or computed here are raised to `class_weights_power`; the result is
@@ -124,7 +125,7 @@ def resolve_class_weights(config: dict, saved: dict | None, train_files, color_m
         config["class_weight_values"] = saved["class_weight_values"]
         return np.asarray(saved["class_weight_values"], dtype=np.float32)
     weights = np.power(
-        base_class_weights(config, train_files, color_map), config["class_weights_power"]
+        base_class_weights(config, train_sources, color_map), config["class_weights_power"]
     )
     weights = weights.astype(np.float32)
     log(
@@ -136,16 +137,21 @@ def resolve_class_weights(config: dict, saved: dict | None, train_files, color_m
     return weights
 
 
-def base_class_weights(config: dict, train_files, color_map) -> np.ndarray:
-    """Weights from --class_weights, or median-frequency weights of the training records."""
+def base_class_weights(config: dict, train_sources, color_map) -> np.ndarray:
+    """Weights from --class_weights, or median-frequency weights of the training records
+    (several sources: each read for its share of the records, counted by its share)."""
     from sciencebeam_gym.trainer import class_weights
 
     if config["class_weights"]:
         log("model", f"class weights from {config['class_weights']}")
         return class_weights.load_class_weights(config["class_weights"], color_map.labels)
     started = time.time()
-    document = class_weights.calculate_class_weights(
-        train_files,
+    if len(train_sources) > 1:
+        calculate, records = class_weights.calculate_mixed_class_weights, train_sources
+    else:
+        calculate, records = class_weights.calculate_class_weights, data.all_files(train_sources)
+    document = calculate(
+        records,
         color_map,
         max_records=config["class_weights_max_records"],
         source="training data",
@@ -159,10 +165,19 @@ def base_class_weights(config: dict, train_files, color_map) -> np.ndarray:
     return np.asarray(document["weights"], dtype=np.float32)
 
 
-def training_batches(config, train_files, target_colors, seed, augment=0.0, shuffle_buffer=0):
-    """Shuffled training batches of the configured size, repeated forever."""
+def describe_source(found: data.SourceFiles) -> str:
+    """`GLOB: N file(s), ~R record(s), share S%` (records when the reports tell them)."""
+    records = data.estimate_records(found.files)
+    counted = f", ~{records} record(s)" if records is not None else ""
+    return (
+        f"source {found.source.text}: {len(found.files)} file(s){counted}, share {found.share:.1%}"
+    )
+
+
+def training_batches(config, train_sources, target_colors, seed, augment=0.0, shuffle_buffer=0):
+    """Shuffled training batches of the configured size, repeated forever (sources mixed)."""
     return data.make_dataset(
-        train_files,
+        train_sources,
         config["batch_size"],
         config["image_size"],
         target_colors,
@@ -174,7 +189,7 @@ def training_batches(config, train_files, target_colors, seed, augment=0.0, shuf
     )
 
 
-def make_batch_norm_recalibration(config, train_files, target_colors, generator, replicas):
+def make_batch_norm_recalibration(config, train_sources, target_colors, generator, replicas):
     """step -> bool: recompute the generator's batch-norm statistics, at most once per step.
 
     Uses `bn_recalibration_batches` unaugmented training batches (see
@@ -188,7 +203,7 @@ def make_batch_norm_recalibration(config, train_files, target_colors, generator,
         return lambda step: False
     pages = training_batches(
         config,
-        train_files,
+        train_sources,
         target_colors,
         seed=config["seed"] + 1,
         shuffle_buffer=min(config["shuffle_buffer"], 64),
@@ -301,10 +316,17 @@ class Trainer:
     def set_up_data(self) -> None:
         config, gcs = self.config, self.gcs
         complete = not config["allow_incomplete_data"]
-        train = data.find_files(
+        sources = data.find_sources(
             config["train_data_paths"], "training", "--train_data_paths", complete
         )
-        self.train_files = gcs.local_files(train)
+        self.train_sources = [
+            dataclasses.replace(found, files=tuple(gcs.local_files(found.files)))
+            for found in sources
+        ]
+        self.train_files = data.all_files(self.train_sources)
+        if len(sources) > 1:
+            for found in sources:
+                log("data", describe_source(found))
         self.eval_files = []
         if config["eval_data_paths"]:
             found = data.find_files(
@@ -331,7 +353,7 @@ class Trainer:
 
     def build_model(self) -> None:
         config = self.config
-        weights = resolve_class_weights(config, self.saved, self.train_files, self.color_map)
+        weights = resolve_class_weights(config, self.saved, self.train_sources, self.color_map)
         with self.strategy.scope():
             self.generator, discriminator = build_models(config, self.color_map.num_classes)
             self.model = Pix2Pix(
@@ -415,7 +437,7 @@ class Trainer:
         config, strategy = self.config, self.strategy
         dataset = training_batches(
             config,
-            self.train_files,
+            self.train_sources,
             self.target_colors,
             seed=config["seed"] + self.step,
             augment=config["augment"],
@@ -423,7 +445,7 @@ class Trainer:
         self.iterator = iter(strategy.experimental_distribute_dataset(dataset))
         self.recalibrate = make_batch_norm_recalibration(
             config,
-            self.train_files,
+            self.train_sources,
             self.target_colors,
             self.generator,
             strategy.num_replicas_in_sync,
