@@ -42,11 +42,11 @@ def offline_env(tmp_path) -> dict:
     return env
 
 
-def dry_run(tmp_path, script: str) -> str:
+def dry_run(tmp_path, script: str, **env) -> str:
     result = subprocess.run(
         [str(REPO_ROOT / script), "--cloud", "--dry-run"],
         cwd=tmp_path,
-        env=offline_env(tmp_path),
+        env={**offline_env(tmp_path), **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -88,3 +88,16 @@ def test_vertex_scripts_print_project_region_and_endpoint(tmp_path, script):
     assert printed["endpoint"] == f"{printed['region']}-aiplatform.googleapis.com"
     base = printed["custom_job"]["jobSpec"]["baseOutputDirectory"]["outputUriPrefix"]
     assert printed["vertex_sets"]["AIP_MODEL_DIR"] == f"{base}/model/"
+
+
+def test_train_data_paths_give_one_flag_per_source_unexpanded(tmp_path):
+    (tmp_path / "a.tfrecord.gz").write_bytes(b"")  # a glob must reach the trainer as written
+    sources = "*tfrecord* gs://bucket/real/*tfrecord*:3"
+    printed = json.loads(dry_run(tmp_path, "train.sh", TRAIN_DATA_PATHS=sources))
+    args = printed["custom_job"]["jobSpec"]["workerPoolSpecs"][0]["pythonPackageSpec"]["args"]
+    flags = [(flag, value) for flag, value in zip(args, args[1:], strict=False) if "data" in flag]
+    assert flags == [
+        ("--train_data_paths", "*tfrecord*"),
+        ("--train_data_paths", "gs://bucket/real/*tfrecord*:3"),
+        ("--eval_data_paths", f"gs://{PROJECT}-ml/sciencebeam/pix2pix/v4/preproc/test/*tfrecord*"),
+    ]
