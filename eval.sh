@@ -10,9 +10,10 @@ EVAL_ARGS=(--model_path "$TRAIN_MODEL_PATH")
 # records given on the command line replace EVAL_DATA_PATHS / the default test split (the flag
 # is repeatable)
 if ! gym_has_arg --eval_data_paths && ! gym_has_arg --eval-data-paths; then
-  mapfile -t -O 2 EVAL_ARGS < <(
+  mapfile -t DATA_ARGS < <(
     gym_repeat_flag --eval_data_paths "$EVAL_DATA_PATHS" "$(gym_glob_escape "$PREPROC_PATH/test")/*tfrecord*"
   )
+  EVAL_ARGS+=("${DATA_ARGS[@]}")
 fi
 
 gym_run_module sciencebeam_gym.trainer.evaluate "${EVAL_ARGS[@]}" "${SCRIPT_ARGS[@]}"
