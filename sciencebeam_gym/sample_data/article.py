@@ -86,6 +86,13 @@ class Article:
     keywords_title: str = "Keywords"
     acknowledgement_title: str = "Acknowledgements"
     reference_list_title: str = "References"
+    # front matter some designs show: a highlights list, a summary for non-specialists (JATS
+    # abstracts of type "highlights" and "summary"), the academic editor, the publication date
+    highlights: list[str] = field(default_factory=list)
+    summary_title: str = "Author Summary"
+    summary: str = ""
+    editor: str = ""
+    published: str = ""
 
 
 MONTHS = "January February March April May June July August September October November December"
@@ -213,7 +220,7 @@ def generate_article(rng: random.Random, doc_id: str, short: bool = False) -> Ar
         Section(name, [text.paragraph(rng, *sentences) for _ in range(rng.randint(*paragraphs))])
         for name in section_names
     ]
-    return Article(
+    article = Article(
         doc_id=doc_id,
         journal=text.journal_name(rng),
         volume=rng.randint(1, 140),
@@ -252,3 +259,17 @@ def generate_article(rng: random.Random, doc_id: str, short: bool = False) -> Ar
             rng, ["References", "References", "Literature Cited", "Bibliography"]
         ),
     )
+    _add_front_extras(rng, article)
+    return article
+
+
+def _add_front_extras(rng: random.Random, article: Article) -> None:
+    """Highlights, a summary, the editor and the publication date (a page may show them)."""
+    article.highlights = [text.sentence(rng, 8, 16) for _ in range(rng.randint(3, 5))]
+    article.summary_title = text.pick(
+        rng, ["Author Summary", "Significance", "Significance Statement", "Plain Language Summary"]
+    )
+    article.summary = text.paragraph(rng, 2, 4)
+    given, surname = text.person(rng)
+    article.editor = f"{given} {surname}, {text.institution(rng)[0]}"
+    article.published = _date(rng, article.year)

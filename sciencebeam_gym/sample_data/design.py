@@ -22,6 +22,7 @@ from sciencebeam_gym.sample_data.layout import (
     place_block_at,
     text_block,
 )
+from sciencebeam_gym.sample_data.variations import Variations, sample_variations
 
 # name: (width, height) in points
 PAGE_SIZES = {
@@ -66,10 +67,35 @@ class Style:
     paragraph_indent: bool
     copyright_place: str
     ink: int
+    # layouts of real publishers, each drawn with some probability (see sample_variations)
+    accent: tuple | None = None
+    sidebar: str = "none"
+    sidebar_width: float = 0.0
+    logo: str = "none"
+    crossmark: bool = False
+    running: str = "none"
+    front_layout: str = "stacked"
+    extra_abstract: str = "none"
+    abstract_heading: bool = True
+    keywords_place: str = "front"
+    title_family: str = ""
+    title_bold: bool = True
+    title_italic: bool = False
+    title_color: int | tuple = 0
+    heading_band: str = "none"
 
     @property
     def text_width(self) -> float:
         return self.width - self.margin_left - self.margin_right
+
+    @property
+    def main_left(self) -> float:
+        """Left edge of the front matter and the columns (right of a side bar)."""
+        return self.margin_left + self.sidebar_width
+
+    @property
+    def main_width(self) -> float:
+        return self.text_width - self.sidebar_width
 
 
 def sample_style(rng: random.Random) -> Style:
@@ -82,7 +108,7 @@ def sample_style(rng: random.Random) -> Style:
     in_header = ["header"] if header_kind != "none" else []
     body_family = rng.choice(TEXT_FAMILIES)
     body_size = rng.uniform(8.0, 9.8) if columns == 2 else rng.uniform(9.0, 11.5)
-    return Style(
+    style = Style(
         page_size=size_name,
         width=width,
         height=height,
@@ -114,13 +140,15 @@ def sample_style(rng: random.Random) -> Style:
         copyright_place=rng.choice(["footnote", "footnote", "below_abstract", "page_bottom"]),
         ink=rng.choice([0, 0, 0, 25, 45]),
     )
+    sample_variations(rng, style)
+    return style
 
 
 def _roman(number: int) -> str:
     return ["I", "II", "III", "IV", "V", "VI", "VII", "VIII"][number - 1]
 
 
-class PageComposer:
+class PageComposer(Variations):
     """Lays one article's first page out in one style."""
 
     def __init__(self, article: Article, style: Style, rng: random.Random):
@@ -252,12 +280,13 @@ class PageComposer:
         if s.mtype_place == "banner":
             run = self.run(text.upper(), self.heading(), size, "manuscript_type", grey=255)
             block = self.lines([run], width, size, factor=1.25)
+            fill = self.accent(70)
             line = block.rows[0]
             line_width = line.pieces[-1].x + line.pieces[-1].width
 
             def draw(page, x, top, _width, height=line.height, w=line_width):
                 page.shapes.append(
-                    Shape("rect", (x - 4, top - 2, x + w + 4, top + height + 2), None, 70, 0)
+                    Shape("rect", (x - 4, top - 2, x + w + 4, top + height + 2), None, fill, 0)
                 )
 
             block.rows.insert(0, Graphic(0, draw))
@@ -278,12 +307,8 @@ class PageComposer:
     def title_block(self, width) -> Block:
         s = self.style
         size = s.title_size
-        run = self.run(
-            self.article.title,
-            self.heading(bold=self.rng.random() < 0.85),
-            size,
-            "manuscript_title",
-        )
+        font = font_key(s.title_family or s.heading_family, s.title_bold, s.title_italic)
+        run = self.run(self.article.title, font, size, "manuscript_title", grey=s.title_color)
         title_width = width * self.rng.uniform(0.8, 1.0)
         block = self.lines(
             [run], title_width, size, s.front_align, factor=self.rng.uniform(1.12, 1.3)
@@ -294,7 +319,7 @@ class PageComposer:
         block.rows.append(gap(self.rng.uniform(6, 14)))
         return block
 
-    def authors_block(self, width) -> Block:
+    def authors_block(self, width, align=None) -> Block:
         s, a, rng = self.style, self.article, self.rng
         size = s.body_size * rng.uniform(1.0, 1.3)
         font = self.body(bold=rng.random() < 0.4)
@@ -322,7 +347,7 @@ class PageComposer:
                 )
             if not last and len(a.authors) > 2:
                 runs.append(self.run(",", self.body(), size, "author", space_before=False))
-        block = self.lines(runs, width, size, s.front_align, factor=1.3)
+        block = self.lines(runs, width, size, align or s.front_align, factor=1.3)
         block.rows.append(gap(rng.uniform(3, 8)))
         return block
 
@@ -380,12 +405,12 @@ class PageComposer:
         inner = width - 2 * (pad + indent)
         align = "justify" if s.justify else "left"
         rows = []
-        if kind != "runin":
+        if kind != "runin" and s.abstract_heading:
             heading = self.run(label_text, self.heading(), size * rng.uniform(1.0, 1.2), "abstract")
             rows += self.lines([heading], inner, size, factor=1.4).rows
         for index, paragraph in enumerate(a.abstract):
             runs = [self.run(paragraph, font, size, "abstract")]
-            if kind == "runin" and index == 0:
+            if kind == "runin" and index == 0 and s.abstract_heading:
                 runs.insert(
                     0,
                     self.run(
@@ -473,6 +498,13 @@ class PageComposer:
         s = self.style
         abstract, keywords = self.abstract_block(width), self.keywords_block(width)
         blocks = [keywords, abstract] if s.keywords_first else [abstract, keywords]
+        if s.keywords_place == "sidebar":
+            blocks.remove(keywords)
+        extra = self.extra_abstract_block(width)
+        if extra is not None:
+            blocks.insert(
+                0 if s.extra_abstract == "highlights" else blocks.index(abstract) + 1, extra
+            )
         if s.doi_place == "below_abstract":
             blocks.append(self.doi_block(width))
         if s.copyright_place == "below_abstract":
@@ -488,18 +520,24 @@ class PageComposer:
         for _ in range(6):
             if sum(b.height for b in blocks) <= limit:
                 break
-            abstract = self.article.abstract
             if self.style.columns == 2 and not self.style.abstract_in_columns:
                 self.style.abstract_in_columns = True
-            elif len(abstract) > 1:
-                abstract.pop()
-            else:
-                words = abstract[0].split(" ")
-                if len(words) < 30:
-                    break
-                abstract[0] = " ".join(words[: len(words) * 2 // 3]).rstrip(",.") + "."
+            elif not self.shorten_abstract():
+                break
             blocks = self.front_matter(width)
         return blocks
+
+    def shorten_abstract(self) -> bool:
+        """Drop the abstract's last paragraph or a third of its only one (False: too short)."""
+        abstract = self.article.abstract
+        if len(abstract) > 1:
+            abstract.pop()
+            return True
+        words = abstract[0].split(" ")
+        if len(words) < 30:
+            return False
+        abstract[0] = " ".join(words[: len(words) * 2 // 3]).rstrip(",.") + "."
+        return True
 
     # body ----------------------------------------------------------------------------------
     def section_title(self, number: int, title: str, width: float) -> Block:
@@ -510,13 +548,14 @@ class PageComposer:
         if s.section_upper:
             text = text.upper()
         block = self.lines(
-            [self.run(text, self.heading(), size, "section_title")],
+            [self.run(text, self.heading(), size, "section_title", grey=self.heading_colour())],
             width,
             size,
             factor=1.35,
             space_before=s.body_size * 0.9,
             reserve_after=2 * s.leading,
         )
+        self.decorate_heading(block, width)
         block.rows.append(gap(s.body_size * 0.3))
         return block
 
@@ -735,7 +774,9 @@ class PageComposer:
         x, width = s.margin_left, s.text_width
         bottom = s.height - s.margin_bottom
         small = s.body_size * 0.85
-        if s.page_no_place != "header" or s.header_kind == "none":
+        if s.running != "none":
+            pass  # page number, journal and DOI are in the running header or footer
+        elif s.page_no_place != "header" or s.header_kind == "none":
             runs = []
             if s.header_kind == "none":
                 runs.append(
@@ -771,6 +812,7 @@ class PageComposer:
             )
             place_block_at(self.page, line, x, bottom - line.height, width)
             bottom -= small * 1.3 + rng.uniform(6, 14)
+        x, width = s.main_left, s.main_width
         column_width = (width - s.column_gap * (s.columns - 1)) / s.columns
         note_width = width if s.copyright_place == "page_bottom" else column_width
         notes = []
@@ -783,7 +825,7 @@ class PageComposer:
                 factor=1.22,
             )
         )
-        if s.copyright_place != "below_abstract":
+        if s.copyright_place not in ("below_abstract", "sidebar"):
             notes.insert(rng.randrange(2), self.copyright_block(note_width))
         if s.aff_place == "footnote":
             affiliations = self.affiliations_block(note_width, size / s.body_size, "left")
@@ -800,18 +842,35 @@ class PageComposer:
         return first_bottom, others
 
     # the page ------------------------------------------------------------------------------
+    def drop_unshown_extras(self) -> None:
+        """Highlights and summary stay in the article (and its XML) only where the page shows
+        them; the editor and publication date are shown in a side bar only."""
+        a, kind = self.article, self.style.extra_abstract
+        if kind != "highlights":
+            a.highlights = []
+        if kind != "summary":
+            a.summary = ""
+
     def compose(self) -> Page:
         s = self.style
-        x, width = s.margin_left, s.text_width
-        y = self.header(s.margin_top)
+        self.drop_unshown_extras()
+        y = self.header(self.logo_row(s.margin_top))
+        self.running_lines()
         first_bottom, other_bottom = self.footers()
-        front = Frame(self.page, [(x, width)], y, [first_bottom])
-        for block in self.fitting_front_matter(width, (first_bottom - y) * 0.6):
-            front.place(block)
+        x, width = s.main_left, s.main_width
+        if s.sidebar != "none":
+            self.sidebar(y, first_bottom)
+        if s.front_layout == "split":
+            front_y = self.split_front(x, width, y, first_bottom)
+        else:
+            front = Frame(self.page, [(x, width)], y, [first_bottom])
+            for block in self.fitting_front_matter(width, (first_bottom - y) * 0.6):
+                front.place(block)
+            front_y = front.y
         column_width = (width - s.column_gap * (s.columns - 1)) / s.columns
         columns = [(x + i * (column_width + s.column_gap), column_width) for i in range(s.columns)]
         bottoms = [first_bottom] + [other_bottom] * (s.columns - 1)
-        body = Frame(self.page, columns, front.y + s.body_size * 0.8, bottoms)
+        body = Frame(self.page, columns, front_y + s.body_size * 0.8, bottoms)
         for block in self.body_blocks(column_width):
             if not body.place(block):
                 break

@@ -71,10 +71,26 @@ def _article_meta(front, article: Article) -> None:
     _add(abstract, "title", article.abstract_title)
     for paragraph in article.abstract:
         _add(abstract, "p", paragraph)
+    _typed_abstracts(meta, article)
     keywords = _add(meta, "kwd-group", kwd_group_type="author")
     _add(keywords, "title", article.keywords_title)
     for keyword in article.keywords:
         _add(keywords, "kwd", keyword)
+
+
+def _typed_abstracts(meta, article: Article) -> None:
+    """Highlights and a summary, where the page shows them, as typed abstracts (which the
+    abstract class of xml-mapping.conf leaves out, as the page's labels do)."""
+    if article.highlights:
+        highlights = _add(meta, "abstract", abstract_type="highlights")
+        _add(highlights, "title", "Highlights")
+        items = _add(highlights, "list", list_type="bullet")
+        for item in article.highlights:
+            _add(_add(items, "list-item"), "p", item)
+    if article.summary:
+        summary = _add(meta, "abstract", abstract_type="summary")
+        _add(summary, "title", article.summary_title)
+        _add(summary, "p", article.summary)
 
 
 def _captioned(parent, tag: str, element_id: str, item):

@@ -16,7 +16,8 @@ from sciencebeam_gym.sample_data.fonts import metrics
 
 @dataclass(frozen=True)
 class Span:
-    """Text drawn at a baseline; `space_after` says a word space follows on the same line."""
+    """Text drawn at a baseline; `space_after` says a word space follows on the same line.
+    Colours (`grey`, a shape's `stroke` and `fill`) are grey levels 0-255 or (r, g, b)."""
 
     text: str
     font: str

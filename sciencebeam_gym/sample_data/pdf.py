@@ -25,15 +25,20 @@ def _style(shape: Shape) -> str | None:
     return "D" if shape.stroke is not None else None
 
 
+def _colour(value) -> tuple:
+    """fpdf2's colour arguments for a grey level or an (r, g, b) colour."""
+    return value if isinstance(value, tuple) else (value,)
+
+
 def _draw_shape(pdf, shape: Shape) -> None:
     style = _style(shape)
     if style is None:
         return
     if shape.stroke is not None:
-        pdf.set_draw_color(shape.stroke)
+        pdf.set_draw_color(*_colour(shape.stroke))
         pdf.set_line_width(shape.width)
     if shape.fill is not None:
-        pdf.set_fill_color(shape.fill)
+        pdf.set_fill_color(*_colour(shape.fill))
     x0, y0 = shape.points[0], shape.points[1]
     if shape.kind == "rect":
         pdf.rect(x0, y0, shape.points[2] - x0, shape.points[3] - y0, style=style)
@@ -67,6 +72,6 @@ def pdf_bytes(page: Page, article: Article) -> bytes:
         _draw_shape(pdf, shape)
     for span in page.spans:
         pdf.set_font(span.font, size=span.size)
-        pdf.set_text_color(span.grey)
+        pdf.set_text_color(*_colour(span.grey))
         pdf.text(span.x, span.baseline, span.text + (" " if span.space_after else ""))
     return bytes(pdf.output())

@@ -37,8 +37,11 @@ def _pil_font(key: str, size_px: float) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(font_path(key), size_px, layout_engine=_LAYOUT)
 
 
-def _grey(value: int | None):
-    return None if value is None else (value, value, value)
+def _grey(value):
+    """A grey level (0-255) or an (r, g, b) colour as Pillow's RGB triple."""
+    if value is None or isinstance(value, tuple):
+        return value
+    return (value, value, value)
 
 
 def render_page_image(page: Page, dpi: float) -> Image.Image:
