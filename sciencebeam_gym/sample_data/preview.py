@@ -79,6 +79,9 @@ def main(argv=None) -> int:
     parser.add_argument("--pages", default="2,3,7", help="training page numbers (default 2,3,7)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     parser.add_argument("--height", type=int, default=760, help="tile height in pixels")
+    parser.add_argument(
+        "--colors", type=int, default=0, help="palette size for a small file (0: full colour)"
+    )
     cli.add_color_map(parser)
     args = parser.parse_args(argv)
     try:
@@ -87,6 +90,8 @@ def main(argv=None) -> int:
         parser.error(f"--pages: expected numbers separated by commas, got {args.pages!r}")
     color_map = load_color_map(args.color_map or default_color_map_path())
     sheet = contact_sheet(indexes, args.seed, color_map, args.height)
+    if args.colors:
+        sheet = sheet.quantize(args.colors)
     buffer = io.BytesIO()
     sheet.save(buffer, format="PNG", optimize=True)
     fs.write_bytes(args.output, buffer.getvalue())

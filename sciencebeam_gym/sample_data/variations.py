@@ -334,7 +334,8 @@ class Variations:
         def draw(page, x, top, _width, height=height):
             page.shapes.append(Shape("rect", (x, top, x + width, top + height), None, fill, 0))
 
-        return Block([Graphic(pad, draw)] + rows + [gap(pad), gap(rng.uniform(6, 10))])
+        rows = [Graphic(pad, draw)] + rows + [gap(pad), gap(rng.uniform(6, 10))]
+        return Block(rows, keep_together=True)  # the box is drawn whole: never split
 
     # headings ------------------------------------------------------------------------------
     def heading_colour(self):
