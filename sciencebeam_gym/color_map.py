@@ -11,7 +11,9 @@ The file is the original toolkit's INI format::
 A key k in `[color_map]` is the grey value (k,k,k) that marks class k in a label image; the
 value is the colour that class is painted in. Classes are ordered by key everywhere (channels,
 class indices), as in the original. Class index 0 is the background (black, grey value 0), and
-class i of the map has index i. `ColorMap` is the one source for all of it: the classes, the
+class i of the map has index i. Grey UNKNOWN_KEY (255) marks text no field claimed; it is white
+(UNKNOWN_COLOR) once coloured and UNKNOWN_INDEX (-1) as a class index, so no class may use that
+key or colour. `ColorMap` is the one source for all of it: the classes, the
 palette, the background, the annotation file names, and the classes saved in a model's
 `config.json`.
 """
@@ -102,8 +104,10 @@ class ColorMap:
 
     @cached_property
     def grey_to_color_table(self) -> np.ndarray:
-        """A (256, 3) lookup table: grey k -> colour of class k; other greys stay grey."""
+        """A (256, 3) lookup table: grey k -> colour of class k, grey UNKNOWN_KEY ->
+        UNKNOWN_COLOR; other greys stay grey."""
         table = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+        table[UNKNOWN_KEY] = UNKNOWN_COLOR
         for c in self.classes:
             table[c.key] = c.color
         return table
@@ -115,7 +119,8 @@ class ColorMap:
         raise KeyError(f"no class labelled {label!r} in {self.source} (labels: {self.labels})")
 
     def label_image_to_rgb(self, label_image: np.ndarray) -> np.ndarray:
-        """Colour a label image (HxW grey keys) with the class colours; 0 stays black."""
+        """Colour a label image (HxW grey keys) with the class colours; 0 stays black, unknown
+        becomes white."""
         return self.grey_to_color_table[np.asarray(label_image, dtype=np.uint8)]
 
     def map_grey_to_colors(self, rgb_image: np.ndarray) -> np.ndarray:
@@ -129,25 +134,39 @@ class ColorMap:
         return np.where(is_grey[..., None], mapped, rgb)
 
     def count_unmapped(self, rgb_image: np.ndarray) -> int:
-        """Pixels of a coloured annotation that are neither background nor a class colour.
+        """Pixels of a coloured annotation that are neither background, unknown (white) nor a
+        class colour.
 
         They would be read as background: grey values without a class in the map, or colours
         of another colour map.
         """
-        return int(np.count_nonzero(self.rgb_to_class_index(rgb_image, unmapped=255) == 255))
+        return int(np.count_nonzero(self.unmapped_mask(rgb_image)))
 
-    def rgb_to_class_index(self, rgb_image: np.ndarray, unmapped: int = 0) -> np.ndarray:
+    def unmapped_mask(self, rgb_image: np.ndarray) -> np.ndarray:
+        """True where a coloured annotation's pixel is no class, background or unknown colour."""
+        no_class = -2  # neither a class index nor UNKNOWN_INDEX
+        index = self.rgb_to_class_index(rgb_image, unmapped=no_class, unknown=UNKNOWN_INDEX)
+        return index == no_class
+
+    def count_unknown(self, rgb_image: np.ndarray) -> int:
+        """Pixels of a coloured annotation in UNKNOWN_COLOR (text no field claimed)."""
+        return int(np.count_nonzero(_pack(rgb_image) == _pack(np.array(UNKNOWN_COLOR))))
+
+    def rgb_to_class_index(
+        self, rgb_image: np.ndarray, unmapped: int = 0, unknown: int | None = None
+    ) -> np.ndarray:
         """Class index per pixel of a coloured annotation: 0 background, i + 1 for class i.
 
-        Pixels whose colour is no class colour (nor black) get `unmapped` (background by default).
+        Pixels whose colour is no class colour (nor black) get `unmapped` (background by
+        default); with `unknown` given (e.g. UNKNOWN_INDEX), unknown (white) pixels get that
+        instead. int16, so that UNKNOWN_INDEX (-1) fits.
         """
-        rgb = np.asarray(rgb_image, dtype=np.uint8)
-        packed = (
-            rgb[..., 0].astype(np.int32) << 16 | rgb[..., 1].astype(np.int32) << 8 | rgb[..., 2]
-        )
-        result = np.full(packed.shape, unmapped, dtype=np.uint8)
-        for index, (r, g, b) in enumerate(self.palette.astype(np.int32)):
-            result[packed == (r << 16 | g << 8 | b)] = index
+        packed = _pack(rgb_image)
+        result = np.full(packed.shape, unmapped, dtype=np.int16)
+        if unknown is not None:
+            result[packed == _pack(np.array(UNKNOWN_COLOR))] = unknown
+        for index, color in enumerate(self.palette):
+            result[packed == _pack(color)] = index
         return result
 
     def to_config(self) -> list[dict]:
@@ -169,6 +188,12 @@ class ColorMap:
         except (KeyError, TypeError, ValueError) as error:
             raise ColorMapError(f"{source}: unreadable class entry ({error!r})") from error
         return cls(classes=classes, source=source)
+
+
+def _pack(rgb: np.ndarray) -> np.ndarray:
+    """(…, 3) colours -> (…) int32 r<<16 | g<<8 | b, for exact colour comparison."""
+    rgb = np.asarray(rgb, dtype=np.uint8).astype(np.int32)
+    return rgb[..., 0] << 16 | rgb[..., 1] << 8 | rgb[..., 2]
 
 
 def palette(colors: np.ndarray) -> np.ndarray:
@@ -224,7 +249,18 @@ def _read_sections(text: str, source: str) -> dict[str, dict[int, tuple[str, str
 def _check_class(
     color_class: ColorClass, color_where: str, label_where: str, seen: dict[object, int]
 ) -> None:
-    """Refuse a class coloured as the background, or sharing a colour or label with another."""
+    """Refuse a class keyed or coloured as the background or the unknown class, or sharing a
+    colour or label with another."""
+    if color_class.key == UNKNOWN_KEY:
+        raise ColorMapError(
+            f"{color_where}: key {UNKNOWN_KEY} marks {UNKNOWN_LABEL} text (no field of the XML) "
+            "in label images; give the class another key"
+        )
+    if color_class.color == UNKNOWN_COLOR:
+        raise ColorMapError(
+            f"{color_where}: class {color_class.key} is coloured {UNKNOWN_COLOR}, the colour of "
+            f"{UNKNOWN_LABEL} text in annotations; pick another colour"
+        )
     if color_class.color == BACKGROUND_COLOR:
         raise ColorMapError(
             f"{color_where}: class {color_class.key} is coloured {BACKGROUND_COLOR}, the background's "

@@ -8,6 +8,9 @@ import pytest
 
 from sciencebeam_gym.color_map import (
     BACKGROUND_LABEL,
+    UNKNOWN_COLOR,
+    UNKNOWN_INDEX,
+    UNKNOWN_KEY,
     ColorMap,
     ColorMapError,
     color_map_of_config,
@@ -161,3 +164,30 @@ def test_unmapped_pixels_are_counted():
     mapped = color_map.map_grey_to_colors(image)
     assert color_map.count_unmapped(mapped) == 2  # grey 7 and the foreign colour
     assert color_map.rgb_to_class_index(mapped).tolist() == [[1, 2, 0, 0, 0]]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("[color_map]\n1=(255,0,0)\n255=(0,255,0)\n", 3, "key 255 marks unknown"),
+        ("[color_map]\n1=(255,0,0)\n2=(255,255,255)\n", 3, "colour of unknown"),
+    ],
+)
+def test_the_unknown_key_and_colour_are_refused_naming_the_line(text, line, message):
+    with pytest.raises(ColorMapError, match=message) as error:
+        parse_color_map(text, source="bad.conf")
+    assert str(error.value).startswith(f"bad.conf:{line}:")
+
+
+def test_unknown_grey_becomes_white_is_not_unmapped_and_has_its_own_index():
+    color_map = parse_color_map("[color_map]\n1=(255,0,0)\n2=(0,0,255)\n")
+    label = np.array([[0, 1, UNKNOWN_KEY, 7]], dtype=np.uint8)
+    rgb = color_map.label_image_to_rgb(label)
+    assert tuple(rgb[0, 2]) == UNKNOWN_COLOR
+    mapped = color_map.map_grey_to_colors(np.repeat(label[..., None], 3, axis=-1))
+    assert (mapped == rgb).all()
+    assert color_map.count_unmapped(mapped) == 1  # grey 7 only
+    assert color_map.count_unknown(mapped) == 1
+    assert color_map.rgb_to_class_index(mapped).tolist() == [[0, 1, 0, 0]]
+    index = color_map.rgb_to_class_index(mapped, unknown=UNKNOWN_INDEX)
+    assert index.tolist() == [[0, 1, UNKNOWN_INDEX, 0]]

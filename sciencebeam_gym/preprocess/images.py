@@ -151,7 +151,7 @@ class MappedAnnotation:
 
 def commonest_unmapped(rgb: np.ndarray, color_map: ColorMap, limit: int = 3) -> tuple:
     """The `limit` commonest colours of pixels outside the colour map (greys as (k,k,k))."""
-    mask = color_map.rgb_to_class_index(rgb, unmapped=255) == 255
+    mask = color_map.unmapped_mask(rgb)
     values, counts = np.unique(rgb[mask].reshape(-1, 3), axis=0, return_counts=True)
     return tuple(tuple(int(v) for v in values[i]) for i in np.argsort(-counts)[:limit])
 
