@@ -5,7 +5,7 @@
 
 For each split (`<preproc_path>/<split>/*tfrecord*`) it prints the record count, the feature
 keys, the image sizes, whether the preprocessing run completed (its report is there), and a table
-of pixels per class of the colour map; it writes N example pairs side by side as PNG and the
+of pixels per class of the colour map (and unknown); it writes N example pairs side by side as PNG and the
 figures as JSON (`summary.json`) to the output folder.
 """
 
@@ -24,6 +24,7 @@ from PIL import Image
 from sciencebeam_gym import cli, fs, records
 from sciencebeam_gym.color_map import (
     BACKGROUND_LABEL,
+    UNKNOWN_LABEL,
     ColorMap,
     ColorMapError,
     default_color_map_path,
@@ -54,9 +55,11 @@ def side_by_side(left: np.ndarray, right: np.ndarray, gap: int = 4) -> np.ndarra
 
 
 def class_pixel_counts(annotation: np.ndarray, color_map: ColorMap) -> tuple[np.ndarray, int]:
-    """Pixels per class index (0 background, i + 1 class i) and pixels of no map colour."""
-    index = color_map.rgb_to_class_index(annotation)
-    counts = np.bincount(index.ravel(), minlength=color_map.num_classes + 1)
+    """Pixels per class index (0 background, i + 1 class i, then unknown last) and pixels of
+    no map colour."""
+    unknown = color_map.num_classes + 1
+    index = color_map.rgb_to_class_index(annotation, unknown=unknown)
+    counts = np.bincount(index.ravel(), minlength=unknown + 1)
     unmapped = int(((index == 0) & annotation.any(axis=-1)).sum())
     counts[0] -= unmapped
     return counts, unmapped
@@ -74,7 +77,7 @@ def inspect_split(
     files = fs.glob(fs.join(fs.escape_glob(split_path), "*tfrecord*"))
     keys: Counter = Counter()
     sizes: Counter = Counter()
-    counts = np.zeros(color_map.num_classes + 1, dtype=np.int64)
+    counts = np.zeros(color_map.num_classes + 2, dtype=np.int64)
     unmapped = 0
     total = 0
     extracted = []
@@ -104,7 +107,7 @@ def inspect_split(
             raise InspectError(str(error)) from error
     report_path = fs.join(split_path, REPORT_NAME)
     run_report = json.loads(fs.read_bytes(report_path)) if fs.exists(report_path) else None
-    labels = [BACKGROUND_LABEL, *color_map.labels]
+    labels = [BACKGROUND_LABEL, *color_map.labels, UNKNOWN_LABEL]
     pixels = int(counts.sum()) + unmapped
     frequencies = {
         label: {"pixels": int(count), "fraction": round(int(count) / pixels, 6) if pixels else 0.0}

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from sciencebeam_gym.color_map import UNKNOWN_COLOR, UNKNOWN_KEY
 from sciencebeam_gym.preprocess import images
 from tests.preprocess.conftest import decompression_bomb_png, draw_label, draw_page, png_bytes
 
@@ -54,6 +55,19 @@ def test_annotation_colours_outside_the_map_pass_unchanged(color_map):
     out = np.asarray(decode(images.preprocess_annotation(png_bytes(label), (20, 20), color_map)))
     assert (out[:10] == (10, 200, 30)).all()
     assert (out[10:] == (200, 200, 200)).all()
+
+
+def test_unknown_grey_becomes_white_and_is_not_unmapped(color_map):
+    label = np.zeros((20, 20), dtype=np.uint8)
+    label[:5] = UNKNOWN_KEY
+    label[5:10] = color_map.keys[0]
+    mapped = images.map_annotation(png_bytes(label), (20, 20), color_map)
+    out = np.asarray(decode(mapped.png))
+    assert (out[:5] == UNKNOWN_COLOR).all()
+    assert (out[5:10] == color_map.colors[0]).all()
+    assert mapped.unmapped_pixels == 0
+    label[10:] = 200  # grey without a class is still unmapped
+    assert images.map_annotation(png_bytes(label), (20, 20), color_map).unmapped_pixels == 200
 
 
 def test_rgba_page_is_composited_over_white():

@@ -5,6 +5,7 @@ import numpy as np
 from PIL import Image
 
 from sciencebeam_gym import records
+from sciencebeam_gym.color_map import UNKNOWN_COLOR
 from sciencebeam_gym.preprocess import inspect_records
 from sciencebeam_gym.preprocess.pipeline import REPORT_NAME
 from tests.preprocess.conftest import draw_page, png_bytes
@@ -65,9 +66,11 @@ def test_colours_outside_the_map_are_counted_apart(color_map):
     annotation = np.zeros((4, 4, 3), dtype=np.uint8)
     annotation[0, 0] = (1, 2, 3)
     annotation[1, 1] = color_map.colors[2]
+    annotation[2, 2] = UNKNOWN_COLOR
     counts, unmapped = inspect_records.class_pixel_counts(annotation, color_map)
     assert unmapped == 1
-    assert counts[0] == 14 and counts[3] == 1
+    assert counts[0] == 13 and counts[3] == 1
+    assert counts[-1] == 1 and len(counts) == color_map.num_classes + 2  # unknown last
 
 
 def test_no_records_is_an_error(tmp_path, capsys):
