@@ -11,15 +11,18 @@ import math
 import sys
 from collections.abc import Sequence
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import (
+    UNKNOWN_LABEL,
     ColorMap,
     ColorMapError,
     default_color_map_path,
     load_color_map,
 )
+from sciencebeam_gym.generate.paint import UNKNOWN_OVERLAY_COLOR, hatch_mask
 
 THUMB_WIDTH = 360
 COLUMNS = 5
@@ -40,7 +43,8 @@ def contact_sheet(
     columns: int = COLUMNS,
     thumb_width: int = THUMB_WIDTH,
 ) -> Image.Image:
-    """Thumbnails in a grid with their names below, and the class legend at the bottom."""
+    """Thumbnails in a grid with their names below, and the class legend (then unknown text,
+    hatched grey as in the overlays) at the bottom."""
     font = _font()
     thumbs = []
     for name, image in named_images:
@@ -50,7 +54,7 @@ def contact_sheet(
     rows = math.ceil(len(thumbs) / columns)
     cell_height = max((t.height for _, t in thumbs), default=0) + CAPTION_HEIGHT
     legend_columns = 6
-    legend_rows = math.ceil(len(color_map.classes) / legend_columns) if color_map else 0
+    legend_rows = math.ceil((len(color_map.classes) + 1) / legend_columns) if color_map else 0
     width = columns * (thumb_width + 8) + 8
     height = rows * (cell_height + 8) + 8 + legend_rows * LEGEND_ROW_HEIGHT + 8
     sheet = Image.new("RGB", (width, height), "white")
@@ -69,7 +73,20 @@ def contact_sheet(
             y = top + (index // legend_columns) * LEGEND_ROW_HEIGHT
             draw.rectangle((x, y + 2, x + 12, y + 12), fill=item.color, outline="black")
             draw.text((x + 16, y), f"{item.key} {item.label}", fill="black", font=font)
+        index = len(color_map.classes)
+        x = 8 + (index % legend_columns) * column_width
+        y = top + (index // legend_columns) * LEGEND_ROW_HEIGHT
+        sheet.paste(_unknown_swatch(), (x, y + 2))
+        draw.rectangle((x, y + 2, x + 12, y + 12), outline="black")
+        draw.text((x + 16, y), f"{UNKNOWN_LABEL} (no field)", fill="black", font=font)
     return sheet
+
+
+def _unknown_swatch(size: int = 13) -> Image.Image:
+    """A legend square hatched like unknown text in the overlays."""
+    stripes = hatch_mask((size, size))[..., None]
+    pixels = np.where(stripes, np.array(UNKNOWN_OVERLAY_COLOR, np.uint8), np.uint8(255))
+    return Image.fromarray(pixels.astype(np.uint8), "RGB")
 
 
 def write_contact_sheet(overlay_folder: str, output: str, color_map: ColorMap | None) -> int:

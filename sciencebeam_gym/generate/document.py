@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from sciencebeam_gym import fs
-from sciencebeam_gym.color_map import ColorMap
+from sciencebeam_gym.color_map import UNKNOWN_KEY, UNKNOWN_LABEL, ColorMap
 from sciencebeam_gym.generate.align import FieldMatch, align_fields
 from sciencebeam_gym.generate.jats import XmlError, extract_fields, parse_article, publisher_group
 from sciencebeam_gym.generate.mapping import XmlMapping
@@ -28,6 +28,9 @@ SKIPPED = "skipped"
 NO_TEXT_LAYER = "no text layer"
 NO_MATCHING_FIELDS = "no matching fields"
 UNDECODABLE_NAME = "undecodable file name"
+# What page text no field claims becomes (--unknown_text): unknown (ignored by the loss and the
+# metrics), or background as in the original.
+UNKNOWN_TEXT_CHOICES = (UNKNOWN_LABEL, "background")
 
 
 class SkipDocument(Exception):
@@ -45,6 +48,7 @@ class GeneratedPage:
     image: Image.Image
     label: np.ndarray
     matches: list[FieldMatch]
+    figures: dict = field(default_factory=dict)  # `page_row`, counted before --unknown_text
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,17 @@ class Settings:
     group_by_publisher: bool = False  # `--group publisher`: each document's publisher is its group
     overlay_path: str | None = None
     max_page_pixels: int = DEFAULT_MAX_PAGE_PIXELS  # larger pages are rendered at a lower dpi
+    unknown_text: str = UNKNOWN_LABEL  # one of UNKNOWN_TEXT_CHOICES
 
     @property
     def keys_by_label(self) -> dict[str, int]:
         return {c.label: c.key for c in self.color_map.classes}
+
+    def label_to_write(self, label: np.ndarray) -> np.ndarray:
+        """The painted label as written: unknown text made background if so chosen."""
+        if self.unknown_text == UNKNOWN_LABEL:
+            return label
+        return np.where(label == UNKNOWN_KEY, 0, label).astype(np.uint8)
 
 
 @dataclass
@@ -82,6 +93,7 @@ class DocumentResult:
     pages: list[int] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     fields: list[dict] = field(default_factory=list)  # one row per page and label
+    page_rows: list[dict] = field(default_factory=list)  # one row per page (`page_row`)
     seconds: float = 0.0
 
 
@@ -115,7 +127,8 @@ def generate_pages(
                 text, matches, settings.keys_by_label, image.size, page.get_rotation()
             )
             page.close()
-            yield GeneratedPage(number, image, label, matches)
+            figures = page_row(label, settings.color_map, number)
+            yield GeneratedPage(number, image, settings.label_to_write(label), matches, figures)
     finally:
         document.close()
 
@@ -170,6 +183,24 @@ def coverage_rows(matches: list[FieldMatch], page_number: int) -> list[dict]:
     return list(rows.values())
 
 
+def page_row(label: np.ndarray, color_map: ColorMap, page_number: int) -> dict:
+    """A page's label figures: text pixels (fields + unknown), the unknown share of the page
+    and of its text, and the classes painted on it (by key, space-separated)."""
+    counts = np.bincount(label.ravel(), minlength=256)
+    pixels = int(label.size)
+    unknown = int(counts[UNKNOWN_KEY])
+    text = pixels - int(counts[0])
+    return {
+        "page": page_number,
+        "pixels": pixels,
+        "text_pixels": text,
+        "unknown_pixels": unknown,
+        "unknown_fraction": round(unknown / pixels, 4) if pixels else 0.0,
+        "unknown_text_fraction": round(unknown / text, 4) if text else 0.0,
+        "classes": " ".join(c.label for c in color_map.classes if counts[c.key]),
+    }
+
+
 def png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False)
@@ -216,6 +247,7 @@ def write_pages(
         result.outputs += [f"{base}.png", f"{base}.annot.png"]
         result.pages.append(page.page_number)
         result.fields += coverage_rows(page.matches, page.page_number)
+        result.page_rows.append(page.figures)
         if settings.overlay_path:
             overlay = overlay_image(page.image, page.label, settings.color_map)
             name = f"{doc_id}-page{page.page_number}.overlay.png"

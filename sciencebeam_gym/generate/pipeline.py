@@ -6,8 +6,9 @@
 For each document, the chosen pages (default: the first) are written as
 `<output_path>/{train,test}/<group>/<doc_id>/<doc_id>-page<N>.png` and `...-page<N>.annot.png`
 (grey k = class k of the colour map). The split is by document, from a hash of its id. Bad input
-is skipped with its reason; the report (`<output_path>/generate-report/`) lists every document
-and the token coverage of every field. Beam's own options go to Beam (e.g. `--runner`,
+is skipped with its reason; the report (`<output_path>/generate-report/`) lists every document,
+the token coverage of every field and per page the text no field claims (grey 255, unknown,
+unless `--unknown_text background`). Beam's own options go to Beam (e.g. `--runner`,
 `--direct_num_workers`), any other flag is refused; `--cloud` adds the Dataflow options of the
 configuration.
 """
@@ -28,7 +29,13 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from sciencebeam_gym import cli, fs
 from sciencebeam_gym.beam_steps import each_then_report
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
-from sciencebeam_gym.generate.document import OK, DocumentResult, Settings, process_pair
+from sciencebeam_gym.generate.document import (
+    OK,
+    UNKNOWN_TEXT_CHOICES,
+    DocumentResult,
+    Settings,
+    process_pair,
+)
 from sciencebeam_gym.generate.mapping import (
     MappingError,
     default_xml_mapping_path,
@@ -171,6 +178,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="after the run, put all overlays into this one PNG (implies --write_overlay)",
     )
+    parser.add_argument(
+        "--unknown_text",
+        choices=UNKNOWN_TEXT_CHOICES,
+        default=UNKNOWN_TEXT_CHOICES[0],
+        help="page text no XML field claims: unknown (grey 255, ignored by the loss and the "
+        "metrics; default) or background (as in the original)",
+    )
     parser.add_argument("--limit", type=int, default=None, help="only the first N documents")
     cli.add_cloud(parser)
     return parser
@@ -201,6 +215,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         group=group,
         group_by_publisher=by_publisher,
         overlay_path=overlay_path,
+        unknown_text=args.unknown_text,
     )
 
 
@@ -238,6 +253,7 @@ def run(argv: Sequence[str] | None = None, save_main_session: bool = False) -> d
         "group": GROUP_BY_PUBLISHER if settings.group_by_publisher else settings.group,
         "color_map": settings.color_map.source,
         "xml_mapping": settings.mapping.source,
+        "unknown_text": settings.unknown_text,
     }
     print(f"generate: {len(pairs)} documents from {args.source} -> {args.output_path}", flush=True)
     options = PipelineOptions(_pipeline_args(args, beam_args))

@@ -1,9 +1,11 @@
-"""The run's report: per document its status or skip reason, per field its token coverage.
+"""The run's report: per document its status or skip reason, per field its token coverage,
+per page its unknown text.
 
 Written to `<output_path>/generate-report/`: `documents.csv`, `fields.csv` (one row per document,
-page and label, like an annotation evaluation) and `report.json` (everything, plus the summary).
-Token coverage is the share of an XML field's tokens found and painted on the page, counted over
-the field instances found on that page.
+page and label, like an annotation evaluation), `pages.csv` (one row per page: text and unknown
+pixels, the classes painted) and `report.json` (everything, plus the summary). Token coverage is
+the share of an XML field's tokens found and painted on the page, counted over the field
+instances found on that page. Unknown text is page text no field claimed (see `paint`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,17 @@ FIELD_COLUMNS = (
     "tokens_found",
     "coverage",
 )
+PAGE_COLUMNS = (
+    "doc_id",
+    "page",
+    "pixels",
+    "text_pixels",
+    "unknown_pixels",
+    "unknown_fraction",
+    "unknown_text_fraction",
+    "classes",
+)
+REPORT_FILES = ("report.json", "documents.csv", "fields.csv", "pages.csv")
 
 
 def report_folder(output_path: str) -> str:
@@ -48,7 +61,23 @@ def report_folder(output_path: str) -> str:
 def invalidate_report(output_path: str) -> None:
     """Remove an earlier run's report, so an interrupted run leaves none that looks complete."""
     folder = report_folder(output_path)
-    fs.delete([fs.join(folder, name) for name in ("report.json", "documents.csv", "fields.csv")])
+    fs.delete([fs.join(folder, name) for name in REPORT_FILES])
+
+
+def summarise_unknown(results: list[dict]) -> dict:
+    """Unknown text over all pages: its share of the text and page pixels (pooled), the pages
+    that have some, and the largest share of a page's text."""
+    rows = [row for result in results for row in result.get("page_rows", [])]
+    unknown = sum(row["unknown_pixels"] for row in rows)
+    text = sum(row["text_pixels"] for row in rows)
+    pixels = sum(row["pixels"] for row in rows)
+    return {
+        "pages": len(rows),
+        "pages_with_unknown": sum(row["unknown_pixels"] > 0 for row in rows),
+        "unknown_text_fraction": round(unknown / text, 4) if text else 0.0,
+        "unknown_fraction": round(unknown / pixels, 4) if pixels else 0.0,
+        "max_unknown_text_fraction": max((r["unknown_text_fraction"] for r in rows), default=0.0),
+    }
 
 
 def summarise(results: list[dict]) -> dict:
@@ -86,6 +115,7 @@ def summarise(results: list[dict]) -> dict:
         "pages_written": sum(len(r["pages"]) for r in results),
         "skipped": skipped,
         "labels": labels,
+        "unknown": summarise_unknown(results),
     }
 
 
@@ -105,8 +135,10 @@ def write_report(output_path: str, documents: list[DocumentResult], settings_inf
     folder = report_folder(output_path)
     document_rows = [{**r, "pages": " ".join(map(str, r["pages"]))} for r in results]
     field_rows = [{"doc_id": r["doc_id"], **row} for r in results for row in r["fields"]]
+    page_rows = [{"doc_id": r["doc_id"], **row} for r in results for row in r["page_rows"]]
     fs.write_text(fs.join(folder, "documents.csv"), _csv(document_rows, DOCUMENT_COLUMNS))
     fs.write_text(fs.join(folder, "fields.csv"), _csv(field_rows, FIELD_COLUMNS))
+    fs.write_text(fs.join(folder, "pages.csv"), _csv(page_rows, PAGE_COLUMNS))
     fs.write_text(fs.join(folder, "report.json"), json.dumps(report, indent=1, ensure_ascii=False))
     return report
 
@@ -132,4 +164,16 @@ def format_summary(report: dict) -> str:
         lines.append(f"{label:<22} {on_page:>9} {coverage:>9} {minimum:>6}")
     lines.append("(on page: pages that show the field / pages whose XML has it;")
     lines.append(" coverage: share of the shown fields' tokens found and painted)")
+    lines.append(format_unknown(summary["unknown"], report["settings"].get("unknown_text")))
     return "\n".join(lines)
+
+
+def format_unknown(unknown: dict, unknown_text: str | None) -> str:
+    """One line on the text no field claimed (painted unknown, or background)."""
+    painted = "painted as background" if unknown_text == "background" else "painted unknown"
+    return (
+        f"text no field claims ({painted}): {unknown['unknown_text_fraction']:.1%} of the text "
+        f"pixels, {unknown['unknown_fraction']:.1%} of the page pixels, on "
+        f"{unknown['pages_with_unknown']}/{unknown['pages']} pages "
+        f"(most on one page: {unknown['max_unknown_text_fraction']:.1%} of its text)"
+    )

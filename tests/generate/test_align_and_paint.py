@@ -1,12 +1,13 @@
 import numpy as np
 import pytest
 
-from sciencebeam_gym.color_map import default_color_map_path, load_color_map
+from sciencebeam_gym.color_map import UNKNOWN_KEY, default_color_map_path, load_color_map
 from sciencebeam_gym.generate.align import align_fields
 from sciencebeam_gym.generate.document import Settings, generate_pages
 from sciencebeam_gym.generate.jats import Field
 from sciencebeam_gym.generate.mapping import default_xml_mapping_path, load_xml_mapping
 from sciencebeam_gym.generate.paint import (
+    UNKNOWN_OVERLAY_COLOR,
     block_rectangles,
     overlay_image,
     paint_label_image,
@@ -107,14 +108,75 @@ def test_label_image_uses_color_map_keys_and_overlay_tints_only_labelled_pixels(
     image = render_page(document[0], 50)
     label = paint_label_image(page, matches, KEYS, image.size)
     assert label.shape == (image.height, image.width)
-    assert set(np.unique(label).tolist()) == {0, KEYS["manuscript_title"], KEYS["abstract"]}
+    # the other lines (authors, affiliation, section) are no field here: unknown
+    assert set(np.unique(label).tolist()) == {
+        0,
+        KEYS["manuscript_title"],
+        KEYS["abstract"],
+        UNKNOWN_KEY,
+    }
     title_rows = np.nonzero((label == KEYS["manuscript_title"]).any(axis=1))[0]
     abstract_rows = np.nonzero((label == KEYS["abstract"]).any(axis=1))[0]
     assert title_rows.max() < abstract_rows.min()  # the title is above the abstract
     overlay = np.asarray(overlay_image(image, label, COLOR_MAP))
     original = np.asarray(image)
     assert (overlay[label == 0] == original[label == 0]).all()
-    assert (overlay[label > 0] != original[label > 0]).any()
+    fields = (label > 0) & (label != UNKNOWN_KEY)
+    assert (overlay[fields] != original[fields]).any()
+    unknown = overlay[label == UNKNOWN_KEY]
+    hatched = (unknown == UNKNOWN_OVERLAY_COLOR).all(axis=-1)
+    assert 0.2 < hatched.mean() < 0.5  # grey stripes, the page between them
+    assert (unknown[~hatched] == original[label == UNKNOWN_KEY][~hatched]).all()
+
+
+UNCLAIMED = "A paragraph that the XML of this article never mentions at all."
+
+
+def _line_area(label, page, line_index):
+    """The label pixels inside a text line's box (line_index into the text layer's lines)."""
+    scale = label.shape[0] / page.height
+    x0, top, x1, bottom = (v * scale for v in page.line_boxes[line_index])
+    return label[int(np.ceil(top)) : int(bottom), int(np.ceil(x0)) : int(x1)]
+
+
+def test_text_no_field_claims_is_unknown_and_never_paints_over_a_field():
+    lines = [*article_lines(), (72, 300, 10, UNCLAIMED)]
+    document = open_pdf(pdf_bytes(lines))
+    page = extract_page_text(document[0])
+    matches = align_fields(page, [Field("manuscript_title", TITLE, 0)])
+    size = (306, 396)
+    label = paint_label_image(page, matches, KEYS, size)
+    title = label == KEYS["manuscript_title"]
+    assert (_line_area(label, page, len(page.line_boxes) - 1) == UNKNOWN_KEY).all()
+    assert title.sum() > 0
+    assert not (_line_area(label, page, 0) == UNKNOWN_KEY).any()  # the title line is claimed
+    # the fields are painted exactly as without unknown text, which only fills background
+    without = paint_label_image(page, matches, KEYS, size, unknown_key=None)
+    assert UNKNOWN_KEY not in without
+    assert (without[label != UNKNOWN_KEY] == label[label != UNKNOWN_KEY]).all()
+    assert (without[label == UNKNOWN_KEY] == 0).all()
+
+
+def test_unknown_text_background_writes_no_unknown_but_still_counts_it():
+    lines = [*article_lines(), (72, 300, 10, UNCLAIMED)]
+    settings = Settings(
+        output_path="",
+        color_map=COLOR_MAP,
+        mapping=load_xml_mapping(default_xml_mapping_path()),
+        dpi=40,
+    )
+    (unknown,) = generate_pages(pdf_bytes(lines), article_xml(), settings)
+    background_settings = Settings(**{**settings.__dict__, "unknown_text": "background"})
+    (background,) = generate_pages(pdf_bytes(lines), article_xml(), background_settings)
+    assert (unknown.label == UNKNOWN_KEY).any() and not (background.label == UNKNOWN_KEY).any()
+    assert (background.label == np.where(unknown.label == UNKNOWN_KEY, 0, unknown.label)).all()
+    figures = unknown.figures
+    assert figures == background.figures  # the report says how much text no field claims
+    assert figures["unknown_pixels"] == (unknown.label == UNKNOWN_KEY).sum()
+    assert figures["text_pixels"] == (unknown.label > 0).sum()
+    assert 0 < figures["unknown_fraction"] < figures["unknown_text_fraction"] < 1
+    assert "manuscript_title" in figures["classes"].split()
+    assert "unknown" not in figures["classes"]
 
 
 @pytest.mark.parametrize("rotation", [0, 90, 180, 270])

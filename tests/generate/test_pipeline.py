@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sciencebeam_gym.color_map import default_color_map_path, load_color_map
+from sciencebeam_gym.color_map import UNKNOWN_KEY, default_color_map_path, load_color_map
 from sciencebeam_gym.generate.pipeline import main
 from tests.generate.factory import article_lines, article_xml, pdf_bytes
 
@@ -68,7 +68,7 @@ def test_pipeline_writes_pages_labels_report_and_skips_bad_input(tmp_path, capsy
         assert label.shape == Image.open(page).size[::-1]
         keys = set(np.unique(label).tolist()) - {0}
         color_map = load_color_map(default_color_map_path())
-        assert keys <= set(color_map.keys)
+        assert keys <= {*color_map.keys, UNKNOWN_KEY}
         assert color_map.class_by_label("manuscript_title").key in keys
 
     report = json.loads((output / "generate-report" / "report.json").read_text())
@@ -85,6 +85,14 @@ def test_pipeline_writes_pages_labels_report_and_skips_bad_input(tmp_path, capsy
     assert title["found_on_page"] == 2 and title["coverage"] == 1.0
     fields_csv = (output / "generate-report" / "fields.csv").read_text().splitlines()
     assert fields_csv[0].startswith("doc_id,page,label")
+    pages_csv = (output / "generate-report" / "pages.csv").read_text().splitlines()
+    assert pages_csv[0] == (
+        "doc_id,page,pixels,text_pixels,unknown_pixels,unknown_fraction,"
+        "unknown_text_fraction,classes"
+    )
+    assert len(pages_csv) == 3 and "manuscript_title" in pages_csv[1]
+    unknown = report["summary"]["unknown"]
+    assert unknown["pages"] == 2 and 0 <= unknown["unknown_text_fraction"] < 1
     assert len(list((output / "generate-report" / "overlays").glob("*.png"))) == 2
     assert "manuscript_title" in capsys.readouterr().out  # the summary table
 
@@ -391,3 +399,15 @@ def test_a_folder_mixing_publishers_and_broken_pairs_is_sorted_and_reported(tmp_
     reasons = {d["doc_id"]: d["reason"] for d in report["documents"] if d["status"] != "ok"}
     assert {"badxml", "corrupt", "empty", "encrypted", "scanned", "lonely"} <= set(reasons)
     assert report["settings"]["group"] == "publisher"
+
+
+def test_unknown_text_flag_reaches_the_settings_and_refuses_other_values(tmp_path, capsys):
+    from sciencebeam_gym.generate.pipeline import _settings, build_parser
+
+    base = ["--source", str(tmp_path), "--output_path", str(tmp_path / "data")]
+    assert _settings(build_parser().parse_args(base)).unknown_text == "unknown"
+    background = build_parser().parse_args([*base, "--unknown_text", "background"])
+    assert _settings(background).unknown_text == "background"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*base, "--unknown_text", "grey"])
+    assert "invalid choice" in capsys.readouterr().err
