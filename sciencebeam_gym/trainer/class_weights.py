@@ -5,7 +5,8 @@
 
 Median-frequency balancing: the frequency of a class is its pixel count divided by the pixels of
 the images it appears in; its weight is median(frequencies) / frequency. The background counts
-as a class (index 0). Classes absent from the records get weight 1 (they never occur in the
+as a class (index 0); unknown pixels (text no field claimed) count for no class and not in their
+image's pixels. Classes absent from the records get weight 1 (they never occur in the
 loss). Weights are capped (`--max_weight`) so a class seen in a handful of pixels cannot
 dominate the loss.
 """
@@ -21,7 +22,12 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from sciencebeam_gym import cli, fs
-from sciencebeam_gym.color_map import BACKGROUND_LABEL, ColorMapError, load_color_map
+from sciencebeam_gym.color_map import (
+    BACKGROUND_LABEL,
+    UNKNOWN_INDEX,
+    ColorMapError,
+    load_color_map,
+)
 
 DEFAULT_MAX_WEIGHT = 50.0
 METHODS = ("median_frequency", "inverse_frequency", "none")
@@ -32,15 +38,18 @@ class ClassWeightsError(cli.CliError, ValueError):
 
 
 def count_pixels(class_index_images: Iterable[np.ndarray], size: int) -> tuple[np.ndarray, ...]:
-    """(pixel counts per class, pixels of the images each class appears in, image counts)."""
+    """(pixel counts per class, pixels of the images each class appears in, image counts);
+    UNKNOWN_INDEX pixels are left out."""
     pixel_counts = np.zeros(size, dtype=np.int64)
     image_pixels = np.zeros(size, dtype=np.int64)
     image_counts = np.zeros(size, dtype=np.int64)
     for image in class_index_images:
-        counts = np.bincount(np.asarray(image, dtype=np.int64).ravel(), minlength=size)[:size]
+        known = np.asarray(image, dtype=np.int64).ravel()
+        known = known[known != UNKNOWN_INDEX]
+        counts = np.bincount(known, minlength=size)[:size]
         present = counts > 0
         pixel_counts += counts
-        image_pixels[present] += image.size
+        image_pixels[present] += known.size
         image_counts[present] += 1
     return pixel_counts, image_pixels, image_counts
 
@@ -89,12 +98,12 @@ def compute_weights(
 def class_index_images_from_records(
     files: Sequence[str], color_map, max_records: int = 0, skip_corrupt: bool = False
 ):
-    """Class-index images (0 background) of the annotation images in the records."""
+    """Class-index images (0 background, UNKNOWN_INDEX unknown) of the records' annotations."""
     from sciencebeam_gym.trainer import data
 
     examples = data.iterate_examples(files, skip_corrupt=skip_corrupt)
     for count, (_uri, _page, annotation) in enumerate(examples, start=1):
-        yield color_map.rgb_to_class_index(annotation)
+        yield color_map.rgb_to_class_index(annotation, unknown=UNKNOWN_INDEX)
         if max_records and count >= max_records:
             return
 

@@ -6,7 +6,8 @@ Decoding and channel separation run inside the tf.data graph, in parallel.
 Tensors produced:
 - page: float32 (H, W, 3) in [-1, 1]
 - target: float32 (H, W, C) with one 0/1 channel per class (classes by key) when separate
-  channels are used, else the RGB annotation in [-1, 1]
+  channels are used (unknown pixels: `losses.UNKNOWN_TARGET` in every channel), else the RGB
+  annotation in [-1, 1] (unknown pixels white)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from sciencebeam_gym import fs
+from sciencebeam_gym.color_map import UNKNOWN_COLOR
 from sciencebeam_gym.records import (
     ANNOTATION_IMAGE,
     COMPLETION_REPORT_NAME,
@@ -31,6 +33,7 @@ from sciencebeam_gym.records import (
     IncompleteDataError,
     check_completion_reports,
 )
+from sciencebeam_gym.trainer.losses import UNKNOWN_TARGET
 
 FEATURES = {
     key: tf.io.FixedLenFeature(
@@ -162,12 +165,16 @@ def pack_rgb(rgb: tf.Tensor) -> tf.Tensor:
 
 
 def separate_channels(annotation: tf.Tensor, colors: np.ndarray) -> tf.Tensor:
-    """(H, W, 3) uint8 annotation -> (H, W, C) float32, 1 where the pixel has class c's colour."""
+    """(H, W, 3) uint8 annotation -> (H, W, C) float32, 1 where the pixel has class c's colour;
+    unknown (white) pixels hold UNKNOWN_TARGET in every channel (see `losses.with_background`)."""
     packed_colors = tf.constant(
         (colors[:, 0].astype(np.int32) << 16) | (colors[:, 1].astype(np.int32) << 8) | colors[:, 2],
         dtype=tf.int32,
     )
-    return tf.cast(tf.equal(pack_rgb(annotation)[..., None], packed_colors), tf.float32)
+    packed = pack_rgb(annotation)
+    channels = tf.cast(tf.equal(packed[..., None], packed_colors), tf.float32)
+    unknown = tf.equal(packed, pack_rgb(tf.constant(UNKNOWN_COLOR)))[..., None]
+    return tf.where(unknown, UNKNOWN_TARGET, channels)
 
 
 def to_unit_range(image: tf.Tensor) -> tf.Tensor:

@@ -6,6 +6,11 @@ base loss first turns them into what its output is compared with:
   (or the RGB annotation in [-1, 1]);
 - `cross_entropy`: softmax over background + classes (logits, background first);
 - `weighted_cross_entropy`: the same, each pixel weighted by its class weight.
+
+Unknown pixels (white in the annotation: page text no field claimed) hold UNKNOWN_TARGET in
+every class channel of a separate-channels target (`data.separate_channels`); an RGB target has
+them white. The cross-entropy losses give them weight 0 (their one-hot row is all zeros, see
+`with_background`); L1 counts them as background.
 """
 
 from __future__ import annotations
@@ -13,25 +18,50 @@ from __future__ import annotations
 import tensorflow as tf
 
 CROSS_ENTROPY_LOSSES = ("cross_entropy", "weighted_cross_entropy")
+# The value of every class channel of an unknown pixel in a separate-channels target.
+UNKNOWN_TARGET = -1.0
 
 
 def is_cross_entropy(base_loss: str) -> bool:
     return base_loss in CROSS_ENTROPY_LOSSES
 
 
+def unknown_mask(target: tf.Tensor, separate_channels: bool = True) -> tf.Tensor:
+    """(…) bool, True at the unknown pixels of a pipeline target: channels holding
+    UNKNOWN_TARGET (separate channels), or white (an RGB target in [-1, 1])."""
+    if separate_channels:
+        return tf.reduce_min(target, axis=-1) < 0.0
+    return tf.reduce_min(target, axis=-1) >= 1.0
+
+
 def with_background(target_channels: tf.Tensor) -> tf.Tensor:
-    """(…, C) 0/1 class channels -> (…, C + 1) one-hot with background first."""
-    background = 1.0 - tf.clip_by_value(tf.reduce_sum(target_channels, -1, keepdims=True), 0, 1)
-    return tf.concat([background, target_channels], axis=-1)
+    """(…, C) 0/1 class channels -> (…, C + 1) one-hot with background first.
+
+    An unknown pixel (UNKNOWN_TARGET channels) becomes a row of zeros: no class, not background.
+    """
+    known = 1.0 - tf.cast(unknown_mask(target_channels), tf.float32)[..., None]
+    channels = tf.maximum(target_channels, 0.0)
+    background = 1.0 - tf.clip_by_value(tf.reduce_sum(channels, -1, keepdims=True), 0, 1)
+    return tf.concat([background * known, channels], axis=-1)
 
 
 def prepare_target(target: tf.Tensor, base_loss: str, separate_channels: bool) -> tf.Tensor:
-    """The pipeline's target in the form the generator's output is compared with."""
+    """The pipeline's target in the form the generator's output is compared with (L1: unknown
+    pixels as background)."""
     if is_cross_entropy(base_loss):
         return with_background(target)
     if separate_channels:
-        return target * 2.0 - 1.0
-    return target
+        return tf.maximum(target, 0.0) * 2.0 - 1.0
+    return tf.where(unknown_mask(target, separate_channels=False)[..., None], -1.0, target)
+
+
+def discriminator_target(target: tf.Tensor, fake: tf.Tensor, base_loss: str) -> tf.Tensor:
+    """The prepared target as the discriminator's real image: a cross-entropy target's unknown
+    pixels (rows of zeros) show the generator's own output, so they tell real from fake nothing."""
+    if not is_cross_entropy(base_loss):
+        return target
+    unknown = tf.equal(tf.reduce_sum(target, axis=-1, keepdims=True), 0.0)
+    return tf.where(unknown, tf.stop_gradient(tf.cast(fake, target.dtype)), target)
 
 
 def output_as_image(output: tf.Tensor, base_loss: str) -> tf.Tensor:
@@ -49,10 +79,12 @@ def l1_loss(target: tf.Tensor, output: tf.Tensor) -> tf.Tensor:
 def cross_entropy_loss(
     one_hot: tf.Tensor, logits: tf.Tensor, class_weights: tf.Tensor | None = None
 ) -> tf.Tensor:
-    """Softmax cross-entropy per pixel; with class weights, the weighted mean over pixels."""
+    """Softmax cross-entropy per pixel: the mean over the known pixels, or with class weights
+    the weighted mean. Unknown pixels (rows of zeros) have cross-entropy 0 and weight 0."""
     per_pixel = tf.nn.softmax_cross_entropy_with_logits(one_hot, tf.cast(logits, tf.float32))
     if class_weights is None:
-        return tf.reduce_mean(per_pixel)
+        known = tf.reduce_sum(one_hot, axis=-1)
+        return tf.reduce_sum(per_pixel * known) / tf.maximum(tf.reduce_sum(known), 1.0)
     pixel_weights = tf.reduce_sum(one_hot * class_weights, axis=-1)
     return tf.reduce_sum(per_pixel * pixel_weights) / tf.maximum(tf.reduce_sum(pixel_weights), 1e-6)
 

@@ -2,7 +2,8 @@
 
 Class index 0 is the background; index i + 1 is class i of the colour map. The per-class
 metrics and the macro F1 cover the colour map's classes (not the background), and the macro F1
-averages only the classes present in the targets.
+averages only the classes present in the targets. Unknown pixels (true index UNKNOWN_INDEX: text
+no field claimed) are left out of the confusion matrix, so of every metric.
 """
 
 from __future__ import annotations
@@ -11,13 +12,20 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from sciencebeam_gym.color_map import UNKNOWN_INDEX
+
 
 def confusion_matrix(true_index: np.ndarray, predicted_index: np.ndarray, size: int) -> np.ndarray:
-    """(size, size) int64 counts; rows are the true class, columns the predicted class."""
+    """(size, size) int64 counts; rows are the true class, columns the predicted class.
+
+    Pixels whose true index is UNKNOWN_INDEX are not counted.
+    """
     true_index = np.asarray(true_index, dtype=np.int64).ravel()
     predicted_index = np.asarray(predicted_index, dtype=np.int64).ravel()
     if true_index.shape != predicted_index.shape:
         raise ValueError(f"shapes differ: {true_index.shape} vs {predicted_index.shape}")
+    known = true_index != UNKNOWN_INDEX
+    true_index, predicted_index = true_index[known], predicted_index[known]
     counts = np.bincount(true_index * size + predicted_index, minlength=size * size)
     return counts[: size * size].reshape(size, size)
 

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from sciencebeam_gym.color_map import palette
+from sciencebeam_gym.color_map import UNKNOWN_INDEX, palette
 from sciencebeam_gym.trainer import config as config_module
 from sciencebeam_gym.trainer import losses
 
@@ -317,10 +317,13 @@ def nearest_color_index(rgb: tf.Tensor, colors: np.ndarray) -> tf.Tensor:
 
 
 def target_class_index(target: tf.Tensor, separate_channels: bool, colors: np.ndarray):
-    """Pipeline target -> (…, H, W) int32 class index: 0 background, i + 1 for class i."""
+    """Pipeline target -> (…, H, W) int32 class index: 0 background, i + 1 for class i,
+    UNKNOWN_INDEX for unknown pixels."""
     if separate_channels:
-        return tf.argmax(losses.with_background(target), axis=-1, output_type=tf.int32)
-    return nearest_color_index((target + 1.0) * 127.5, colors)
+        index = tf.argmax(losses.with_background(target), axis=-1, output_type=tf.int32)
+    else:
+        index = nearest_color_index((target + 1.0) * 127.5, colors)
+    return tf.where(losses.unknown_mask(target, separate_channels), UNKNOWN_INDEX, index)
 
 
 class Pix2Pix(keras.Model):
@@ -384,7 +387,8 @@ class Pix2Pix(keras.Model):
             fake_logits = real_logits = None
             if use_gan:
                 fake = losses.output_as_image(output, self.base_loss)
-                real_logits = self.discriminator([pages, target], training=True)
+                real = losses.discriminator_target(target, fake, self.base_loss)
+                real_logits = self.discriminator([pages, real], training=True)
                 fake_logits = self.discriminator([pages, fake], training=True)
             gen, disc = self._compute_losses(pages, target, output, fake_logits, real_logits)
             gen_scaled = self.generator_optimizer.scale_loss(gen["total"] / replicas)
@@ -414,7 +418,8 @@ class Pix2Pix(keras.Model):
         fake_logits = real_logits = None
         if self.gan_weight > 0:
             fake = losses.output_as_image(output, self.base_loss)
-            real_logits = self.discriminator([pages, target], training=False)
+            real = losses.discriminator_target(target, fake, self.base_loss)
+            real_logits = self.discriminator([pages, real], training=False)
             fake_logits = self.discriminator([pages, fake], training=False)
         gen, disc = self._compute_losses(pages, target, output, fake_logits, real_logits)
         return {

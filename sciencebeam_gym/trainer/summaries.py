@@ -16,14 +16,17 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from sciencebeam_gym.color_map import BACKGROUND_LABEL, palette
+from sciencebeam_gym.color_map import BACKGROUND_LABEL, UNKNOWN_COLOR, UNKNOWN_INDEX, palette
 
 SEPARATOR = 2
 
 
 def color_class_index(class_index: np.ndarray, colors: np.ndarray) -> np.ndarray:
-    """(…, H, W) class index -> (…, H, W, 3) uint8 in the colour map's colours."""
-    return palette(colors)[np.asarray(class_index, dtype=np.int64)]
+    """(…, H, W) class index -> (…, H, W, 3) uint8 in the colour map's colours (UNKNOWN_INDEX:
+    UNKNOWN_COLOR)."""
+    table = np.concatenate([palette(colors), np.array([UNKNOWN_COLOR], dtype=np.uint8)])
+    index = np.asarray(class_index, dtype=np.int64)
+    return table[np.where(index == UNKNOWN_INDEX, len(table) - 1, index)]
 
 
 def page_to_uint8(page: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from sciencebeam_gym.color_map import load_color_map
+from sciencebeam_gym.color_map import UNKNOWN_COLOR, UNKNOWN_INDEX, load_color_map, parse_color_map
 from sciencebeam_gym.trainer import class_weights
 from sciencebeam_gym.trainer.class_weights import ClassWeightsError
 
@@ -20,6 +20,21 @@ def test_median_frequency_by_hand():
     np.testing.assert_allclose(weights, [0.4 / 0.7, 1.0, 2.0, 1.0])
     capped = class_weights.median_frequency_weights(pixel_counts, image_pixels, max_weight=1.5)
     np.testing.assert_allclose(capped, [0.4 / 0.7, 1.0, 1.5, 1.0])
+
+
+def test_unknown_pixels_count_for_no_class_nor_their_image():
+    images = [np.array([0] * 6 + [1] * 4), np.array([0] * 8 + [2] * 2)]
+    with_unknown = [np.concatenate([image, [UNKNOWN_INDEX] * 5]) for image in images]
+    expected = class_weights.count_pixels(images, 4)
+    for got, want in zip(class_weights.count_pixels(with_unknown, 4), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_records_annotations_give_unknown_its_index():
+    color_map = parse_color_map("[color_map]\n1=(255,0,0)\n")
+    annotation = np.array([[[0, 0, 0], [255, 0, 0], UNKNOWN_COLOR]], dtype=np.uint8)
+    index = color_map.rgb_to_class_index(annotation, unknown=UNKNOWN_INDEX)
+    assert class_weights.count_pixels([index], 2)[0].tolist() == [1, 1]
 
 
 def test_cli_writes_weights_the_trainer_reads(tiny_data, tmp_path):

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from sciencebeam_gym.color_map import UNKNOWN_INDEX
 from sciencebeam_gym.trainer import metrics
 
 
@@ -10,6 +11,18 @@ def test_confusion_matrix_counts_pairs():
     matrix = metrics.confusion_matrix(true, predicted, 3)
     expected = np.array([[2, 0, 0], [0, 1, 1], [1, 0, 1]])
     np.testing.assert_array_equal(matrix, expected)
+
+
+def test_unknown_pixels_are_left_out_of_the_matrix_and_the_metrics():
+    true = np.array([[0, 1, UNKNOWN_INDEX], [UNKNOWN_INDEX, 2, 2]])
+    predicted = np.array([[0, 1, 2], [1, 2, 2]])
+    matrix = metrics.confusion_matrix(true, predicted, 3)
+    np.testing.assert_array_equal(matrix, np.diag([1, 1, 2]))
+    summary = metrics.summarize(matrix, ["a", "b"])
+    assert summary["pixel_accuracy"] == 1.0 and summary["macro_f1"] == 1.0
+    # whatever is predicted there
+    other = metrics.confusion_matrix(true, np.where(true == UNKNOWN_INDEX, 0, predicted), 3)
+    np.testing.assert_array_equal(other, matrix)
 
 
 def test_summary_by_hand():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from sciencebeam_gym.trainer import model
+from sciencebeam_gym.trainer import losses, model
 
 
 @pytest.fixture(autouse=True)
@@ -141,6 +141,23 @@ def test_train_step_lowers_the_loss(gan_weight):
     assert (float(last["disc"]) > 0) == (gan_weight > 0)
     evaluated = pix2pix.test_step((pages, target))
     assert set(evaluated) == set(first)
+
+
+def test_train_step_with_unknown_pixels_stays_finite_and_learns():
+    keras.utils.set_random_seed(0)
+    generator = model.build_generator(32, 3, 3, ngf=4)
+    discriminator = model.build_discriminator(32, 3, 3, ndf=4)
+    pix2pix = model.Pix2Pix(generator, discriminator, "cross_entropy", True)
+    pix2pix.compile(keras.optimizers.Adam(0.01), keras.optimizers.Adam(0.01), 100.0, 1.0)
+    pages = tf.random.uniform((4, 32, 32, 3), -1, 1)
+    target = tf.cast(pages[..., :2] > 0.5, tf.float32)
+    target = tf.where(pages[..., 2:] > 0.5, losses.UNKNOWN_TARGET, target)  # a quarter unknown
+    step = tf.function(pix2pix.train_step)
+    first = step((pages, target))
+    for _ in range(15):
+        last = step((pages, target))
+    assert all(np.isfinite(float(v)) for v in last.values())
+    assert float(last["gen_base"]) < float(first["gen_base"])
 
 
 def test_fused_batch_norm_matches_keras_batch_norm(rng):
