@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Evaluate the latest checkpoint in $TRAIN_MODEL_PATH on $PREPROC_PATH/test (or EVAL_DATA_PATHS)
-# and write $TRAIN_MODEL_PATH/eval/metrics.json, confusion_matrix.{json,png}.
+# and write $TRAIN_MODEL_PATH/eval/metrics.json (overall and per group), confusion_matrix.{json,png}.
 #   ./eval.sh [--cloud] [--write_predictions] [--eval_data_paths GLOB --output_path DIR] [...]
 # Run with --help for every option.
 set -euo pipefail

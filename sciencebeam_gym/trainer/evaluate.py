@@ -4,8 +4,10 @@
         --eval_data_paths '.models/pix2pix/v4/preproc/test/*tfrecord*' [--write_predictions]
 
 Writes to `<model_path>/eval/` (or --output_path): `metrics.json` ({"step", "pixel_accuracy",
-"macro_f1", "classes": {label: {"precision", "recall", "f1", "iou", "support"}}}),
-`confusion_matrix.json` and `confusion_matrix.png`; with --write_predictions, for every page
+"macro_f1", "classes": {label: {"precision", "recall", "f1", "iou", "support"}}, "groups":
+{group: {"macro_f1", "pixel_accuracy", "pages", "classes"}}}, a group being the folder after
+`train/` or `test/` in the page's path, see `metrics.page_group`), `confusion_matrix.json`
+(overall and per group) and `confusion_matrix.png`; with --write_predictions, for every page
 `predictions/<name>.png` (prediction in the colour map's colours) beside `<name>.input.png` and
 `<name>.target.png`.
 
@@ -121,8 +123,8 @@ def report(result, config: dict, step: int, output_dir: str, seconds: float) -> 
     if result.pages == 0:
         raise data.DataError("no records could be read from the evaluation files")
     labels = model_dir.classes_labels(config)
-    summary = metrics.summarize(result.matrix, labels, step)
-    metrics_path = evaluation.write_results(output_dir, summary, result.matrix, labels)
+    summary = evaluation.summarize(result, labels, step)
+    metrics_path = evaluation.write_results(output_dir, summary, result.confusion, labels)
     baseline = metrics.background_baseline(result.matrix, labels)
     print(
         f"[eval] {result.pages} page(s) in {seconds:.1f}s: "
@@ -135,8 +137,21 @@ def report(result, config: dict, step: int, output_dir: str, seconds: float) -> 
             print(
                 f"  {label:28s} f1 {values['f1']:.3f}  support {values['support']}", file=sys.stderr
             )
+    print_groups(summary["groups"])
     print(f"[eval] wrote {metrics_path}", file=sys.stderr)
     return summary
+
+
+def print_groups(groups: dict) -> None:
+    """The per-group table: group, pages, macro F1, pixel accuracy."""
+    width = max([len("group"), *map(len, groups)])
+    print(f"[eval] by group:\n  {'group':{width}s}  pages  macro F1  pixel acc", file=sys.stderr)
+    for group, values in groups.items():
+        print(
+            f"  {group:{width}s}  {values['pages']:5d}  {values['macro_f1']:8.4f}  "
+            f"{values['pixel_accuracy']:9.4f}",
+            file=sys.stderr,
+        )
 
 
 def main(argv=None) -> int:

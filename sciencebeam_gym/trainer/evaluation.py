@@ -3,9 +3,11 @@
     result = evaluate_files(make_predict_fn(generator, config, colors), files, config, colors,
                             batch_size=8, writer=PredictionWriter(folder, colors))
 
-`result.matrix` is the confusion matrix (background first), `result.samples` the first pages
-(for TensorBoard images), `result.pages` the pages read; the writer, when given, writes every
-page's prediction in the colour map's colours (and, with `with_inputs`, its input and target).
+`result.matrix` is the confusion matrix (background first), `result.confusion` holds it and one
+per group of pages (`metrics.page_group` of each page's URI), `result.samples` the first pages
+(for TensorBoard images), `result.pages` the pages read; `summarize(result, labels, step)` is
+the metrics.json structure. The writer, when given, writes every page's prediction in the colour
+map's colours (and, with `with_inputs`, its input and target).
 """
 
 from __future__ import annotations
@@ -54,13 +56,13 @@ def evaluate_batches(
     colors: np.ndarray,
     max_examples: int = 0,
     on_batch=None,
-) -> np.ndarray:
-    """Confusion matrix over the batches (at most max_examples pages; 0: all).
+) -> metrics.GroupedConfusion:
+    """Confusion matrices over the batches, overall and by group (at most max_examples pages; 0:
+    all). Batches without URIs count as one UNKNOWN_GROUP.
 
     `on_batch(pages, target_index, predicted_index, output, uris)` sees every batch (numpy).
     """
-    size = len(colors) + 1
-    matrix = np.zeros((size, size), dtype=np.int64)
+    confusion = metrics.GroupedConfusion(len(colors) + 1)
     seen = 0
     for batch in batches:
         pages, target = batch[0], batch[1]
@@ -74,11 +76,18 @@ def evaluate_batches(
         output, predicted = predict_fn(pages)
         true_index = target_class_index(target, config["use_separate_channels"], colors).numpy()
         predicted = predicted.numpy()
-        matrix += metrics.confusion_matrix(true_index, predicted, size)
+        confusion.add(true_index, predicted, batch_groups(uris, len(true_index)))
         seen += len(true_index)
         if on_batch is not None:
             on_batch(pages.numpy(), true_index, predicted, output.numpy(), uris)
-    return matrix
+    return confusion
+
+
+def batch_groups(uris, count: int) -> list[str]:
+    """The group of each page of a batch (its URIs as bytes, or None)."""
+    if uris is None:
+        return [metrics.UNKNOWN_GROUP] * count
+    return [metrics.page_group(uri.decode("utf-8", "replace")) for uri in uris]
 
 
 def prediction_stem(uri: str, index: int) -> str:
@@ -120,9 +129,20 @@ class PredictionWriter:
 class Evaluation:
     """What one pass over the evaluation records gave."""
 
-    matrix: np.ndarray
+    confusion: metrics.GroupedConfusion
     pages: int = 0
     samples: dict = field(default_factory=dict)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self.confusion.overall
+
+
+def summarize(result: Evaluation, labels, step: int | None = None) -> dict:
+    """The metrics.json structure: the overall metrics and, under "groups", each group's."""
+    summary = metrics.summarize(result.matrix, labels, step)
+    summary["groups"] = metrics.summarize_groups(result.confusion, labels)
+    return summary
 
 
 def evaluate_files(
@@ -147,7 +167,7 @@ def evaluate_files(
         skip_corrupt=skip_corrupt,
         with_uris=True,
     )
-    result = Evaluation(np.zeros((0, 0), dtype=np.int64))
+    result = Evaluation(metrics.GroupedConfusion(len(colors) + 1))
 
     def on_batch(pages, true_index, predicted, output, uris):
         if not result.samples:
@@ -165,7 +185,7 @@ def evaluate_files(
             print(f"[eval] {result.pages} page(s)", file=sys.stderr)
 
     try:
-        result.matrix = evaluate_batches(
+        result.confusion = evaluate_batches(
             predict_fn, dataset, config, colors, max_examples, on_batch
         )
     except tf.errors.OpError as error:
@@ -175,13 +195,20 @@ def evaluate_files(
     return result
 
 
-def write_results(output_dir: str, summary: dict, matrix: np.ndarray, labels) -> str:
-    """metrics.json, confusion_matrix.json and confusion_matrix.png; the metrics path."""
+def write_results(
+    output_dir: str, summary: dict, confusion: metrics.GroupedConfusion, labels
+) -> str:
+    """metrics.json, confusion_matrix.json (overall and per group) and confusion_matrix.png
+    (overall); the metrics path."""
     fs.makedirs(output_dir)
     metrics_path = fs.join(output_dir, "metrics.json")
     fs.write_text(metrics_path, json.dumps(summary, indent=2) + "\n")
-    document = {"labels": [BACKGROUND_LABEL, *labels], "matrix": matrix.tolist()}
+    document = {
+        "labels": [BACKGROUND_LABEL, *labels],
+        "matrix": confusion.overall.tolist(),
+        "groups": {group: confusion.groups[group].tolist() for group in sorted(confusion.groups)},
+    }
     fs.write_text(fs.join(output_dir, "confusion_matrix.json"), json.dumps(document) + "\n")
-    image = summaries.confusion_matrix_image(matrix, labels)
+    image = summaries.confusion_matrix_image(confusion.overall, labels)
     fs.write_bytes(fs.join(output_dir, "confusion_matrix.png"), png_bytes(image))
     return metrics_path

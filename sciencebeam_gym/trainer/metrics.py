@@ -3,12 +3,15 @@
 Class index 0 is the background; index i + 1 is class i of the colour map. The per-class
 metrics and the macro F1 cover the colour map's classes (not the background), and the macro F1
 averages only the classes present in the targets. Unknown pixels (true index UNKNOWN_INDEX: text
-no field claimed) are left out of the confusion matrix, so of every metric.
+no field claimed) are left out of the confusion matrix, so of every metric. Pages are also
+scored by group (their source: `hindawi`, `plos`, `sample-000`, ...), read from their URI by
+`page_group`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,6 +31,47 @@ def confusion_matrix(true_index: np.ndarray, predicted_index: np.ndarray, size: 
     true_index, predicted_index = true_index[known], predicted_index[known]
     counts = np.bincount(true_index * size + predicted_index, minlength=size * size)
     return counts[: size * size].reshape(size, size)
+
+
+def page_group(uri: str) -> str:
+    """The group of a page: the folder after the split folder in `<split>/<group>/<doc>/<page>`.
+
+    Without a split folder: the page's grandparent folder (`<group>/<doc>/<page>`); without
+    one either (a page in a single folder, or no URI): UNKNOWN_GROUP.
+    """
+    path = uri.split("://", 1)[-1].replace("\\", "/")
+    folders = [part for part in path.split("/") if part][:-1]
+    # the layout's own place first, so that a group named like a split stays a group
+    for index in (len(folders) - 3, *reversed(range(len(folders) - 1))):
+        if index >= 0 and folders[index].lower() in SPLIT_FOLDERS:
+            return folders[index + 1]
+    return folders[-2] if len(folders) >= 2 else UNKNOWN_GROUP
+
+
+@dataclass
+class GroupedConfusion:
+    """The confusion matrix of all pages and one per group, filled batch by batch."""
+
+    size: int
+    overall: np.ndarray = field(init=False)
+    groups: dict[str, np.ndarray] = field(default_factory=dict)
+    pages: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.overall = np.zeros((self.size, self.size), dtype=np.int64)
+
+    def add(self, true_index: np.ndarray, predicted_index: np.ndarray, groups: Sequence[str]):
+        """A batch of pages (first axis) and the group of each."""
+        true_index, predicted_index = np.asarray(true_index), np.asarray(predicted_index)
+        if len(groups) != len(true_index):
+            raise ValueError(f"{len(groups)} groups for {len(true_index)} pages")
+        self.overall += confusion_matrix(true_index, predicted_index, self.size)
+        names = np.asarray(groups, dtype=object)
+        for group in sorted(set(groups)):
+            rows = names == group
+            matrix = confusion_matrix(true_index[rows], predicted_index[rows], self.size)
+            self.groups[group] = self.groups.get(group, 0) + matrix
+            self.pages[group] = self.pages.get(group, 0) + int(rows.sum())
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -79,6 +123,20 @@ def summarize(matrix: np.ndarray, labels: Sequence[str], step: int | None = None
         "classes": classes,
     }
     return result
+
+
+def summarize_groups(confusion: GroupedConfusion, labels: Sequence[str]) -> dict:
+    """{group: {"macro_f1", "pixel_accuracy", "pages", "classes"}}, groups in name order."""
+    groups = {}
+    for group in sorted(confusion.groups):
+        summary = summarize(confusion.groups[group], labels)
+        groups[group] = {
+            "macro_f1": summary["macro_f1"],
+            "pixel_accuracy": summary["pixel_accuracy"],
+            "pages": confusion.pages[group],
+            "classes": summary["classes"],
+        }
+    return groups
 
 
 def background_baseline(matrix: np.ndarray, labels: Sequence[str]) -> dict:

@@ -2,7 +2,8 @@
 
 TensorBoard tags (under `$TRAIN_MODEL_PATH/train` and `$TRAIN_MODEL_PATH/eval`):
 - scalars `loss/gen_total`, `loss/gen_gan`, `loss/gen_base`, `loss/disc`, `learning_rate`,
-  `images_per_sec`; evaluation: `eval/macro_f1`, `eval/pixel_accuracy`, `eval_f1/<label>`
+  `images_per_sec`; evaluation: `eval/macro_f1`, `eval/pixel_accuracy`, `eval_f1/<label>`,
+  and per group of pages `eval/<group>/macro_f1`, `eval/<group>/pixel_accuracy`
 - images `input`, `target`, `output` (in the colour map's colours), `target_channels`,
   `output_channels` (one tile per class), `confusion_matrix`
 """

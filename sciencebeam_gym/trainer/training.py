@@ -264,6 +264,9 @@ def eval_scalars(summary: dict) -> dict:
     scalars.update(
         {f"eval_f1/{label}": m["f1"] for label, m in summary["classes"].items() if m["support"]}
     )
+    for group, values in summary["groups"].items():
+        scalars[f"eval/{group}/macro_f1"] = values["macro_f1"]
+        scalars[f"eval/{group}/pixel_accuracy"] = values["pixel_accuracy"]
     return scalars
 
 
@@ -594,7 +597,7 @@ class Trainer:
             writer=writer,
         )
         labels = self.color_map.labels
-        summary = metrics.summarize(result.matrix, labels, self.step)
+        summary = evaluation.summarize(result, labels, self.step)
         summaries.write_scalars(self.eval_writer, self.step, eval_scalars(summary))
         if result.samples:
             images = eval_images(result.samples, result.matrix, self.config, self.colors, labels)

@@ -58,15 +58,22 @@ def example_bytes(page: np.ndarray, annotation: np.ndarray, uri: str) -> bytes:
 
 
 def write_records(
-    path, count: int, size: int, colors: np.ndarray, seed: int = 0, start: int = 0
+    path,
+    count: int,
+    size: int,
+    colors: np.ndarray,
+    seed: int = 0,
+    start: int = 0,
+    folder: str = "doc",
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Write `count` examples to a gzipped TFRecord file; return the (page, annotation) pairs."""
+    """Write `count` examples (URIs `<folder>/page-<n>.png`) to a gzipped TFRecord file; return
+    the (page, annotation) pairs."""
     rng = np.random.default_rng(seed)
     pairs = []
     with tf.io.TFRecordWriter(str(path), records.COMPRESSION) as writer:
         for index in range(count):
             page, annotation = make_page(size, colors, rng)
-            writer.write(example_bytes(page, annotation, f"doc/page-{start + index}.png"))
+            writer.write(example_bytes(page, annotation, f"{folder}/page-{start + index}.png"))
             pairs.append((page, annotation))
     return pairs
 

@@ -65,3 +65,68 @@ def test_background_baseline():
 def test_summary_rejects_wrong_size():
     with pytest.raises(ValueError, match="classes"):
         metrics.summarize(np.zeros((3, 3)), ["a"])
+
+
+@pytest.mark.parametrize(
+    ("uri", "group"),
+    [
+        # the generated and sample layouts: <split>/<group>/<doc>/<page>
+        (
+            ".models/pix2pix/v4/data/test/sample-000/sample-test-00000/sample-test-00000-page1.png",
+            "sample-000",
+        ),
+        ("/home/me/data/train/hindawi/PMC4686705/PMC4686705-page3.png", "hindawi"),
+        ("gs://bucket/data/test/plos/plos-pone-0115884/plos-pone-0115884-page1.png", "plos"),
+        ("file:///data/eval/elife/doc/doc-page1.png", "elife"),
+        ("C:\\data\\test\\hindawi\\doc\\doc-page1.png", "hindawi"),
+        # a path above the data folder that holds a split name: the split nearest the page
+        ("/work/test/models/data/train/f1000/doc/doc-page1.png", "f1000"),
+        # a group named like a split keeps its place in the layout
+        ("/data/train/test/doc/doc-page1.png", "test"),
+        # no document folder: <split>/<group>/<page>
+        ("/data/test/plos/doc-page1.png", "plos"),
+        # no split folder: the page's grandparent
+        ("/corpus/hindawi/doc/doc-page1.png", "hindawi"),
+        ("gs://bucket/doc/doc-page1.png", "bucket"),
+        # too shallow to tell
+        ("doc/page-0.png", metrics.UNKNOWN_GROUP),
+        ("page-0.png", metrics.UNKNOWN_GROUP),
+        ("", metrics.UNKNOWN_GROUP),
+    ],
+)
+def test_page_group(uri, group):
+    assert metrics.page_group(uri) == group
+
+
+def test_grouped_confusion_splits_the_pages_by_group():
+    true = np.array([[0, 1], [1, 1], [2, 0]])  # three 1 x 2 pages
+    predicted = np.array([[0, 1], [0, 1], [2, 2]])
+    confusion = metrics.GroupedConfusion(3)
+    confusion.add(true, predicted, ["a", "b", "a"])
+    confusion.add(true[:1], predicted[:1], ["b"])
+    np.testing.assert_array_equal(
+        confusion.groups["a"], metrics.confusion_matrix(true[[0, 2]], predicted[[0, 2]], 3)
+    )
+    np.testing.assert_array_equal(confusion.groups["b"], [[1, 0, 0], [1, 2, 0], [0, 0, 0]])
+    assert confusion.pages == {"a": 2, "b": 2}
+    np.testing.assert_array_equal(sum(confusion.groups.values()), confusion.overall)
+    assert confusion.overall.sum() == 8
+
+
+def test_grouped_confusion_refuses_a_group_count_that_does_not_fit():
+    with pytest.raises(ValueError, match="2 groups for 3 pages"):
+        metrics.GroupedConfusion(3).add(np.zeros((3, 2)), np.zeros((3, 2)), ["a", "b"])
+
+
+def test_group_summaries_have_the_overall_per_class_shape():
+    confusion = metrics.GroupedConfusion(3)
+    confusion.add(np.array([[1, 1], [2, 0]]), np.array([[1, 0], [2, 0]]), ["z", "a"])
+    groups = metrics.summarize_groups(confusion, ["x", "y"])
+    assert list(groups) == ["a", "z"]
+    assert groups["z"]["pages"] == 1
+    assert groups["z"]["pixel_accuracy"] == pytest.approx(0.5)
+    assert groups["z"]["macro_f1"] == pytest.approx(2 / 3)  # y absent from z's targets
+    assert groups["a"]["pixel_accuracy"] == 1.0
+    overall = metrics.summarize(confusion.overall, ["x", "y"])
+    assert groups["a"]["classes"].keys() == overall["classes"].keys()
+    assert groups["a"]["classes"]["y"] == overall["classes"]["y"]

@@ -5,11 +5,13 @@ import json
 import os
 import shutil
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
 from sciencebeam_gym.trainer import evaluate, model_dir, task
-from tests.trainer.conftest import train_args
+from tests.trainer import fixtures
+from tests.trainer.conftest import IMAGE_SIZE, train_args
 
 
 def checkpoint_steps(output_path) -> list[int]:
@@ -56,6 +58,8 @@ def test_training_writes_checkpoints_config_and_events(trained):
     assert {
         "eval/macro_f1",
         "eval/pixel_accuracy",
+        "eval/unknown-group/macro_f1",
+        "eval/unknown-group/pixel_accuracy",
         "input",
         "target",
         "output",
@@ -105,7 +109,8 @@ def test_eval_writes_metrics_in_the_issue_format(trained, tiny_data, tmp_path):
     )
     assert status == 0
     metrics = json.loads((output / "metrics.json").read_text())
-    assert set(metrics) == {"step", "pixel_accuracy", "macro_f1", "classes"}
+    assert set(metrics) == {"step", "pixel_accuracy", "macro_f1", "classes", "groups"}
+    assert list(metrics["groups"]) == ["unknown-group"]  # the tiny corpus's URIs: doc/page-N.png
     assert isinstance(metrics["step"], int) and metrics["step"] >= 4
     assert set(metrics["classes"]) == {"title", "author", "body"}
     for values in metrics["classes"].values():
@@ -117,6 +122,45 @@ def test_eval_writes_metrics_in_the_issue_format(trained, tiny_data, tmp_path):
     assert (output / "confusion_matrix.png").stat().st_size > 1000
     names = sorted(os.listdir(output / "predictions"))
     assert len(names) == 12 and "page-0.png" in names and "page-0.input.png" in names
+
+
+def test_eval_scores_each_group_and_the_groups_add_up(trained, tiny_data, tmp_path, capsys):
+    folder = tmp_path / "records"
+    folder.mkdir()
+    for name, count, seed, uri_folder in [
+        ("part-0", 3, 7, "data/test/hindawi/doc-1"),
+        ("part-1", 2, 8, "gs://bucket/data/test/plos/doc-2"),
+    ]:
+        fixtures.write_records(
+            folder / f"{name}.tfrecord.gz",
+            count,
+            IMAGE_SIZE,
+            tiny_data["colors"],
+            seed=seed,
+            folder=uri_folder,
+        )
+    output = tmp_path / "eval"
+    args = ["--model_path", str(trained), "--output_path", str(output), "--batch_size", "4"]
+    assert evaluate.main([*args, "--eval_data_paths", str(folder / "*tfrecord*")]) == 0
+    summary = json.loads((output / "metrics.json").read_text())
+    groups = summary["groups"]
+    assert {group: values["pages"] for group, values in groups.items()} == {"hindawi": 3, "plos": 2}
+    for values in groups.values():
+        assert set(values) == {"macro_f1", "pixel_accuracy", "pages", "classes"}
+        assert values["classes"].keys() == summary["classes"].keys()
+    for label, values in summary["classes"].items():
+        assert sum(g["classes"][label]["support"] for g in groups.values()) == values["support"]
+    mean_accuracy = sum(g["pixel_accuracy"] * g["pages"] for g in groups.values()) / 5
+    assert mean_accuracy == pytest.approx(summary["pixel_accuracy"])
+    matrices = json.loads((output / "confusion_matrix.json").read_text())
+    assert sorted(matrices["groups"]) == ["hindawi", "plos"]
+    group_sum = np.sum([matrices["groups"][group] for group in groups], axis=0)
+    np.testing.assert_array_equal(group_sum, matrices["matrix"])
+    assert np.sum(matrices["groups"]["plos"]) == 2 * IMAGE_SIZE * IMAGE_SIZE
+    err = capsys.readouterr().err
+    table = err[err.index("[eval] by group:") :].splitlines()
+    assert table[1].split() == ["group", "pages", "macro", "F1", "pixel", "acc"]
+    assert [line.split()[:2] for line in table[2:4]] == [["hindawi", "3"], ["plos", "2"]]
 
 
 def test_colour_map_of_another_class_count_is_refused(trained, tiny_data, tmp_path, capsys):
