@@ -17,6 +17,10 @@ import numpy as np
 
 from sciencebeam_gym.color_map import UNKNOWN_INDEX
 
+# The folders a data set is split into, right above the group: <split>/<group>/<doc>/<page>.
+SPLIT_FOLDERS = ("train", "test", "eval", "validation")
+UNKNOWN_GROUP = "unknown-group"
+
 
 def confusion_matrix(true_index: np.ndarray, predicted_index: np.ndarray, size: int) -> np.ndarray:
     """(size, size) int64 counts; rows are the true class, columns the predicted class.
