@@ -16,12 +16,9 @@ TRAINER_ARGS+=(
   --output_path "$TRAIN_MODEL_PATH"
   --color_map "$COLOR_MAP_PATH"
   --use_separate_channels "$USE_SEPARATE_CHANNELS"
-  --image_size "$IMAGE_WIDTH"
+  --image_width "$IMAGE_WIDTH"
+  --image_height "$IMAGE_HEIGHT"
 )
-if [ "$IMAGE_WIDTH" != "$IMAGE_HEIGHT" ]; then
-  echo "error: the trainer needs square images (IMAGE_WIDTH=$IMAGE_WIDTH, IMAGE_HEIGHT=$IMAGE_HEIGHT)" >&2
-  exit 2
-fi
 if [ -n "${TRAINING_PRESET:-}" ]; then
   TRAINER_ARGS+=(--preset "$TRAINING_PRESET")
 fi

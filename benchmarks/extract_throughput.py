@@ -41,7 +41,7 @@ def fresh_export(folder: str) -> str:
 
     from sciencebeam_gym.serving import export
 
-    training = make_model_dir(os.path.join(folder, "training"), 256)
+    training = make_model_dir(os.path.join(folder, "training"), {"image_size": 256})
     path = os.path.join(folder, "export")
     if export.main(["--model_path", training, "--export_path", path]) != 0:
         raise SystemExit("error: the benchmark model could not be exported")

@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 
-def make_model_dir(folder: str, image_size: int) -> str:
+def make_model_dir(folder: str, size: dict) -> str:
     """A training folder (config.json + one checkpoint) of the quick preset's shape."""
     import tensorflow as tf
 
@@ -45,9 +45,7 @@ def make_model_dir(folder: str, image_size: int) -> str:
     from sciencebeam_gym.trainer import model, model_dir
 
     color_map = load_color_map(default_color_map_path())
-    config = config_module.resolve_config(
-        "quick", {"image_size": image_size, "color_map": default_color_map_path()}
-    )
+    config = config_module.resolve_config("quick", {**size, "color_map": default_color_map_path()})
     config[CONFIG_CLASSES_KEY] = color_map.to_config()
     config_module.save_config(folder, config)
     generator, _ = model.build_models(config, color_map.num_classes)
@@ -91,6 +89,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model_path", default="", help="training folder (default: a fresh one)")
     parser.add_argument("--image_size", type=int, default=256, help="for the fresh model")
+    parser.add_argument("--image_width", type=int, default=0, help="0: --image_size")
+    parser.add_argument("--image_height", type=int, default=0, help="0: --image_size")
     parser.add_argument("--pages", type=int, default=32, help="pages per measurement")
     parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=1, help="untimed batches first")
@@ -112,7 +112,8 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="predict-benchmark-") as temp:
         training = args.model_path or make_model_dir(
-            os.path.join(temp, "training"), args.image_size
+            os.path.join(temp, "training"),
+            {key: getattr(args, key) for key in ("image_size", "image_width", "image_height")},
         )
         export_path = os.path.join(temp, "export")
         started = time.perf_counter()
@@ -121,10 +122,10 @@ def main(argv=None) -> int:
 
         generator, config, _step = model_dir.load_generator(training)
         info = ModelInfo.from_config(config)
-        size = info.image_size
+        width, height = info.input_size
         colors = model_dir.classes_colors(config)
         rng = np.random.default_rng(1)
-        images = rng.integers(0, 256, (args.pages, size, size, 3), dtype=np.uint8)
+        images = rng.integers(0, 256, (args.pages, height, width, 3), dtype=np.uint8)
         image_batches = [
             images[i : i + args.batch_size] for i in range(0, args.pages, args.batch_size)
         ]
@@ -176,7 +177,8 @@ def main(argv=None) -> int:
         "machine": platform.machine(),
         "tensorflow": tf.__version__,
         "model": {
-            "image_size": size,
+            "image_width": width,
+            "image_height": height,
             "ngf": config["ngf"],
             "base_loss": config["base_loss"],
             "classes": len(info.classes),

@@ -35,7 +35,7 @@ class ModelLabeller:
 
         if not images:
             return []
-        batch = np.stack([to_model_input(image, self.info.image_size) for image in images])
+        batch = np.stack([to_model_input(image, self.info.input_size) for image in images])
         return list(self.predictor.predict(batch)["classes"])
 
 

@@ -196,8 +196,8 @@ def main(argv=None) -> int:
         metadata["training_step"],
         metadata["source_checkpoint"],
         len(metadata["classes"]),
-        metadata["image_size"],
-        metadata["image_size"],
+        metadata["image_width"],
+        metadata["image_height"],
         args.export_path,
         time.monotonic() - started,
     )

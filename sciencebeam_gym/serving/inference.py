@@ -11,10 +11,11 @@ close to but not the Pillow resize of the training records (`page_image.page_at_
 rendered article pages the mean difference is under 0.25 grey levels, 99% of the pixels within
 3 (tests/serving/test_inference.py). predict.sh resizes with `page_at_size` before the model, so
 it sees the records' pixels exactly; an input already at the model's size passes unchanged. Both
-normalise as the input pipeline does and return at the model's size:
-- `classes`: (N, S, S) uint8, 0 background, i + 1 for class i of the colour map (by key);
-- `colors`: (N, S, S, 3) uint8, each pixel in its class's colour (background black);
-- `probabilities`: (N, S, S, 1 + C) float32, background first; they sum to 1 per pixel.
+normalise as the input pipeline does and return at the model's size, H x W = image_height x
+image_width (in the metadata; an older export's `image_size` alone means a square):
+- `classes`: (N, H, W) uint8, 0 background, i + 1 for class i of the colour map (by key);
+- `colors`: (N, H, W, 3) uint8, each pixel in its class's colour (background black);
+- `probabilities`: (N, H, W, 1 + C) float32, background first; they sum to 1 per pixel.
 `predict_png` also returns `image_sizes`, (N, 2) int32 height and width of each input.
 """
 
@@ -33,6 +34,7 @@ from sciencebeam_gym.color_map import (
     color_map_of_config,
 )
 from sciencebeam_gym.trainer import data, losses, model
+from sciencebeam_gym.trainer.config import image_size_of, width_height
 
 METADATA_FILENAME = "metadata.json"
 METADATA_FORMAT = "sciencebeam-gym-export"
@@ -49,7 +51,8 @@ class InferenceError(ValueError):
 class ModelInfo:
     """What prediction needs to know about a trained generator; saved as the export metadata."""
 
-    image_size: int
+    image_width: int
+    image_height: int
     base_loss: str
     use_separate_channels: bool
     classes: tuple[ColorClass, ...]
@@ -57,6 +60,11 @@ class ModelInfo:
     source_checkpoint: str = ""
     # added to the logits of a weighted cross-entropy model (model.logit_offsets); () for none
     logit_offsets: tuple[float, ...] = ()
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        """(width, height) the model paints pages at."""
+        return self.image_width, self.image_height
 
     @property
     def color_map(self) -> ColorMap:
@@ -87,8 +95,10 @@ class ModelInfo:
         if color_map is None:
             color_map = color_map_of_config(config)
         try:
+            width, height = image_size_of(config)
             return cls(
-                image_size=int(config["image_size"]),
+                image_width=width,
+                image_height=height,
                 base_loss=str(config["base_loss"]),
                 use_separate_channels=bool(config["use_separate_channels"]),
                 classes=tuple(color_map.classes),
@@ -104,7 +114,9 @@ class ModelInfo:
         return {
             "format": METADATA_FORMAT,
             "format_version": METADATA_VERSION,
-            "image_size": self.image_size,
+            **square_size(self.input_size),
+            "image_width": self.image_width,
+            "image_height": self.image_height,
             "base_loss": self.base_loss,
             "use_separate_channels": self.use_separate_channels,
             "background": {"index": 0, "label": BACKGROUND_LABEL, "color": list(BACKGROUND_COLOR)},
@@ -128,8 +140,10 @@ class ModelInfo:
             )
         try:
             classes = ColorMap.from_config(metadata["classes"], source=source).classes
+            width, height = image_size_of(metadata)  # an older export: image_size alone
             return cls(
-                image_size=int(metadata["image_size"]),
+                image_width=width,
+                image_height=height,
                 base_loss=str(metadata["base_loss"]),
                 use_separate_channels=bool(metadata["use_separate_channels"]),
                 classes=classes,
@@ -139,6 +153,11 @@ class ModelInfo:
             )
         except (KeyError, TypeError, ValueError) as error:
             raise InferenceError(f"{source}: incomplete export metadata ({error!r})") from error
+
+
+def square_size(size: tuple[int, int]) -> dict:
+    """{"image_size": side} for a square model, as exports before width and height wrote it."""
+    return {"image_size": size[0]} if size[0] == size[1] else {}
 
 
 def _offsets_tuple(offsets: np.ndarray | None) -> tuple[float, ...]:
@@ -191,18 +210,20 @@ def class_probabilities(output: tf.Tensor, info: ModelInfo) -> tf.Tensor:
     return tf.nn.softmax(-distances / RGB_SCORE_SCALE, axis=-1)
 
 
-def resize_to_model(images: tf.Tensor, image_size: int) -> tf.Tensor:
-    """(N, H, W, 3) uint8 -> (N, S, S, 3) uint8: antialiased bicubic (near the records' Pillow
-    resize, see the module docstring), or unchanged when already at the model's size."""
+def resize_to_model(images: tf.Tensor, image_size: int | tuple[int, int]) -> tf.Tensor:
+    """(N, H, W, 3) uint8 -> (N, height, width, 3) uint8 for the model's image_size (a square's
+    side, or (width, height)): antialiased bicubic (near the records' Pillow resize, see the
+    module docstring), or unchanged when already at the model's size."""
+    width, height = width_height(image_size)
     shape = tf.shape(images)
 
     def resize():
-        resized = tf.image.resize(images, [image_size, image_size], "bicubic", antialias=True)
+        resized = tf.image.resize(images, [height, width], "bicubic", antialias=True)
         return tf.cast(tf.clip_by_value(tf.round(resized), 0.0, 255.0), tf.uint8)
 
-    same = tf.logical_and(tf.equal(shape[1], image_size), tf.equal(shape[2], image_size))
+    same = tf.logical_and(tf.equal(shape[1], height), tf.equal(shape[2], width))
     resized = tf.cond(same, lambda: images, resize)
-    return tf.ensure_shape(resized, [None, image_size, image_size, 3])
+    return tf.ensure_shape(resized, [None, height, width, 3])
 
 
 class PagePredictor(tf.Module):
@@ -216,7 +237,7 @@ class PagePredictor(tf.Module):
         self._colors = np.asarray(info.color_map.color_array)
 
     def outputs_from_model_images(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
-        """(N, S, S, 3) uint8 -> the outputs; the generator runs in inference mode."""
+        """(N, H, W, 3) uint8 at the model's size -> the outputs; the generator in inference mode."""
         output = self.generator(data.to_unit_range(images), training=False)
         classes = model.predict_class_index(
             output,
@@ -234,12 +255,12 @@ class PagePredictor(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
     def predict_images(self, images):
         """A batch of RGB uint8 images of one size -> classes, colours and probabilities."""
-        return self.outputs_from_model_images(resize_to_model(images, self.info.image_size))
+        return self.outputs_from_model_images(resize_to_model(images, self.info.input_size))
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="png")])
     def predict_png(self, png):
         """A batch of encoded images of any sizes -> the same outputs plus each input's size."""
-        size = self.info.image_size
+        size = self.info.input_size
 
         def decode(encoded):
             image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
@@ -251,7 +272,7 @@ class PagePredictor(tf.Module):
             decode,
             png,
             fn_output_signature=(
-                tf.TensorSpec([size, size, 3], tf.uint8),
+                tf.TensorSpec([size[1], size[0], 3], tf.uint8),
                 tf.TensorSpec([2], tf.int32),
             ),
         )

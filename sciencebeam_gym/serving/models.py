@@ -1,6 +1,6 @@
 """The model to predict with: an export of save-model.sh, or a training folder's checkpoint.
 
-Both answer `predict(pages)` for (N, S, S, 3) uint8 pages at the model's size and carry the
+Both answer `predict(pages)` for (N, H, W, 3) uint8 pages at the model's size and carry the
 model's `info` (ModelInfo) and `source` (shown in the log).
 """
 

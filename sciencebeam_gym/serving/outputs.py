@@ -48,7 +48,7 @@ class PredictOptions:
 
 
 def resize_classes(classes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """(S, S) class map -> (height, width) for size (width, height), nearest neighbour."""
+    """(h, w) class map at the model's size -> (height, width) for size (width, height), nearest."""
     if classes.shape[::-1] == size:
         return classes
     return np.asarray(Image.fromarray(classes).resize(size, Image.Resampling.NEAREST))

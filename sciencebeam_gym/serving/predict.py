@@ -41,9 +41,10 @@ from sciencebeam_gym.serving.pages import PageInputs, PdfOptions, check_output_f
 LOGGER = logging.getLogger(__name__)
 
 
-def to_model_input(image: Image.Image, image_size: int) -> np.ndarray:
-    """(S, S, 3) uint8, resized by the function that made the training records."""
-    return np.asarray(page_at_size(image, (image_size, image_size)), dtype=np.uint8)
+def to_model_input(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    """(height, width, 3) uint8 for the model's (width, height), resized by the function that
+    made the training records."""
+    return np.asarray(page_at_size(image, size), dtype=np.uint8)
 
 
 def batches(items: Iterable, size: int) -> Iterator[list]:
@@ -60,7 +61,7 @@ def predict_pages(predictor, inputs: PageInputs, options: PredictOptions) -> lis
     started = time.monotonic()
     try:
         for batch in batches(inputs.pages(), options.batch_size):
-            model_input = [to_model_input(page, predictor.info.image_size) for _s, page in batch]
+            model_input = [to_model_input(page, predictor.info.input_size) for _s, page in batch]
             outputs = predictor.predict(np.stack(model_input))
             for index, (source, page) in enumerate(batch):
                 files = page_outputs(source, page, outputs, index, predictor.info, options)
@@ -216,8 +217,8 @@ def run(args: argparse.Namespace) -> tuple[int, list[str]]:
         predictor.source,
         info.training_step,
         len(info.classes),
-        info.image_size,
-        info.image_size,
+        info.image_width,
+        info.image_height,
     )
     return len(inputs), predict_pages(predictor, inputs, options_from_args(args))
 

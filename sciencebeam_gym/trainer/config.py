@@ -11,6 +11,7 @@ read it instead of asking again.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sciencebeam_gym import fs
@@ -31,7 +32,13 @@ DEFAULTS: dict[str, Any] = {
     "tensorboard_path": "",
     "color_map": "",  # color_map.conf; empty: the one shipped with the toolkit
     "use_separate_channels": True,  # one output channel per class (else RGB output)
-    "image_size": 256,  # records are decoded and checked against this size
+    # the model input, W x H: records are decoded and checked against it. image_size sets both
+    # sides (square); image_width / image_height, when not 0, set their side and win over it.
+    # Both must be multiples of SIZE_MULTIPLE. Resolved: image_size is the side when square,
+    # else 0; a config.json with image_size alone (older models) is square.
+    "image_size": 256,
+    "image_width": 0,
+    "image_height": 0,
     "shuffle_buffer": 256,  # examples held for shuffling
     "skip_corrupt_records": False,  # skip unreadable records instead of stopping
     # train on record folders without preprocess-report.json (interrupted or foreign runs)
@@ -75,7 +82,13 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # Keys that fix the shape of the network: a checkpoint only resumes with the same values.
-MODEL_SHAPE_KEYS = ("model", "ngf", "ndf", "base_loss", "use_separate_channels", "image_size")
+MODEL_SHAPE_KEYS = (
+    *("model", "ngf", "ndf", "base_loss", "use_separate_channels"),
+    *("image_width", "image_height"),
+)
+# Both sides of the model input must be multiples of this: the U-Net halves the page at least
+# 5 times (and up to 8, as far as both sides stay whole; model.generator_depth).
+SIZE_MULTIPLE = 32
 
 BASE_LOSSES = ("L1", "cross_entropy", "weighted_cross_entropy")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
@@ -189,6 +202,7 @@ def apply_overrides(config: dict, overrides: dict, where: str = "override") -> d
 
 def validate(config: dict) -> dict:
     """Check values that types alone do not catch; return the config unchanged."""
+    bad_size = size_problem(image_size_of(config))
     checks = [
         (config["base_loss"] in BASE_LOSSES, f"base_loss must be one of {BASE_LOSSES}"),
         (config["precision"] in PRECISIONS, f"precision must be one of {PRECISIONS}"),
@@ -211,10 +225,7 @@ def validate(config: dict) -> dict:
             config["l1_weight"] > 0 or config["gan_weight"] > 0,
             "l1_weight and gan_weight cannot both be 0",
         ),
-        (
-            config["image_size"] >= 32 and config["image_size"] & (config["image_size"] - 1) == 0,
-            "image_size must be a power of two >= 32",
-        ),
+        (not bad_size, bad_size),
         (
             config["use_separate_channels"] or config["base_loss"] == "L1",
             "cross-entropy losses need use_separate_channels=true (RGB output trains with L1)",
@@ -224,6 +235,44 @@ def validate(config: dict) -> dict:
         if not ok:
             raise ConfigError(message)
     return config
+
+
+def width_height(size: int | Sequence[int]) -> tuple[int, int]:
+    """(width, height) of a size given as one side (square) or as (width, height)."""
+    if isinstance(size, int):
+        return size, size
+    width, height = size
+    return int(width), int(height)
+
+
+def image_size_of(config: dict) -> tuple[int, int]:
+    """(width, height) of the model input; a config with image_size alone is square.
+    KeyError when it holds neither."""
+    side = config.get("image_size") or 0
+    width, height = config.get("image_width") or side, config.get("image_height") or side
+    if not (width and height):
+        raise KeyError("image_size")
+    return int(width), int(height)
+
+
+def size_problem(size: int | Sequence[int]) -> str:
+    """Why the model cannot take pages of `size` (width, height); empty when it can."""
+    width, height = width_height(size)
+    if min(width, height) >= SIZE_MULTIPLE and width % SIZE_MULTIPLE == height % SIZE_MULTIPLE == 0:
+        return ""
+    return (
+        f"image_width={width} and image_height={height} (image_size sets both) must both be "
+        f"multiples of {SIZE_MULTIPLE} (the U-Net halves the page at least 5 times), e.g. "
+        "256 x 320 for portrait pages (IMAGE_WIDTH / IMAGE_HEIGHT, --image_width / --image_height)"
+    )
+
+
+def resolve_image_size(config: dict) -> dict:
+    """image_width / image_height from image_size where not given; image_size 0 unless square."""
+    width, height = image_size_of(config)
+    return dict(
+        config, image_width=width, image_height=height, image_size=width * (width == height)
+    )
 
 
 def resolve_config(preset: str | None = None, overrides: dict | None = None) -> dict:
@@ -240,7 +289,7 @@ def resolve_config(preset: str | None = None, overrides: dict | None = None) -> 
     if not config["use_separate_channels"] and "base_loss" not in (overrides or {}):
         # RGB output (USE_SEPARATE_CHANNELS=false) trains with the original's L1 loss
         config["base_loss"] = "L1"
-    return validate(config)
+    return validate(resolve_image_size(config))
 
 
 def describe_overrides(config: dict) -> list[str]:
@@ -277,6 +326,7 @@ def load_saved_config(model_dir: str) -> dict | None:
 
 def check_resumable(saved: dict, config: dict, model_dir: str) -> None:
     """Refuse to resume a model directory with a different network shape or class list."""
+    saved = resolve_image_size(saved)
     for key in MODEL_SHAPE_KEYS:
         if key in saved and saved[key] != config.get(key):
             raise ConfigError(

@@ -33,6 +33,7 @@ from sciencebeam_gym.records import (
     IncompleteDataError,
     check_completion_reports,
 )
+from sciencebeam_gym.trainer.config import width_height
 from sciencebeam_gym.trainer.losses import UNKNOWN_TARGET
 
 FEATURES = {
@@ -187,45 +188,64 @@ def parse_example(serialized: tf.Tensor) -> dict:
 
 
 def augment_pair(
-    page: tf.Tensor, annotation: tf.Tensor, image_size: int, max_scale: float
+    page: tf.Tensor, annotation: tf.Tensor, image_size: int | tuple[int, int], max_scale: float
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """The same random stretch (each axis by up to +-max_scale) and shift for page and labels.
 
     Pages of other sizes and margins look like this after resizing; the page is filled with
     white and the annotation with background where the shifted page leaves a gap.
     """
+    width, height = width_height(image_size)
+    margin = [int(height * max_scale), int(width * max_scale)]
+    canvas = [height + 2 * margin[0], width + 2 * margin[1]]
     scale = tf.random.uniform([2], 1.0 - max_scale, 1.0 + max_scale)
-    size = tf.cast(tf.round(scale * image_size), tf.int32)
-    size = tf.minimum(size, image_size + int(image_size * max_scale))
-    canvas = image_size + 2 * int(image_size * max_scale)
+    size = tf.cast(tf.round(scale * tf.constant([height, width], tf.float32)), tf.int32)
+    size = tf.minimum(size, [height + margin[0], width + margin[1]])
     page = tf.image.resize(tf.cast(page, tf.float32), size, method="bilinear")
     annotation = tf.image.resize(annotation, size, method="nearest")
-    top = tf.random.uniform([], 0, canvas - size[0] + 1, dtype=tf.int32)
-    left = tf.random.uniform([], 0, canvas - size[1] + 1, dtype=tf.int32)
-    page = tf.image.pad_to_bounding_box(page - 255.0, top, left, canvas, canvas) + 255.0
-    annotation = tf.image.pad_to_bounding_box(annotation, top, left, canvas, canvas)
-    margin = int(image_size * max_scale)
-    page = page[margin : margin + image_size, margin : margin + image_size]
-    annotation = annotation[margin : margin + image_size, margin : margin + image_size]
+    top = tf.random.uniform([], 0, canvas[0] - size[0] + 1, dtype=tf.int32)
+    left = tf.random.uniform([], 0, canvas[1] - size[1] + 1, dtype=tf.int32)
+    page = tf.image.pad_to_bounding_box(page - 255.0, top, left, *canvas) + 255.0
+    annotation = tf.image.pad_to_bounding_box(annotation, top, left, *canvas)
+    page = page[margin[0] : margin[0] + height, margin[1] : margin[1] + width]
+    annotation = annotation[margin[0] : margin[0] + height, margin[1] : margin[1] + width]
     return tf.cast(tf.round(page), tf.uint8), annotation
 
 
+def size_message(image_size: int | tuple[int, int], actual: tuple[int, int] | None = None) -> str:
+    """The mismatch error: the records' size (when known) and the trainer's, both W x H."""
+    width, height = width_height(image_size)
+    found = f"records of {actual[0]} x {actual[1]}" if actual else "records of another size"
+    return (
+        f"image size differs: {found} but the trainer's image_width x image_height is "
+        f"{width} x {height} (W x H); train at the records' size (IMAGE_WIDTH, IMAGE_HEIGHT) "
+        "or preprocess again at this one"
+    )
+
+
 def decode_example(
-    features: dict, image_size: int, colors: np.ndarray | None, augment: float = 0.0
+    features: dict,
+    image_size: int | tuple[int, int],
+    colors: np.ndarray | None,
+    augment: float = 0.0,
 ) -> tuple[tf.Tensor, tf.Tensor]:
-    """Parsed features -> (page, target) tensors, with shapes checked against image_size."""
+    """Parsed features -> (page, target) tensors, with shapes checked against image_size
+    (one side of a square, or (width, height))."""
     page = tf.io.decode_png(features[INPUT_IMAGE], channels=3)
     annotation = tf.io.decode_png(features[ANNOTATION_IMAGE], channels=3)
-    expected = tf.constant([image_size, image_size, 3])
-    message = f"image size differs from image_size={image_size}"
+    width, height = width_height(image_size)
+    expected = tf.constant([height, width, 3])
+    message = size_message(image_size)
+    if tf.executing_eagerly() and tuple(page.shape) != (height, width, 3):
+        message = size_message(image_size, (page.shape[1], page.shape[0]))
     with tf.control_dependencies(
         [
             tf.debugging.assert_equal(tf.shape(page), expected, message=message),
             tf.debugging.assert_equal(tf.shape(annotation), expected, message=message),
         ]
     ):
-        page = tf.ensure_shape(page, [image_size, image_size, 3])
-        annotation = tf.ensure_shape(annotation, [image_size, image_size, 3])
+        page = tf.ensure_shape(page, [height, width, 3])
+        annotation = tf.ensure_shape(annotation, [height, width, 3])
     if augment > 0:
         page, annotation = augment_pair(page, annotation, image_size, augment)
     target = to_unit_range(annotation) if colors is None else separate_channels(annotation, colors)
@@ -288,7 +308,7 @@ def training_records(files, shuffle_buffer: int, skip_corrupt: bool, seed: int |
 def make_dataset(
     files: Sequence[str],
     batch_size: int,
-    image_size: int,
+    image_size: int | tuple[int, int],
     colors: np.ndarray | None,
     training: bool,
     shuffle_buffer: int = 256,
@@ -328,7 +348,9 @@ def first_line(error: Exception) -> str:
     return text.strip().splitlines()[0] if text.strip() else type(error).__name__
 
 
-def check_file(path: str, image_size: int, colors: np.ndarray | None) -> str | None:
+def check_file(
+    path: str, image_size: int | tuple[int, int], colors: np.ndarray | None
+) -> str | None:
     """Read and decode every record of one file; the error text, or None when it is sound."""
     dataset = tf.data.TFRecordDataset(path, compression_type=COMPRESSION)
     read = 0
@@ -344,7 +366,7 @@ def check_file(path: str, image_size: int, colors: np.ndarray | None) -> str | N
 
 
 def find_corrupt_files(
-    files: Sequence[str], image_size: int, colors: np.ndarray | None
+    files: Sequence[str], image_size: int | tuple[int, int], colors: np.ndarray | None
 ) -> list[tuple[str, str]]:
     """(file, problem) for every file that cannot be read through; used to explain a failure."""
     problems = []
@@ -356,7 +378,10 @@ def find_corrupt_files(
 
 
 def explain_data_error(
-    error: Exception, files: Sequence[str], image_size: int, colors: np.ndarray | None
+    error: Exception,
+    files: Sequence[str],
+    image_size: int | tuple[int, int],
+    colors: np.ndarray | None,
 ) -> DataError:
     """Turn a failure inside the input pipeline into an error naming the bad file(s)."""
     problems = find_corrupt_files(files, image_size, colors)

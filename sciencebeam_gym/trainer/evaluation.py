@@ -23,6 +23,7 @@ import tensorflow as tf
 from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import BACKGROUND_LABEL
 from sciencebeam_gym.trainer import data, metrics, summaries
+from sciencebeam_gym.trainer.config import image_size_of
 from sciencebeam_gym.trainer.model import logit_offsets, predict_class_index, target_class_index
 
 SAMPLE_PAGES = 3
@@ -161,7 +162,7 @@ def evaluate_files(
     dataset = data.make_dataset(
         files,
         batch_size,
-        config["image_size"],
+        image_size_of(config),
         target_colors(config, colors),
         training=False,
         skip_corrupt=skip_corrupt,
@@ -190,7 +191,7 @@ def evaluate_files(
         )
     except tf.errors.OpError as error:
         raise data.explain_data_error(
-            error, files, config["image_size"], target_colors(config, colors)
+            error, files, image_size_of(config), target_colors(config, colors)
         ) from error
     return result
 

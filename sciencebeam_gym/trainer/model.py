@@ -158,12 +158,18 @@ def upsample(filters: int, size: int = 4, dropout: bool = False, name: str = Non
     return block
 
 
-def generator_depth(image_size: int) -> int:
-    return min(MAX_DEPTH, int(math.log2(image_size)))
+def generator_depth(image_size: int | tuple[int, int]) -> int:
+    """Halvings of the U-Net: as many as keep both sides whole, at most MAX_DEPTH (256 x 256:
+    8, 256 x 320: 6, 256 x 352: 5); ConfigError naming both sides when below 5."""
+    problem = config_module.size_problem(image_size)
+    if problem:
+        raise config_module.ConfigError(problem)
+    common = math.gcd(*config_module.width_height(image_size))
+    return min(MAX_DEPTH, (common & -common).bit_length() - 1)
 
 
 def build_generator(
-    image_size: int,
+    image_size: int | tuple[int, int],
     input_channels: int,
     output_channels: int,
     ngf: int = 64,
@@ -171,7 +177,8 @@ def build_generator(
 ) -> keras.Model:
     """U-Net with skip connections; at 256 x 256 and ngf 64 exactly the published generator.
 
-    Output: (image_size, image_size, output_channels) float32, tanh for L1 or logits.
+    image_size: the side of a square input, or (width, height).
+    Output: (height, width, output_channels) float32, tanh for L1 or logits.
     """
     depth = generator_depth(image_size)
     multipliers = [1, 2, 4, 8, 8, 8, 8, 8][:depth]
@@ -201,7 +208,8 @@ def build_generator(
         name="output",
     )  # (256, 256, output_channels)
 
-    inputs = keras.layers.Input(shape=(image_size, image_size, input_channels), name="page")
+    width, height = config_module.width_height(image_size)
+    inputs = keras.layers.Input(shape=(height, width, input_channels), name="page")
     x = last(connect_u_net(inputs, down_stack, up_stack))
     if output_activation:
         x = keras.layers.Activation(output_activation, dtype="float32")(x)
@@ -221,12 +229,13 @@ def connect_u_net(x, down_stack: list, up_stack: list):
 
 
 def build_discriminator(
-    image_size: int, input_channels: int, target_channels: int, ndf: int = 64
+    image_size: int | tuple[int, int], input_channels: int, target_channels: int, ndf: int = 64
 ) -> keras.Model:
     """70 x 70 PatchGAN: one real/fake logit per patch of (page, target) pairs."""
     init = keras.initializers.RandomNormal(0.0, 0.02)
-    page = keras.layers.Input(shape=(image_size, image_size, input_channels), name="page")
-    target = keras.layers.Input(shape=(image_size, image_size, target_channels), name="target")
+    width, height = config_module.width_height(image_size)
+    page = keras.layers.Input(shape=(height, width, input_channels), name="page")
+    target = keras.layers.Input(shape=(height, width, target_channels), name="target")
     x = keras.layers.Concatenate()([page, target])  # (256, 256, 3 + C)
     x = downsample(ndf, batch_norm=False, name="d_down1")(x)  # (128, 128, ndf)
     x = downsample(ndf * 2, name="d_down2")(x)  # (64, 64, 2 ndf)
@@ -257,13 +266,14 @@ def build_models(config: dict, num_classes: int) -> tuple[keras.Model, keras.Mod
         config["base_loss"], config["use_separate_channels"], num_classes
     )
     generator = build_generator(
-        config["image_size"],
+        config_module.image_size_of(config),
         3,
         channels,
         ngf=config["ngf"],
         output_activation=output_activation_for(config["base_loss"]),
     )
-    discriminator = build_discriminator(config["image_size"], 3, channels, ndf=config["ndf"])
+    size = config_module.image_size_of(config)
+    discriminator = build_discriminator(size, 3, channels, ndf=config["ndf"])
     return generator, discriminator
 
 

@@ -179,7 +179,7 @@ def training_batches(config, train_sources, target_colors, seed, augment=0.0, sh
     return data.make_dataset(
         train_sources,
         config["batch_size"],
-        config["image_size"],
+        config_module.image_size_of(config),
         target_colors,
         training=True,
         shuffle_buffer=shuffle_buffer or config["shuffle_buffer"],
@@ -379,7 +379,8 @@ class Trainer:
         )
         log(
             "model",
-            f"generator {self.generator.count_params():,} parameters, discriminator "
+            "input {} x {} (W x H), ".format(*config_module.image_size_of(config))
+            + f"generator {self.generator.count_params():,} parameters, discriminator "
             f"{discriminator.count_params():,}; loss {config['gan_weight']} x GAN + "
             f"{config['l1_weight']} x {config['base_loss']}",
         )
@@ -512,7 +513,10 @@ class Trainer:
             raise data.DataError(f"no readable records in {paths}") from None
         except tf.errors.OpError as error:
             raise data.explain_data_error(
-                error, self.train_files, self.config["image_size"], self.target_colors
+                error,
+                self.train_files,
+                config_module.image_size_of(self.config),
+                self.target_colors,
             ) from error
 
     def one_step(self) -> dict:

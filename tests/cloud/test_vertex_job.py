@@ -402,9 +402,10 @@ def test_missing_cloud_extras_are_a_clear_error(tmp_path):
     assert "pip install -e '.[cloud]'" in result.stderr
 
 
-def dry_run_job(tmp_path, script: str, *args: str) -> dict:
-    """The Vertex AI job that `script --cloud --dry-run ARGS` prints, without a .config."""
-    env = dict(os.environ, PROJECT=TEST_PROJECT, GYM_QUIET="true", JOB_ID=JOB_ID)
+def dry_run_job(tmp_path, script: str, *args: str, **settings: str) -> dict:
+    """The Vertex AI job that `script --cloud --dry-run ARGS` prints, without a .config
+    (settings: environment variables such as IMAGE_WIDTH)."""
+    env = dict(os.environ, PROJECT=TEST_PROJECT, GYM_QUIET="true", JOB_ID=JOB_ID, **settings)
     env["GYM_CONFIG_FILE"] = str(tmp_path / "no.config")
     env.pop("BUCKET", None)
     result = subprocess.run(
@@ -434,6 +435,14 @@ def test_scripts_with_cloud_submit_their_module(tmp_path, script, module, path_f
     args = package["args"]
     assert args[args.index(path_flag) + 1] == TRAIN_MODEL_PATH
     assert args[-2:] == ["--some_flag", "last"]
+
+
+def test_train_sh_passes_a_non_square_page_size_as_width_and_height(tmp_path):
+    job = dry_run_job(tmp_path, "train.sh", IMAGE_WIDTH="256", IMAGE_HEIGHT="320")
+    args = job["jobSpec"]["workerPoolSpecs"][0]["pythonPackageSpec"]["args"]
+    assert args[args.index("--image_width") + 1] == "256"
+    assert args[args.index("--image_height") + 1] == "320"
+    assert "--image_size" not in args
 
 
 def test_save_model_cloud_submits_the_export_module(tmp_path):

@@ -6,6 +6,7 @@ The SavedModel, loaded in a fresh process, must give the checkpoint's prediction
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 
@@ -141,3 +142,44 @@ def test_train_export_predict(tmp_path):
     probabilities = class_probabilities(raw, ModelInfo.from_config(config)).numpy()
     assert_same_classes(served["classes"], classes, probabilities)
     np.testing.assert_allclose(served["probabilities"], probabilities, rtol=0, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_portrait_pages_train_export_predict_and_extract_in_process(tmp_path, capsys):
+    """64 x 96 records -> a few training steps -> export -> predict and extraction at W x H."""
+    from sciencebeam_gym.extract import load_model
+    from sciencebeam_gym.serving import export, predict
+    from sciencebeam_gym.trainer import task
+    from tests.trainer import fixtures
+
+    width, height = 64, 96
+    color_map = fixtures.write_color_map(tmp_path)
+    colors = load_color_map(color_map).color_array
+    train = fixtures.write_split(tmp_path / "train", 1, 4, (width, height), colors, seed=1)
+    test = fixtures.write_split(tmp_path / "test", 1, 2, (width, height), colors, seed=2)
+    training, exported = tmp_path / "training", tmp_path / "export"
+    flags = ["--preset", "smoke", "--ngf", "4", "--ndf", "4", "--color_map", color_map]
+    flags += ["--train_data_paths", train, "--eval_data_paths", test]
+    flags += ["--max_steps", "2", "--bn_recalibration_batches", "0", "--gan_weight", "0"]
+    square = ["--output_path", str(tmp_path / "square"), "--image_size", "64"]
+    assert task.main([*flags, *square]) == 2
+    assert "records of 64 x 96 but the trainer's image_width x image_height is 64 x 64" in (
+        capsys.readouterr().err
+    )
+    portrait = ["--output_path", str(training), "--image_width", "64", "--image_height", "96"]
+    assert task.main([*flags, *portrait]) == 0
+    saved = model_dir.load_config(str(training))
+    assert (saved["image_size"], saved["image_width"], saved["image_height"]) == (0, 64, 96)
+
+    assert export.main(["--model_path", str(training), "--export_path", str(exported)]) == 0
+    metadata = json.loads((exported / "metadata.json").read_text())
+    assert ModelInfo.from_metadata(metadata).input_size == (64, 96)
+    assert (metadata["image_width"], metadata["image_height"]) == (64, 96)
+    assert "image_size" not in metadata  # a square's shorthand only
+
+    page = tmp_path / "page.png"
+    draw_page(130, 170, seed=3).save(page)
+    assert predict.main([str(page), "--saved_model", str(exported)]) == 0
+    assert Image.open(tmp_path / "page.out.png").size == (130, 170)
+    class_maps = load_model(str(exported)).label_pages([Image.open(page)])
+    assert class_maps[0].shape == (height, width)

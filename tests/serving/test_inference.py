@@ -31,15 +31,20 @@ OUTPUT_KINDS = [
 ]
 
 
-def tiny_predictor(base_loss: str, separate: bool) -> PagePredictor:
+def tiny_predictor(base_loss: str, separate: bool, size=IMAGE_SIZE) -> PagePredictor:
+    """An untrained predictor; size: a square's side, or (width, height)."""
     keras.utils.set_random_seed(3)
     color_map = load_color_map(default_color_map_path())
     channels = model.output_channels_for(base_loss, separate, color_map.num_classes)
     generator = model.build_generator(
-        IMAGE_SIZE, 3, channels, ngf=4, output_activation=model.output_activation_for(base_loss)
+        size, 3, channels, ngf=4, output_activation=model.output_activation_for(base_loss)
     )
     sharpen_output(generator)
-    config = {"image_size": IMAGE_SIZE, "base_loss": base_loss, "use_separate_channels": separate}
+    config = {"base_loss": base_loss, "use_separate_channels": separate}
+    if isinstance(size, int):
+        config["image_size"] = size
+    else:
+        config["image_width"], config["image_height"] = size
     if base_loss == "weighted_cross_entropy":
         # uneven weights, so that the logit offsets change some of the predictions
         weights = np.linspace(0.2, 5.0, color_map.num_classes + 1)
@@ -123,6 +128,39 @@ def test_metadata_round_trip(base_loss):
     assert ModelInfo.from_metadata(metadata) == info
 
 
+def test_a_portrait_model_paints_at_width_x_height_from_either_signature():
+    predictor = tiny_predictor("cross_entropy", True, size=(32, 64))
+    assert predictor.info.input_size == (32, 64)
+    pages = [draw_page(60, 80, seed=1), draw_page(32, 64, seed=2)]
+    from_png = predictor.predict_png(tf.constant([png_bytes(p) for p in pages]))
+    assert from_png["classes"].shape == (2, 64, 32)
+    np.testing.assert_array_equal(from_png["image_sizes"].numpy(), [[80, 60], [64, 32]])
+    for index, page in enumerate(pages):
+        single = predictor.predict_images(tf.constant(np.asarray(page)[None]))
+        assert single["probabilities"].shape[1:3] == (64, 32)
+        np.testing.assert_array_equal(from_png["classes"][index], single["classes"][0])
+    metadata = predictor.info.to_metadata()
+    assert (metadata["image_width"], metadata["image_height"]) == (32, 64)
+    assert "image_size" not in metadata
+    assert ModelInfo.from_metadata(metadata) == predictor.info
+
+
+def test_an_older_export_with_image_size_alone_is_square():
+    metadata = tiny_predictor("cross_entropy", True).info.to_metadata()
+    assert metadata["image_size"] == IMAGE_SIZE  # still written for square models
+    older = {k: v for k, v in metadata.items() if k not in ("image_width", "image_height")}
+    assert ModelInfo.from_metadata(older).input_size == (IMAGE_SIZE, IMAGE_SIZE)
+    with pytest.raises(InferenceError, match="incomplete export metadata.*image_size"):
+        ModelInfo.from_metadata({k: v for k, v in older.items() if k != "image_size"})
+
+
+def test_resize_to_a_portrait_model_keeps_width_and_height_apart():
+    pages = tf.constant(random_pages(1, size=50))
+    assert resize_to_model(pages, (32, 64)).shape == (1, 64, 32, 3)
+    portrait = tf.constant(np.zeros((1, 64, 32, 3), np.uint8))
+    np.testing.assert_array_equal(resize_to_model(portrait, (32, 64)).numpy(), portrait.numpy())
+
+
 def test_metadata_of_something_else_is_refused():
     with pytest.raises(InferenceError, match="not the metadata"):
         ModelInfo.from_metadata({"image_size": 32}, source="x/metadata.json")
@@ -171,5 +209,6 @@ def test_predict_feeds_the_model_the_records_pixels_exactly():
 
     for mode in ("RGB", "L", "RGBA", "P"):
         page = draw_page(300, 400, seed=4).convert(mode)
-        record = np.asarray(Image.open(io.BytesIO(preprocess_page(png_bytes(page), (64, 64)))))
-        np.testing.assert_array_equal(to_model_input(page, 64), record)
+        record = np.asarray(Image.open(io.BytesIO(preprocess_page(png_bytes(page), (64, 96)))))
+        assert record.shape == (96, 64, 3)
+        np.testing.assert_array_equal(to_model_input(page, (64, 96)), record)

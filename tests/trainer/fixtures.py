@@ -32,19 +32,21 @@ def write_color_map(directory) -> str:
     return path
 
 
-def make_page(size: int, colors: np.ndarray, rng: np.random.Generator):
-    """(page uint8 HxWx3, annotation uint8 HxWx3) with one band per class, jittered."""
-    page = np.full((size, size, 3), 255, dtype=np.uint8)
-    annotation = np.zeros((size, size, 3), dtype=np.uint8)
-    band = size // (len(colors) + 1)
+def make_page(size, colors: np.ndarray, rng: np.random.Generator):
+    """(page uint8 HxWx3, annotation uint8 HxWx3) with one band per class, jittered; size is a
+    square's side or (width, height)."""
+    width, height = (size, size) if isinstance(size, int) else size
+    page = np.full((height, width, 3), 255, dtype=np.uint8)
+    annotation = np.zeros((height, width, 3), dtype=np.uint8)
+    band = height // (len(colors) + 1)
     for index, color in enumerate(colors):
         top = index * band + int(rng.integers(0, max(1, band // 4)))
-        height = max(2, band // 2 + int(rng.integers(0, max(1, band // 4))))
-        left = int(rng.integers(0, size // 8 + 1))
-        right = size - int(rng.integers(0, size // 8 + 1))
+        thickness = max(2, band // 2 + int(rng.integers(0, max(1, band // 4))))
+        left = int(rng.integers(0, width // 8 + 1))
+        right = width - int(rng.integers(0, width // 8 + 1))
         shade = 40 * index  # each class has its own ink, so the page tells the class apart
-        page[top : top + height, left:right] = shade
-        annotation[top : top + height, left:right] = color
+        page[top : top + thickness, left:right] = shade
+        annotation[top : top + thickness, left:right] = color
     return page, annotation
 
 
@@ -60,7 +62,7 @@ def example_bytes(page: np.ndarray, annotation: np.ndarray, uri: str) -> bytes:
 def write_records(
     path,
     count: int,
-    size: int,
+    size,
     colors: np.ndarray,
     seed: int = 0,
     start: int = 0,
@@ -78,7 +80,7 @@ def write_records(
     return pairs
 
 
-def write_split(directory, shards: int, per_shard: int, size: int, colors, seed: int = 0):
+def write_split(directory, shards: int, per_shard: int, size, colors, seed: int = 0):
     os.makedirs(str(directory), exist_ok=True)
     for shard in range(shards):
         write_records(

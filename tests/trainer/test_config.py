@@ -64,8 +64,46 @@ def test_invalid_values_refused(overrides):
         config.resolve_config(None, overrides)
 
 
-def test_saved_config_round_trip_and_resume_check(tmp_path):
-    resolved = config.resolve_config("smoke")
+@pytest.mark.parametrize(
+    ("overrides", "resolved_size"),
+    [
+        ({}, (256, 256, 256)),
+        ({"image_size": 128}, (128, 128, 128)),
+        ({"image_width": 256, "image_height": 320}, (0, 256, 320)),
+        ({"image_size": 64, "image_height": 96}, (0, 64, 96)),
+        ({"image_width": 96, "image_height": 96}, (96, 96, 96)),
+    ],
+)
+def test_image_size_is_the_square_shorthand_and_width_height_win(overrides, resolved_size):
+    resolved = config.resolve_config(None, overrides)
+    assert (resolved["image_size"], resolved["image_width"], resolved["image_height"]) == (
+        resolved_size
+    )
+    assert config.image_size_of(resolved) == resolved_size[1:]
+
+
+def test_a_size_off_the_stride_is_refused_naming_both_settings():
+    with pytest.raises(
+        ConfigError, match="image_width=256 and image_height=330 .* multiples of 32"
+    ):
+        config.resolve_config(None, {"image_width": 256, "image_height": 330})
+
+
+def test_an_older_config_with_image_size_alone_is_square():
+    resolved = config.resolve_config("smoke", {"image_size": 64})
+    older = {k: v for k, v in resolved.items() if k not in ("image_width", "image_height")}
+    assert config.image_size_of(older) == (64, 64)
+    config.check_resumable(older, resolved, "model")
+    portrait = config.resolve_config("smoke", {"image_width": 64, "image_height": 96})
+    with pytest.raises(ConfigError, match="image_height=64 but this run asks for image_height=96"):
+        config.check_resumable(older, portrait, "model")
+    with pytest.raises(KeyError, match="image_size"):
+        config.image_size_of({"ngf": 4})
+
+
+@pytest.mark.parametrize("size", [{}, {"image_width": 64, "image_height": 96}])
+def test_saved_config_round_trip_and_resume_check(tmp_path, size):
+    resolved = config.resolve_config("smoke", size)
     resolved["classes"] = [{"key": 1, "label": "a", "color": [1, 2, 3]}]
     config.save_config(str(tmp_path), resolved)
     saved = config.load_saved_config(str(tmp_path))
@@ -73,6 +111,8 @@ def test_saved_config_round_trip_and_resume_check(tmp_path):
     config.check_resumable(saved, dict(resolved, max_steps=99), str(tmp_path))
     with pytest.raises(ConfigError, match="ngf=8.*ngf=16"):
         config.check_resumable(saved, dict(resolved, ngf=16), str(tmp_path))
+    with pytest.raises(ConfigError, match="image_width"):
+        config.check_resumable(saved, dict(resolved, image_width=128), str(tmp_path))
     other_classes = dict(resolved, classes=[{"key": 1, "label": "b", "color": [1, 2, 3]}])
     with pytest.raises(ConfigError, match="colour map"):
         config.check_resumable(saved, other_classes, str(tmp_path))

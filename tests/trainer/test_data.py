@@ -92,12 +92,49 @@ def test_skip_corrupt_records_flag(tmp_path, tiny_data):
     assert 4 + 2 <= count < 8  # all good records, the intact ones of the bad file
 
 
-def test_wrong_image_size_names_the_file(tmp_path, tiny_data):
+@pytest.mark.parametrize(
+    ("records", "expected", "words"),
+    [
+        (
+            16,
+            IMAGE_SIZE,
+            "records of 16 x 16 but the trainer's image_width x image_height is 32 x 32",
+        ),
+        (
+            (64, 32),
+            (32, 64),
+            "records of 64 x 32 but the trainer's image_width x image_height is 32 x 64",
+        ),
+    ],
+)
+def test_wrong_image_size_names_the_file_and_both_sizes(
+    tmp_path, tiny_data, records, expected, words
+):
     path = tmp_path / "small.tfrecord.gz"
-    fixtures.write_records(path, 1, 16, tiny_data["colors"])
-    problems = data.find_corrupt_files([str(path)], IMAGE_SIZE, tiny_data["colors"])
+    fixtures.write_records(path, 1, records, tiny_data["colors"])
+    problems = data.find_corrupt_files([str(path)], expected, tiny_data["colors"])
     assert problems and problems[0][0] == str(path)
-    assert "image_size" in problems[0][1]
+    assert words in problems[0][1]
+    dataset = data.make_dataset([str(path)], 1, expected, tiny_data["colors"], training=False)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="image_width x image_height is"):
+        next(iter(dataset))
+
+
+def test_non_square_records_decode_and_augment_at_width_x_height(tmp_path, tiny_data):
+    colors = tiny_data["colors"]
+    path = tmp_path / "portrait.tfrecord.gz"
+    pairs = fixtures.write_records(path, 2, (32, 64), colors, seed=4)
+    plain = data.make_dataset([str(path)], 2, (32, 64), colors, training=False)
+    pages, targets = next(iter(plain))
+    assert pages.shape == (2, 64, 32, 3) and targets.shape == (2, 64, 32, len(colors))
+    np.testing.assert_array_equal(
+        ((pages.numpy() + 1) * 127.5).round(), np.stack([p for p, _ in pairs])
+    )
+    augmented = data.make_dataset(
+        [str(path)], 2, (32, 64), colors, training=True, augment=0.2, seed=1
+    )
+    pages, targets = next(iter(augmented))
+    assert pages.shape == (2, 64, 32, 3) and targets.shape == (2, 64, 32, len(colors))
 
 
 def test_augmentation_moves_page_and_labels_together(tmp_path, tiny_data):

@@ -20,16 +20,34 @@ def test_generator_at_256_is_the_published_unet():
     assert generator.get_layer("up7").output.shape[1:] == (128, 128, 64)
 
 
-@pytest.mark.parametrize("size", [32, 64])
+@pytest.mark.parametrize("size", [32, 64, (64, 96)])
 def test_small_generator_and_discriminator_shapes(size):
     generator = model.build_generator(size, 3, 5, ngf=4)
     discriminator = model.build_discriminator(size, 3, 5, ndf=4)
-    pages = tf.zeros((2, size, size, 3))
+    width, height = (size, size) if isinstance(size, int) else size
+    pages = tf.zeros((2, height, width, 3))
     output = generator(pages)
-    assert output.shape == (2, size, size, 5)
+    assert output.shape == (2, height, width, 5)
     assert output.dtype == tf.float32
     logits = discriminator([pages, output])
     assert logits.shape[0] == 2 and logits.shape[-1] == 1
+
+
+@pytest.mark.parametrize(
+    ("size", "depth", "innermost"),
+    [(256, 8, (1, 1)), (512, 8, (2, 2)), ((256, 320), 6, (5, 4)), ((256, 352), 5, (11, 8))],
+)
+def test_unet_goes_as_deep_as_both_sides_stay_whole(size, depth, innermost):
+    assert model.generator_depth(size) == depth
+    generator = model.build_generator(size, 3, 2, ngf=1)
+    assert tuple(generator.get_layer(f"down{depth}").output.shape[1:3]) == innermost
+
+
+@pytest.mark.parametrize("size", [(250, 320), (256, 16), 100])
+def test_a_size_the_unet_cannot_halve_is_refused_naming_both_sides(size):
+    width, height = (size, size) if isinstance(size, int) else size
+    with pytest.raises(ValueError, match=f"image_width={width} and image_height={height}.*32"):
+        model.build_generator(size, 3, 2, ngf=1)
 
 
 def test_discriminator_at_256_is_a_70x70_patchgan():
