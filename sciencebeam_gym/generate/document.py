@@ -276,7 +276,7 @@ def process_pair(pair: SourcePair, settings: Settings) -> DocumentResult:
     data folder holds one run's view of each document.
     """
     started = time.monotonic()
-    split = split_for(pair.doc_id, settings.test_fraction)
+    split = pair.split or split_for(pair.doc_id, settings.test_fraction)
     settings = settings_for_document(pair, settings, split)
     pdf, xml = (fs.printable_path(p) if p else p for p in (pair.pdf, pair.xml))
     result = DocumentResult(pair.doc_id, split, OK, pdf=pdf, xml=xml)

@@ -47,7 +47,14 @@ from sciencebeam_gym.generate.report import (
     report_folder,
     write_report,
 )
-from sciencebeam_gym.generate.sources import SourceError, SourcePair, find_pairs, safe_id
+from sciencebeam_gym.generate.sources import (
+    SPLIT_METHODS,
+    SourceError,
+    SourcePair,
+    assign_splits,
+    find_pairs,
+    safe_id,
+)
 from sciencebeam_gym.pdf_render import DEFAULT_MAX_PAGE_PIXELS
 
 LOGGER = logging.getLogger(__name__)
@@ -156,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--pages all --test_pages 1 trains on whole articles and tests on first pages",
     )
     parser.add_argument(
+        "--split",
+        choices=SPLIT_METHODS,
+        default="rank",
+        help="how documents go to test/: 'rank' (default) the share --test_fraction of this "
+        "source's documents, ordered by a hash of their id; 'hash' each document by its own "
+        "hash, so it keeps its side whatever else the source holds",
+    )
+    parser.add_argument(
         "--test_fraction",
         type=_fraction,
         default=0.2,
@@ -241,6 +256,7 @@ def run(argv: Sequence[str] | None = None, save_main_session: bool = False) -> d
         raise GenerateError(str(error)) from error
     if args.limit:
         pairs = pairs[: args.limit]
+    pairs = assign_splits(pairs, settings.test_fraction, args.split)
     info = {
         "source": args.source,
         "output_path": args.output_path,
@@ -250,6 +266,7 @@ def run(argv: Sequence[str] | None = None, save_main_session: bool = False) -> d
         ),
         "dpi": settings.dpi,
         "test_fraction": settings.test_fraction,
+        "split": args.split,
         "group": GROUP_BY_PUBLISHER if settings.group_by_publisher else settings.group,
         "color_map": settings.color_map.source,
         "xml_mapping": settings.mapping.source,

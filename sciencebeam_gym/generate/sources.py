@@ -4,6 +4,7 @@ deterministic train/test split by document."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import re
@@ -40,6 +41,7 @@ class SourcePair:
     pdf: str | None
     xml: str | None
     group: str | None = None
+    split: str | None = None  # set by `assign_splits`; None: `split_for` decides
 
 
 def _kind_and_stem(path: str) -> tuple[str | None, str]:
@@ -87,7 +89,7 @@ def _unique_ids(pairs: list[SourcePair]) -> list[SourcePair]:
         count = seen.get(pair.doc_id, 0)
         seen[pair.doc_id] = count + 1
         doc_id = pair.doc_id if count == 0 else f"{pair.doc_id}_{count + 1}"
-        result.append(SourcePair(doc_id, pair.pdf, pair.xml, pair.group))
+        result.append(dataclasses.replace(pair, doc_id=doc_id))
     return result
 
 
@@ -174,7 +176,36 @@ def _is_local_folder(path: str) -> bool:
     return os.path.isdir(path)
 
 
+def document_hash(doc_id: str) -> float:
+    """The document's place in [0, 1): the SHA-1 of its id read as a fraction."""
+    return int(hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:8], 16) / 0x100000000
+
+
 def split_for(doc_id: str, test_fraction: float) -> str:
-    """'test' for a stable share of documents (by a hash of the id), else 'train'."""
-    digest = hashlib.sha1(doc_id.encode("utf-8")).hexdigest()
-    return "test" if int(digest[:8], 16) / 0x100000000 < test_fraction else "train"
+    """'test' when the document's hash is below the fraction, else 'train' (`--split hash`):
+    each document keeps its side whatever else the source holds, the share is only expected."""
+    return "test" if document_hash(doc_id) < test_fraction else "train"
+
+
+SPLIT_METHODS = ("rank", "hash")
+
+
+def assign_splits(pairs: list[SourcePair], test_fraction: float, method: str = "rank"):
+    """The pairs with their split.
+
+    `rank` (the default): the complete pairs ordered by hash, the first round(n x fraction) go to
+    test, at least one when the fraction is above 0 and never all when it is below 1 (with two
+    pairs or more). The share is then what was asked even for a small source, where a hash
+    threshold alone can leave a split empty (56 articles of one journal family all hashed above
+    0.4); a document changes side only when documents are added or removed. `hash`: `split_for`.
+    """
+    if method == "hash":
+        return [dataclasses.replace(p, split=split_for(p.doc_id, test_fraction)) for p in pairs]
+    complete = sorted((p for p in pairs if p.pdf and p.xml), key=lambda p: document_hash(p.doc_id))
+    count = round(len(complete) * test_fraction)
+    if len(complete) >= 2:
+        count = min(max(count, 1 if test_fraction > 0 else 0), len(complete) - (test_fraction < 1))
+    test_ids = {p.doc_id for p in complete[:count]}
+    return [
+        dataclasses.replace(p, split="test" if p.doc_id in test_ids else "train") for p in pairs
+    ]
