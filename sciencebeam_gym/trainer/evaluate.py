@@ -53,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write coloured prediction PNGs beside their input pages",
     )
+    parser.add_argument(
+        "--exclude_groups",
+        type=lambda text: [g.strip() for g in text.split(",") if g.strip()],
+        default=[],
+        help="comma-separated groups (the folder under the split, e.g. hindawi) whose pages are "
+        "left out: score a model on the publishers it did not train on",
+    )
     parser.add_argument("--skip_corrupt_records", action="store_true")
     parser.add_argument("--checkpoint", default="", help="a checkpoint path (default: latest)")
     return parser
@@ -105,8 +112,9 @@ def run_with(args, gcs) -> dict:
         skip_corrupt=args.skip_corrupt_records,
         writer=writer,
         progress=True,
+        exclude_groups=frozenset(args.exclude_groups or ()),
     )
-    return report(result, config, step, output_dir, time.time() - started)
+    return report(result, config, step, output_dir, time.time() - started, args.exclude_groups)
 
 
 def find_eval_files(args, gcs) -> list[str]:
@@ -116,7 +124,7 @@ def find_eval_files(args, gcs) -> list[str]:
     return gcs.local_files(data.find_files(patterns, "evaluation", "--eval_data_paths"))
 
 
-def report(result, config: dict, step: int, output_dir: str, seconds: float) -> dict:
+def report(result, config: dict, step: int, output_dir: str, seconds: float, excluded=()) -> dict:
     """Write metrics.json and the confusion matrix, print the scores; the summary."""
     from sciencebeam_gym.trainer import data, evaluation, metrics, model_dir
 
@@ -124,6 +132,8 @@ def report(result, config: dict, step: int, output_dir: str, seconds: float) -> 
         raise data.DataError("no records could be read from the evaluation files")
     labels = model_dir.classes_labels(config)
     summary = evaluation.summarize(result, labels, step)
+    if excluded:
+        summary["excluded_groups"] = sorted(excluded)
     metrics_path = evaluation.write_results(output_dir, summary, result.confusion, labels)
     baseline = metrics.background_baseline(result.matrix, labels)
     print(

@@ -57,9 +57,11 @@ def evaluate_batches(
     colors: np.ndarray,
     max_examples: int = 0,
     on_batch=None,
+    exclude_groups: frozenset[str] = frozenset(),
 ) -> metrics.GroupedConfusion:
     """Confusion matrices over the batches, overall and by group (at most max_examples pages; 0:
-    all). Batches without URIs count as one UNKNOWN_GROUP.
+    all). Batches without URIs count as one UNKNOWN_GROUP. Pages of `exclude_groups` are left
+    out before prediction (e.g. the publishers a model trained on).
 
     `on_batch(pages, target_index, predicted_index, output, uris)` sees every batch (numpy).
     """
@@ -68,6 +70,12 @@ def evaluate_batches(
     for batch in batches:
         pages, target = batch[0], batch[1]
         uris = batch[2].numpy() if len(batch) > 2 else None
+        if exclude_groups:
+            keep_rows = [g not in exclude_groups for g in batch_groups(uris, len(pages))]
+            if not any(keep_rows):
+                continue
+            pages, target = tf.boolean_mask(pages, keep_rows), tf.boolean_mask(target, keep_rows)
+            uris = uris[np.asarray(keep_rows)] if uris is not None else None
         if max_examples:
             keep = max_examples - seen
             if keep <= 0:
@@ -157,6 +165,7 @@ def evaluate_files(
     skip_corrupt: bool = False,
     writer: PredictionWriter | None = None,
     progress: bool = False,
+    exclude_groups: frozenset[str] = frozenset(),
 ) -> Evaluation:
     """Predict every page of `files` (at most max_examples) and score it; bad files named."""
     dataset = data.make_dataset(
@@ -187,7 +196,7 @@ def evaluate_files(
 
     try:
         result.confusion = evaluate_batches(
-            predict_fn, dataset, config, colors, max_examples, on_batch
+            predict_fn, dataset, config, colors, max_examples, on_batch, exclude_groups
         )
     except tf.errors.OpError as error:
         raise data.explain_data_error(

@@ -162,6 +162,16 @@ def test_eval_scores_each_group_and_the_groups_add_up(trained, tiny_data, tmp_pa
     assert table[1].split() == ["group", "pages", "macro", "F1", "pixel", "acc"]
     assert [line.split()[:2] for line in table[2:4]] == [["hindawi", "3"], ["plos", "2"]]
 
+    # the publishers a model trained on left out: only the other group's pages are scored
+    excluded = tmp_path / "eval-excluded"
+    args[args.index("--output_path") + 1] = str(excluded)
+    data_args = ["--eval_data_paths", str(folder / "*tfrecord*"), "--exclude_groups", "hindawi"]
+    assert evaluate.main([*args, *data_args]) == 0
+    unseen = json.loads((excluded / "metrics.json").read_text())
+    assert list(unseen["groups"]) == ["plos"] and unseen["excluded_groups"] == ["hindawi"]
+    assert unseen["macro_f1"] == pytest.approx(groups["plos"]["macro_f1"])
+    assert unseen["classes"] == groups["plos"]["classes"]
+
 
 def test_colour_map_of_another_class_count_is_refused(trained, tiny_data, tmp_path, capsys):
     other = tmp_path / "other.conf"
