@@ -56,6 +56,19 @@ GLUED_LABEL = re.compile(r"^([0-9]{1,2})(?=[A-Z])")
 ABSTRACT_HEADING = re.compile(r"^(abstract|summary)\s*[:.\u2014\u2013-]?\s*", re.IGNORECASE)
 KEYWORDS_HEADING = re.compile(r"^key\s*-?\s*words?\s*[:.\u2014\u2013-]?\s*", re.IGNORECASE)
 KEYWORD_SEPARATORS = re.compile(r"\s*[,;\u00b7\u2022]\s*")
+# Where an author's contact details begin: they follow an affiliation on many pages and are
+# painted with it, but are no part of it ("..., Italy; E-Mails: a@b.it", "Correspondence ...").
+CONTACT_START = re.compile(
+    r"(?:^|[\s;,.*])(?:\*\s*)?(?:correspondence\b|corresponding author|e-?mails?\b|tel\.|"
+    r"phone\b|fax\b|authors? to whom)|\S+@\S+",
+    re.IGNORECASE,
+)
+# A block of contact details: it starts like one or holds an e-mail address (an abstract may
+# speak of a "correspondence" mid-sentence, never start with it).
+CONTACT_BLOCK = re.compile(
+    r"^\W*(?:correspondence|corresponding author|e-?mails?\b|authors? to whom)|\S+@\S+\.\w",
+    re.IGNORECASE,
+)
 REFERENCE_LABEL = re.compile(r"^(\[\d{1,4}\]|\d{1,4}[.)]?)$")
 SENTENCE_END = (".", "!", "?", ":")
 # A line starting this many line heights right of its block's left edge starts a paragraph.
@@ -147,7 +160,7 @@ def extract_affiliations(pages: list[list[Block]]) -> list[Affiliation]:
                     found.append(current)
                 if rest:
                     current.text = f"{current.text} {rest}".strip()
-    return [_tidy_affiliation(a) for a in found if a.text]
+    return [a for a in (_tidy_affiliation(a) for a in found if a.text) if a.text]
 
 
 def _affiliation_label(word: LaidWord, line_start: bool, previous: str) -> tuple[str | None, str]:
@@ -166,7 +179,10 @@ def _affiliation_label(word: LaidWord, line_start: bool, previous: str) -> tuple
 
 
 def _tidy_affiliation(affiliation: Affiliation) -> Affiliation:
-    affiliation.text = affiliation.text.strip(" ,;")
+    """Without the contact details that follow it (`CONTACT_START`) and edge punctuation."""
+    contact = CONTACT_START.search(affiliation.text)
+    text = affiliation.text[: contact.start()] if contact else affiliation.text
+    affiliation.text = text.strip(" ,;*")
     return affiliation
 
 
@@ -182,13 +198,14 @@ def main_font_blocks(blocks: list[Block]) -> list[Block]:
 def abstract_blocks(pages: list[list[Block]]) -> list[Block]:
     """The abstract's blocks: from the first page with one, up to the first section title
     after it (body text painted like the abstract further on is not the abstract), at most
-    `ABSTRACT_PAGES` pages."""
+    `ABSTRACT_PAGES` pages; blocks of contact details (an e-mail address, "Correspondence")
+    painted like it are left out."""
     found: list[Block] = []
     first_page = None
     for block in (b for blocks in pages for b in blocks):
         if found and (block.label == SECTION_TITLE or block.page >= first_page + ABSTRACT_PAGES):
             break
-        if block.label == ABSTRACT:
+        if block.label == ABSTRACT and not CONTACT_BLOCK.search(block.text):
             first_page = block.page if first_page is None else first_page
             found.append(block)
     return found

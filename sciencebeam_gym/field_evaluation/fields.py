@@ -3,7 +3,7 @@
 The XPaths are those of `xml-mapping.conf`, which generate-data also paints from, so a field means
 the same thing in training and in evaluation; only the `group` option is dropped (authors are
 scored as a list of names) and element labels (`<label>1</label>` of an affiliation or a
-reference) are left out of the text.
+reference) and e-mail addresses (`<email>`) are left out of the text.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ TEXT_FIELDS = ("title", "abstract", "first_author")
 SET_FIELDS = ("authors", "affiliations", "keywords")
 LIST_FIELDS = ("authors", "affiliations", "keywords", "section_titles", "references")
 FIELDS = ("title", "abstract", "authors", "first_author", *LIST_FIELDS[1:])
-SKIPPED_ELEMENTS = frozenset({"label"})
+# Left out of every scored text: labels ("1" of an affiliation) and e-mail addresses (contact
+# details some publishers write inside <aff>; the extraction leaves them out of affiliations).
+SKIPPED_ELEMENTS = frozenset({"label", "email"})
 
 
 @dataclass(frozen=True)

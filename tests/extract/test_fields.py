@@ -163,3 +163,29 @@ def test_the_abstract_ends_at_the_first_section_title_after_it():
     page_two = paragraph(72, 100, ["More body text."], "abstract")
     article = article_of([*abstract, heading, *later], page_two)
     assert article.abstract == "We show that tests work."
+
+
+def test_contact_details_are_cut_from_affiliations_and_left_out_of_the_abstract():
+    affiliations = [
+        Text(
+            72,
+            200,
+            9,
+            "1 Institute A, 73100 Lecce, Italy; E-Mails: ann@ispa.it (A.L.)",
+            "author_aff",
+        ),
+        Text(72, 230, 9, "2 Lab B, Bari, Italy", "author_aff"),
+        Text(
+            72, 260, 9, "Correspondence should be addressed to Ann Lee; ann@ispa.it", "author_aff"
+        ),
+    ]
+    contact = paragraph(
+        72, 300, ["* Authors to whom correspondence should be", "addressed."], "abstract"
+    )
+    abstract = paragraph(72, 360, ["We show a close correspondence."], "abstract")
+    article = article_of([*affiliations, *contact, *abstract])
+    assert [(a.label, a.text) for a in article.affiliations] == [
+        ("1", "Institute A, 73100 Lecce, Italy"),
+        ("2", "Lab B, Bari, Italy"),
+    ]
+    assert article.abstract == "We show a close correspondence."

@@ -46,3 +46,12 @@ def test_a_mapping_without_a_scored_field_is_refused_by_name():
     mapping = parse_xml_mapping("[fields]\nmanuscript_title = front//article-title\n", "m.conf")
     with pytest.raises(ValueError, match=r"m.conf: no \[fields\] line for .*'abstract'"):
         evaluation_mapping(mapping)
+
+
+def test_email_addresses_inside_an_affiliation_are_left_out():
+    xml = jats.article_xml().replace(
+        b"Durham, UK</aff>", b"Durham, UK; E-Mail: <email>ann@durham.ac.uk</email></aff>", 1
+    )
+    assert b"<email>" in xml
+    fields = read_fields_from_bytes(xml, MAPPING)
+    assert fields.affiliations[1] == jats.AFFILIATIONS[1] + "; E-Mail:"
