@@ -50,6 +50,10 @@ SURNAME_PARTICLES = frozenset(
         "el",
     ]
 )
+# Words that are never part of a name: links, e-mail addresses, brackets.
+NOT_NAME_WORD = re.compile(r"://|www\.|@|[\[\]{}<>/]")
+NAME_SUFFIXES = frozenset(["jr", "sr", "ii", "iii", "iv"])
+HEADING_WORDS = frozenset(["abstract", "summary", "background", "keywords", "introduction"])
 AFFILIATION_LABEL = re.compile(r"^\(?([0-9]{1,2}|[a-z]|[\*\u2020\u2021\u00a7\u00b6#]+)[\).]?$")
 INLINE_LABEL = re.compile(r"^\(?([0-9]{1,2})[.)]$")
 GLUED_LABEL = re.compile(r"^([0-9]{1,2})(?=[A-Z])")
@@ -124,19 +128,31 @@ def extract_authors(pages: list[list[Block]]) -> list[Author]:
 
 
 def _clean_name_piece(text: str) -> str:
+    """A name's word without footnote signs and glued marks; nothing for a word no name has
+    (`NOT_NAME_WORD`: a link or bracket of a citation line painted with the authors)."""
+    if NOT_NAME_WORD.search(text):
+        return ""
     text = text.strip(FOOTNOTE_SIGNS + " ")
     return re.sub(r"(?<=[^\W\d])\d+$", "", text).strip(FOOTNOTE_SIGNS)
 
 
 def _is_name(text: str) -> bool:
-    """Two letters or more, and a word with a capital initial ("provided" is no name)."""
-    return sum(c.isalpha() for c in text) >= 2 and any(w[:1].isupper() for w in text.split())
+    """Two letters or more, a word with a capital initial ("provided" is no name), and not a
+    heading painted with the authors ("Abstract")."""
+    return (
+        sum(c.isalpha() for c in text) >= 2
+        and any(w[:1].isupper() for w in text.split())
+        and text.strip(" :.").lower() not in HEADING_WORDS
+    )
 
 
 def split_name(text: str) -> Author:
     """Given names and surname: the last word is the surname, with the particles before it
-    (van, de, ...); a single word is a surname alone."""
+    (van, de, ...) and without a generational suffix after it (Jr., III), which stays in the
+    printed name only; a single word is a surname alone."""
     words = text.split()
+    if len(words) > 2 and words[-1].lower().rstrip(".") in NAME_SUFFIXES:
+        words = words[:-1]
     start = len(words) - 1
     while start > 1 and words[start - 1].lower() in SURNAME_PARTICLES:
         start -= 1

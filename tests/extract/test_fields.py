@@ -151,8 +151,8 @@ def test_the_abstract_keeps_the_blocks_in_its_own_font_size():
     assert article_of([*body, *licence]).abstract == "We show that tests of the rules work well."
 
 
-def test_a_lowercase_word_painted_as_author_is_no_name():
-    authors = [Text(72, 150, 11, "Ann Lee, provided", "author")]
+def test_a_lowercase_word_or_a_heading_painted_as_author_is_no_name():
+    authors = [Text(72, 150, 11, "Ann Lee, provided, Abstract", "author")]
     assert [a.text for a in article_of(authors).authors] == ["Ann Lee"]
 
 
@@ -189,3 +189,16 @@ def test_contact_details_are_cut_from_affiliations_and_left_out_of_the_abstract(
         ("2", "Lab B, Bari, Italy"),
     ]
     assert article.abstract == "We show a close correspondence."
+
+
+def test_links_painted_with_the_authors_are_dropped_and_suffixes_are_no_surnames():
+    authors = [
+        Text(
+            72, 150, 11, "http://f1000r.es/4fj] Bryan S. Frazier, William B. Driggers III", "author"
+        )
+    ]
+    found = article_of(authors).authors
+    assert [(a.text, a.given_names, a.surname) for a in found] == [
+        ("Bryan S. Frazier", "Bryan S.", "Frazier"),
+        ("William B. Driggers III", "William B.", "Driggers"),
+    ]
