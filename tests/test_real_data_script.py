@@ -7,19 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.generate.factory import article_lines, article_xml, pdf_bytes
+from tests.generate.factory import article_lines, pdf_bytes, publisher_xml
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def publisher_xml(name: str) -> bytes:
-    return article_xml().replace(
-        b"<front>",
-        b"<front><journal-meta><publisher><publisher-name>"
-        + name.encode()
-        + b"</publisher-name></publisher></journal-meta>",
-        1,
-    )
 
 
 def write_source(folder: Path, docs: dict[str, str]) -> Path:

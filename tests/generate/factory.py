@@ -129,3 +129,14 @@ def article_xml(doctype: bool = True, extra_front: str = "") -> bytes:
 on the first page. Journal of Nothing. 2001.</mixed-citation></ref></ref-list></back>
 </article>"""
     return text.encode("utf-8")
+
+
+def publisher_xml(name: str) -> bytes:
+    """`article_xml()` whose journal-meta names `name` as the publisher."""
+    return article_xml().replace(
+        b"<front>",
+        b"<front><journal-meta><publisher><publisher-name>"
+        + name.encode()
+        + b"</publisher-name></publisher></journal-meta>",
+        1,
+    )

@@ -10,7 +10,7 @@ from PIL import Image
 
 from sciencebeam_gym.color_map import UNKNOWN_KEY, default_color_map_path, load_color_map
 from sciencebeam_gym.generate.pipeline import main
-from tests.generate.factory import article_lines, article_xml, pdf_bytes
+from tests.generate.factory import article_lines, article_xml, pdf_bytes, publisher_xml
 
 # what the preprocessing step reads (see doc/generate-data.md)
 PREPROCESS_GLOB = "*/*/*/*-page[0-9]*.png"
@@ -359,12 +359,7 @@ def test_group_publisher_places_each_document_under_its_publisher(tmp_path):
     from sciencebeam_gym.generate.document import process_pair
 
     pair = two_page_document(tmp_path / "source")
-    xml = article_xml().replace(
-        b"<front>",
-        b"<front><journal-meta><publisher><publisher-name>MDPI</publisher-name></publisher>"
-        b"</journal-meta>",
-        1,
-    )
+    xml = publisher_xml("MDPI")
     assert xml != article_xml()
     (tmp_path / "source" / "doc.xml").write_bytes(xml)
     output = tmp_path / "data"
@@ -373,23 +368,13 @@ def test_group_publisher_places_each_document_under_its_publisher(tmp_path):
     assert sorted(p.parent.parent.name for p in output.rglob("*.png")) == ["mdpi", "mdpi"]
 
 
-def xml_of_publisher(name: str) -> bytes:
-    return article_xml().replace(
-        b"<front>",
-        b"<front><journal-meta><publisher><publisher-name>"
-        + name.encode()
-        + b"</publisher-name></publisher></journal-meta>",
-        1,
-    )
-
-
 @pytest.mark.slow
 def test_a_folder_mixing_publishers_and_broken_pairs_is_sorted_and_reported(tmp_path):
     source = tmp_path / "source"
     write_corpus(source, good=0)  # the broken pairs only
     for name, publisher in (("a", "MDPI"), ("b", "Frontiers Media S.A."), ("c", "MDPI")):
         (source / f"{name}.pdf").write_bytes(pdf_bytes(article_lines()))
-        (source / f"{name}.xml").write_bytes(xml_of_publisher(publisher))
+        (source / f"{name}.xml").write_bytes(publisher_xml(publisher))
     output = tmp_path / "data"
     args = ["--source", str(source), "--output_path", str(output), "--dpi", "30"]
     assert main([*args, "--group", "publisher", "--test_fraction", "0"]) == 0
