@@ -254,18 +254,19 @@ def write_pages(
             fs.write_bytes(fs.join(settings.overlay_path, name), png_bytes(overlay))
 
 
-def settings_for_document(pair: SourcePair, settings: Settings, split: str) -> Settings:
-    """The run's settings with the document's own group (a file list's group column, or with
-    `--group publisher` the publisher named in its XML; the source's name when it names none)
-    and, in the test split, `test_pages` (e.g. train on whole articles, test on first pages)."""
+def settings_for_split(settings: Settings, split: str) -> Settings:
+    """In the test split, `test_pages` (e.g. train on whole articles, test on first pages)."""
     if split == "test" and settings.test_pages is not None:
-        settings = dataclasses.replace(settings, pages=settings.test_pages)
+        return dataclasses.replace(settings, pages=settings.test_pages)
+    return settings
+
+
+def settings_for_group(pair: SourcePair, settings: Settings, xml_bytes: bytes) -> Settings:
+    """The settings with the document's own group: a file list's group column, or with
+    `--group publisher` the publisher its XML names (the source's name when it names none)."""
     group = pair.group
-    if not group and settings.group_by_publisher and pair.xml:
-        try:
-            group = publisher_group(fs.read_bytes(pair.xml))
-        except OSError:
-            group = None  # the document is skipped with its reason when it is read again
+    if not group and settings.group_by_publisher:
+        group = publisher_group(xml_bytes)
     return dataclasses.replace(settings, group=group) if group else settings
 
 
@@ -277,7 +278,7 @@ def process_pair(pair: SourcePair, settings: Settings) -> DocumentResult:
     """
     started = time.monotonic()
     split = pair.split or split_for(pair.doc_id, settings.test_fraction)
-    settings = settings_for_document(pair, settings, split)
+    settings = settings_for_split(settings, split)
     pdf, xml = (fs.printable_path(p) if p else p for p in (pair.pdf, pair.xml))
     result = DocumentResult(pair.doc_id, split, OK, pdf=pdf, xml=xml)
     try:
@@ -289,6 +290,7 @@ def process_pair(pair: SourcePair, settings: Settings) -> DocumentResult:
             raise SkipDocument("missing XML partner", f"no XML next to {pair.pdf}")
         pdf_bytes = _read(pair.pdf, "missing PDF file")
         xml_bytes = _read(pair.xml, "missing XML file")
+        settings = settings_for_group(pair, settings, xml_bytes)
         pages = generate_pages(pdf_bytes, xml_bytes, settings, pair.pdf)
         write_pages(pages, settings, split, pair.doc_id, result)
         # pages of earlier runs that this run did not write (after writing: a page is
