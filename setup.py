@@ -40,6 +40,10 @@ GENERATE = [
     "fonttools>=4.40",
     "matplotlib>=3.8",
 ]
+# the word labeller: a linear-chain CRF over each page's words
+WORDS = ["python-crfsuite>=0.9.10"]
+# ./serve.sh: the HTTP service (ASGI app, its server, multipart uploads)
+SERVE = ["fastapi>=0.110", "uvicorn>=0.29", "python-multipart>=0.0.9"]
 # build + setuptools: cloud jobs build the sdist offline (python -m build --no-isolation)
 CLOUD = ["google-cloud-aiplatform>=1.60", "build>=1", "setuptools>=64"]
 TEST = [
@@ -47,6 +51,10 @@ TEST = [
     "pytest-timeout>=2.3",
     "ruff>=0.6",
     "gcp-storage-emulator>=2024.8.3",
+    "hypothesis>=6.100",  # fuzzing the text layer and the layout
+    "grobid-client-python>=0.0.9",  # GROBID's own client, against ./serve.sh
+    "playwright>=1.45",  # drives Debian's chromium for the service page's browser test
+    "httpx>=0.27",
 ]
 
 EXTRAS = {
@@ -54,7 +62,9 @@ EXTRAS = {
     "train": TRAIN,
     "generate": GENERATE,
     "cloud": CLOUD,
-    "dev": sorted(set(BEAM + TRAIN + GENERATE + CLOUD + TEST)),
+    "words": WORDS,
+    "serve": SERVE,
+    "dev": sorted(set(BEAM + TRAIN + GENERATE + CLOUD + WORDS + SERVE + TEST)),
 }
 
 
