@@ -56,7 +56,7 @@ SERVING = ("sciencebeam_gym.preprocess", "sciencebeam_gym.trainer.task", "scienc
         ("trainer", ("sciencebeam_gym.cloud", "sciencebeam_gym.preprocess")),
         ("preprocess", ("sciencebeam_gym.trainer", "sciencebeam_gym.cloud.storage")),
         ("serving", SERVING),
-        ("pdf_render.py", SERVING),
+        ("document", SERVING),
         ("page_image.py", SERVING),
         ("staging.py", ("sciencebeam_gym.cloud",)),
         ("gcs.py", ("sciencebeam_gym.cloud",)),

@@ -30,8 +30,8 @@ from PIL import Image
 
 from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import ColorMapError
+from sciencebeam_gym.document.pdf import DEFAULT_DPI, DEFAULT_MAX_PAGE_PIXELS, PdfError
 from sciencebeam_gym.page_image import ImageError, page_at_size
-from sciencebeam_gym.pdf_render import DEFAULT_DPI, DEFAULT_MAX_PAGE_PIXELS, PdfError
 from sciencebeam_gym.serving.errors import PredictError
 from sciencebeam_gym.serving.inference import InferenceError
 from sciencebeam_gym.serving.models import load_predictor

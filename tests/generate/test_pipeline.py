@@ -209,8 +209,8 @@ def test_beam_options_reach_beam_and_kebab_flags_are_ours(tmp_path, capsys):
 
 
 def make_settings(output: Path, **changes):
+    from sciencebeam_gym.document.xml_mapping import default_xml_mapping_path, load_xml_mapping
     from sciencebeam_gym.generate.document import Settings
-    from sciencebeam_gym.generate.mapping import default_xml_mapping_path, load_xml_mapping
 
     values = dict(
         output_path=str(output),
@@ -224,7 +224,7 @@ def make_settings(output: Path, **changes):
 
 
 def two_page_document(source: Path, pages: int = 2):
-    from sciencebeam_gym.generate.sources import SourcePair
+    from sciencebeam_gym.document.sources import SourcePair
 
     source.mkdir()
     (source / "doc.pdf").write_bytes(pdf_bytes(article_lines(), pages=pages))

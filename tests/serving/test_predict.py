@@ -272,7 +272,7 @@ def test_an_empty_folder_inside_data_path_splits_is_refused(exported, page_file,
 
 
 def test_a_giant_pdf_page_is_predicted_within_the_pixel_cap(exported, tmp_path, caplog):
-    from tests.test_pdf_render import blank_pdf
+    from tests.document.test_pdf import blank_pdf
 
     pdf = tmp_path / "huge.pdf"
     pdf.write_bytes(blank_pdf(1, 14400, 14400))

@@ -1,0 +1,33 @@
+"""The formats an extracted article is written in, and where its file goes.
+
+data = encode_article(article, "xml")       # JATS XML bytes; "json": the article as JSON
+"""
+
+from __future__ import annotations
+
+from sciencebeam_gym.extract.article import ExtractedArticle
+
+FORMATS = ("xml", "json")
+DEFAULT_FORMAT = "xml"
+
+
+def encode_article(article: ExtractedArticle, fmt: str) -> bytes:
+    """The article's bytes in `fmt` (one of FORMATS)."""
+    if fmt == "json":
+        return article.to_json().encode("utf-8")
+    if fmt == "xml":
+        return article.to_jats_bytes()
+    raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+
+
+def output_file(output: str, pdf_path: str, fmt: str) -> str:
+    """`<output>/<name of the PDF>.<fmt>`."""
+    from sciencebeam_gym import fs
+    from sciencebeam_gym.document.sources import PDF_SUFFIXES
+
+    stem = fs.basename(pdf_path)
+    for suffix in PDF_SUFFIXES:
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    return fs.join(output, f"{stem}.{fmt}")
