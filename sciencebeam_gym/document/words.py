@@ -181,3 +181,43 @@ def _lines(words: list[PageWord]) -> list[list[PageWord]]:
         else:
             lines.append([word])
     return lines
+
+
+def word_pixel_boxes(
+    words: list[PageWord], map_shape: tuple[int, int], page_size: tuple[float, float]
+) -> np.ndarray:
+    """(W, 4) int: each word's box on a class map of `map_shape` (rows, columns) laid over the
+    page (`page_size` in points): left, upper, right, lower, at least one pixel each way."""
+    height, width = map_shape
+    if not words:
+        return np.zeros((0, 4), dtype=np.int64)
+    boxes = np.array([w.box for w in words], dtype=np.float64)
+    scale_x, scale_y = width / page_size[0], height / page_size[1]
+    left = np.clip((boxes[:, 0] * scale_x).astype(np.int64), 0, width - 1)
+    upper = np.clip((boxes[:, 1] * scale_y).astype(np.int64), 0, height - 1)
+    right = np.minimum(np.maximum(np.ceil(boxes[:, 2] * scale_x).astype(np.int64), left + 1), width)
+    lower = np.minimum(
+        np.maximum(np.ceil(boxes[:, 3] * scale_y).astype(np.int64), upper + 1), height
+    )
+    return np.stack([left, upper, right, lower], axis=1)
+
+
+def class_shares(
+    words: list[PageWord], class_map: np.ndarray, page_size: tuple[float, float], classes: int
+) -> np.ndarray:
+    """(W, classes + 1) float32: per word the share of its box (`word_pixel_boxes`) painted with
+    each value 0..classes of the class map (0: background). Summed-area tables, one per value,
+    so a page costs O(pixels x classes + W x classes) whatever the word count."""
+    class_map = np.asarray(class_map)
+    boxes = word_pixel_boxes(words, class_map.shape, page_size)
+    if not len(boxes):
+        return np.zeros((0, classes + 1), dtype=np.float32)
+    values = np.minimum(class_map.astype(np.int64), classes + 1)  # other values: one extra bin
+    one_hot = np.zeros((*class_map.shape, classes + 2), dtype=np.int32)
+    np.put_along_axis(one_hot, values[..., None], 1, axis=2)
+    table = np.zeros((class_map.shape[0] + 1, class_map.shape[1] + 1, classes + 2), np.int32)
+    table[1:, 1:] = one_hot.cumsum(0).cumsum(1)
+    left, upper, right, lower = boxes.T
+    counts = table[lower, right] - table[upper, right] - table[lower, left] + table[upper, left]
+    area = ((right - left) * (lower - upper)).astype(np.float32)
+    return (counts[:, : classes + 1] / area[:, None]).astype(np.float32)

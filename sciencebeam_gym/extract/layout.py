@@ -30,6 +30,7 @@ from sciencebeam_gym.document.words import (
     COLUMN_GAP_HEIGHTS,
     Box,
     PageWord,
+    class_shares,
     continues_block,
     page_words,
     union,
@@ -99,20 +100,14 @@ def vote_word_labels(
     labels_by_value: dict[int, str],
 ) -> None:
     """Set each word's label from the classes painted under its box (rule 2)."""
-    height, width = class_map.shape
-    scale_x, scale_y = width / page_size[0], height / page_size[1]
-    for word in words:
-        x0, top, x1, bottom = word.box
-        left = min(max(int(x0 * scale_x), 0), width - 1)
-        upper = min(max(int(top * scale_y), 0), height - 1)
-        right = max(int(np.ceil(x1 * scale_x)), left + 1)
-        lower = max(int(np.ceil(bottom * scale_y)), upper + 1)
-        values = class_map[upper:lower, left:right].ravel()
-        counts = np.bincount(values, minlength=1)
-        counts[0] = 0
-        best = int(counts.argmax())
-        share = counts[best] / max(values.size, 1)
-        word.label = labels_by_value.get(best, "") if share >= MIN_WORD_SHARE else ""
+    if not words:
+        return
+    shares = class_shares(words, class_map, page_size, max(labels_by_value, default=0))
+    shares[:, 0] = 0.0
+    best = shares.argmax(axis=1)
+    won = shares[np.arange(len(words)), best] >= MIN_WORD_SHARE
+    for word, value, is_label in zip(words, best.tolist(), won.tolist(), strict=True):
+        word.label = labels_by_value.get(value, "") if is_label else ""
 
 
 # --- 3. lines -----------------------------------------------------------------------------------

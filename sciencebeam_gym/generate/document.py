@@ -1,5 +1,5 @@
-"""One document: PDF + XML bytes -> for each chosen page, the page image, label image and the
-token coverage of every field. `generate_pages` is pure (bytes in, images out, one page at a
+"""One document: PDF + XML bytes -> for each chosen page, the page image, label image, token file
+(its words with the classes the alignment gave) and the token coverage of every field. `generate_pages` is pure (bytes in, images out, one page at a
 time); `process_pair` reads and writes files and turns bad input into a skip reason."""
 
 from __future__ import annotations
@@ -20,10 +20,17 @@ from sciencebeam_gym.document.pages import FIRST_PAGE, PageSelection, as_selecti
 from sciencebeam_gym.document.pdf import DEFAULT_MAX_PAGE_PIXELS, PdfError, open_pdf, render_page
 from sciencebeam_gym.document.sources import SourcePair
 from sciencebeam_gym.document.text_layer import PageText, extract_page_text
+from sciencebeam_gym.document.tokens import (
+    TOKENS_SUFFIX,
+    PageTokens,
+    encode_tokens,
+    tokens_path,
+)
 from sciencebeam_gym.document.xml_mapping import XmlMapping
 from sciencebeam_gym.generate.align import FieldMatch, align_fields
 from sciencebeam_gym.generate.paint import overlay_image, paint_rotated_label_image
 from sciencebeam_gym.generate.splits import SPLITS, split_for
+from sciencebeam_gym.generate.tokens import aligned_tokens
 
 OK = "ok"
 SKIPPED = "skipped"
@@ -51,6 +58,7 @@ class GeneratedPage:
     label: np.ndarray
     matches: list[FieldMatch]
     figures: dict = field(default_factory=dict)  # `page_row`, counted before --unknown_text
+    tokens: PageTokens | None = None  # its words with their classes, for the token file
 
 
 @dataclass(frozen=True)
@@ -128,9 +136,13 @@ def generate_pages(
             label = paint_rotated_label_image(
                 text, matches, settings.keys_by_label, image.size, page.get_rotation()
             )
+            tokens = aligned_tokens(text, matches, number, page.get_rotation())
             page.close()
             figures = page_row(label, settings.color_map, number)
-            yield GeneratedPage(number, image, settings.label_to_write(label), matches, figures)
+            figures["words"] = tokens.truncated or len(tokens.words)
+            figures["words_cut"] = tokens.truncated
+            label = settings.label_to_write(label)
+            yield GeneratedPage(number, image, label, matches, figures, tokens)
     finally:
         document.close()
 
@@ -216,15 +228,24 @@ def output_base(settings: Settings, split: str, doc_id: str, page_number: int) -
     return fs.join(folder, f"{doc_id}-page{page_number}")
 
 
-def write_page_pair(base: str, page_png: bytes, label_png: bytes) -> None:
-    """Write a page and its label as one unit: the old label goes first and the new one last.
+def write_page_pair(
+    base: str, page_png: bytes, label_png: bytes, tokens: bytes | None = None
+) -> list[str]:
+    """Write a page, its label and its token file as one unit: the old label and token file go
+    first, the new label and token file last; the paths written.
 
-    Each file is replaced atomically; a run killed in between leaves a page without a label,
-    which preprocessing skips, never a page of one run paired with the label of another.
+    Each file is replaced atomically; a run killed in between leaves a page without a label or
+    without a token file, which preprocessing and the word labeller skip, never a page of one
+    run paired with the label or the words of another.
     """
-    fs.delete([f"{base}.annot.png"])
+    fs.delete([f"{base}.annot.png", tokens_path(base)])
     fs.write_bytes(f"{base}.png", page_png)
     fs.write_bytes(f"{base}.annot.png", label_png)
+    written = [f"{base}.png", f"{base}.annot.png"]
+    if tokens is not None:
+        fs.write_bytes(tokens_path(base), tokens)
+        written.append(tokens_path(base))
+    return written
 
 
 def remove_earlier_pages(settings: Settings, doc_id: str, keep: set[str] = frozenset()) -> None:
@@ -233,11 +254,16 @@ def remove_earlier_pages(settings: Settings, doc_id: str, keep: set[str] = froze
     Labels go first, so a kill in between leaves no stale page with its label.
     """
     folder = fs.join(fs.escape_glob(settings.group), fs.escape_glob(doc_id))
-    name = f"{fs.escape_glob(doc_id)}-page[0-9]*.png"
-    patterns = [fs.join(fs.escape_glob(settings.output_path), s, folder, name) for s in SPLITS]
+    names = [f"{fs.escape_glob(doc_id)}-page[0-9]*{suffix}" for suffix in (".png", TOKENS_SUFFIX)]
+    patterns = [
+        fs.join(fs.escape_glob(settings.output_path), s, folder, name)
+        for s in SPLITS
+        for name in names
+    ]
     stale = [path for path in fs.glob_many(patterns) if path not in keep]
-    fs.delete([path for path in stale if path.endswith(".annot.png")])
-    fs.delete([path for path in stale if not path.endswith(".annot.png")])
+    labels = [path for path in stale if path.endswith((".annot.png", TOKENS_SUFFIX))]
+    fs.delete(labels)
+    fs.delete([path for path in stale if path not in labels])
 
 
 def write_pages(
@@ -247,8 +273,9 @@ def write_pages(
     for page in pages:
         base = output_base(settings, split, doc_id, page.page_number)
         label_png = png_bytes(Image.fromarray(page.label, "L"))
-        write_page_pair(base, png_bytes(page.image), label_png)
-        result.outputs += [f"{base}.png", f"{base}.annot.png"]
+        page.tokens.doc_id, page.tokens.group = doc_id, settings.group
+        tokens = encode_tokens(page.tokens)
+        result.outputs += write_page_pair(base, png_bytes(page.image), label_png, tokens)
         result.pages.append(page.page_number)
         result.fields += coverage_rows(page.matches, page.page_number)
         result.page_rows.append(page.figures)

@@ -16,6 +16,7 @@ import json
 from dataclasses import asdict
 
 from sciencebeam_gym import fs
+from sciencebeam_gym.document.tokens import MAX_PAGE_TOKENS
 from sciencebeam_gym.generate.document import OK, DocumentResult
 
 REPORT_FOLDER = "generate-report"
@@ -50,6 +51,8 @@ PAGE_COLUMNS = (
     "unknown_fraction",
     "unknown_text_fraction",
     "classes",
+    "words",
+    "words_cut",
 )
 REPORT_FILES = ("report.json", "documents.csv", "fields.csv", "pages.csv")
 
@@ -77,6 +80,7 @@ def summarise_unknown(results: list[dict]) -> dict:
         "unknown_text_fraction": round(unknown / text, 4) if text else 0.0,
         "unknown_fraction": round(unknown / pixels, 4) if pixels else 0.0,
         "max_unknown_text_fraction": max((r["unknown_text_fraction"] for r in rows), default=0.0),
+        "pages_with_words_cut": sum(bool(r.get("words_cut")) for r in rows),
     }
 
 
@@ -165,6 +169,12 @@ def format_summary(report: dict) -> str:
     lines.append("(on page: pages that show the field / pages whose XML has it;")
     lines.append(" coverage: share of the shown fields' tokens found and painted)")
     lines.append(format_unknown(summary["unknown"], report["settings"].get("unknown_text")))
+    cut = summary["unknown"].get("pages_with_words_cut", 0)
+    if cut:
+        lines.append(
+            f"warning: {cut} pages have more than {MAX_PAGE_TOKENS} words; their token files "
+            "keep the first ones (pages.csv: words, words_cut)"
+        )
     return "\n".join(lines)
 
 

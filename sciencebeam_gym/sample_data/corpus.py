@@ -5,6 +5,8 @@ Layout of the corpus (the original data format)::
     <output>/<split>/<group>/<doc_id>/<doc_id>-page1.png         page image (RGB)
     <output>/<split>/<group>/<doc_id>/<doc_id>-page1.annot.png   label image (grey k = class k)
     <output>/<split>/<group>/<doc_id>/<doc_id>.pdf, <doc_id>.xml  with --format pdf
+    <output>/<split>/<group>/<doc_id>/<doc_id>-page1.tokens.json  with --format pdf: the PDF's
+                                                                  words and their classes
 """
 
 from __future__ import annotations
@@ -99,11 +101,16 @@ def document_files(
         (f"{base}-page1.annot.png", png_bytes(label_image, document.dpi)),
     ]
     if write_pdf:
+        from sciencebeam_gym.document.tokens import encode_tokens, tokens_path
         from sciencebeam_gym.sample_data.jats import jats_xml_bytes
         from sciencebeam_gym.sample_data.pdf import pdf_bytes
+        from sciencebeam_gym.sample_data.tokens import sample_tokens
 
-        files.append((f"{base}.pdf", pdf_bytes(document.page, document.article)))
+        pdf = pdf_bytes(document.page, document.article)
+        files.append((f"{base}.pdf", pdf))
         files.append((f"{base}.xml", jats_xml_bytes(document.article)))
+        tokens = sample_tokens(pdf, document.page.regions, document.doc_id, document.group, keys)
+        files.append((tokens_path(f"{base}-page1"), encode_tokens(tokens)))
     style = document.style
     return RenderedDocument(
         doc_id=document.doc_id,

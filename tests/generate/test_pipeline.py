@@ -60,6 +60,7 @@ def test_pipeline_writes_pages_labels_report_and_skips_bad_input(tmp_path, capsy
     annotations = [p for p in pngs if ANNOTATION_RE.search(str(p))]
     pages = [p for p in pngs if not ANNOTATION_RE.search(str(p))]
     assert len(annotations) == len(pages) == 2  # only the good documents
+    assert len(list(output.glob("*/*/*/*.tokens.json"))) == 2  # beside each page, no other
     for page in pages:
         split, group, doc_id = page.relative_to(output).parts[:3]
         assert split in ("train", "test") and group == "source"
@@ -88,7 +89,7 @@ def test_pipeline_writes_pages_labels_report_and_skips_bad_input(tmp_path, capsy
     pages_csv = (output / "generate-report" / "pages.csv").read_text().splitlines()
     assert pages_csv[0] == (
         "doc_id,page,pixels,text_pixels,unknown_pixels,unknown_fraction,"
-        "unknown_text_fraction,classes"
+        "unknown_text_fraction,classes,words,words_cut"
     )
     assert len(pages_csv) == 3 and "manuscript_title" in pages_csv[1]
     unknown = report["summary"]["unknown"]
@@ -281,6 +282,63 @@ def test_a_rerun_removes_the_pages_it_no_longer_writes(tmp_path):
     (source / "doc.xml").write_bytes(b"<article><front>")  # now skipped: its pages go too
     assert process_pair(pair, make_settings(output)).status == "skipped"
     assert not list(output.glob("*/g/doc/*.png"))
+
+
+def test_each_page_gets_a_token_file_with_the_classes_the_alignment_gave(tmp_path):
+    from sciencebeam_gym.document.tokens import read_tokens
+    from sciencebeam_gym.generate.document import process_pair
+    from tests.generate.factory import AFFILIATION, TITLE
+
+    pair = two_page_document(tmp_path / "source")
+    output = tmp_path / "data"
+    result = process_pair(pair, make_settings(output, pages=(1, 2)))
+    assert sorted(p for p in result.outputs if p.endswith(".tokens.json")) == [
+        str(output / "train" / "g" / "doc" / f"doc-page{n}.tokens.json") for n in (1, 2)
+    ]
+    tokens = read_tokens(str(output / "train" / "g" / "doc" / "doc-page1.tokens.json"))
+    assert (tokens.doc_id, tokens.page, tokens.group) == ("doc", 1, "g")
+    by_label: dict[str, list[str]] = {}
+    for word in tokens.words:
+        by_label.setdefault(word.label, []).append(word.text)
+    assert " ".join(by_label["manuscript_title"]) == TITLE
+    assert " ".join(by_label["author_aff"]).endswith(AFFILIATION)
+    assert by_label["section_title"] == ["1.", "Introduction"]
+    # one instance per JATS element; the title's words share one
+    pairs = list(zip(tokens.words, tokens.instances, strict=True))
+    title = {i for w, i in pairs if w.label == "manuscript_title"}
+    affiliation = {i for w, i in pairs if w.label == "author_aff"}
+    assert len(title) == len(affiliation) == 1 and title != affiliation and -1 not in title
+    assert tokens.words[0].font.name and tokens.words[0].size > tokens.words[-1].size
+    # a skipped rerun takes the token files with the pages
+    (tmp_path / "source" / "doc.xml").write_bytes(b"<article><front>")
+    assert process_pair(pair, make_settings(output)).status == "skipped"
+    assert not list(output.glob("*/g/doc/*"))
+
+
+def test_a_killed_rerun_never_leaves_a_token_file_of_another_run_beside_a_page(
+    tmp_path, monkeypatch
+):
+    from sciencebeam_gym import fs
+    from sciencebeam_gym.document.tokens import read_tokens
+    from sciencebeam_gym.generate.document import process_pair
+
+    pair = two_page_document(tmp_path / "source", pages=1)
+    output = tmp_path / "data"
+    process_pair(pair, make_settings(output, dpi=30.0))
+    real_write = fs.write_bytes
+
+    def die_before_tokens(path, data):
+        if path.endswith(".tokens.json"):
+            raise KeyboardInterrupt
+        real_write(path, data)
+
+    monkeypatch.setattr(fs, "write_bytes", die_before_tokens)
+    with pytest.raises(KeyboardInterrupt):
+        process_pair(pair, make_settings(output, dpi=45.0))
+    assert not list(output.glob("*/g/doc/*.tokens.json"))  # the old one went first
+    monkeypatch.undo()
+    process_pair(pair, make_settings(output, dpi=45.0))
+    assert read_tokens(str(output / "train" / "g" / "doc" / "doc-page1.tokens.json")).page == 1
 
 
 @pytest.mark.slow

@@ -56,6 +56,21 @@ def test_each_document_has_pdf_xml_page_and_annotation(pdf_corpus):
             assert os.path.exists(base + suffix)
 
 
+def test_each_pdf_page_has_a_token_file_whose_words_carry_the_layouts_classes(pdf_corpus):
+    from sciencebeam_gym.document.tokens import read_tokens
+
+    for base in documents(pdf_corpus):
+        tokens = read_tokens(base + "-page1.tokens.json")
+        assert tokens.doc_id == os.path.basename(base) and tokens.page == 1
+        title = etree.parse(base + ".xml").findtext(".//article-title")
+        title_words = [w.text for w in tokens.words if w.label == "manuscript_title"]
+        assert normalise(" ".join(title_words)) == normalise(title)
+        labels = set(tokens.labels)
+        assert {"author", "abstract"} <= labels
+        # most words lie in a labelled region (highlights, dates, chart ticks do not)
+        assert sum(w.label != "" for w in tokens.words) > 0.6 * len(tokens.words)
+
+
 def test_pdf_text_contains_the_xml_article_title(pdf_corpus):
     for base in documents(pdf_corpus):
         xml = etree.parse(base + ".xml")
