@@ -10,6 +10,7 @@ columns of equal length (one `json.loads`, no per-word objects to parse):
 
     schema, version   "sciencebeam-gym/tokens", 1 (a reader refuses another version, naming it)
     doc_id, page      the document and the 1-based page number
+    pages             how many pages the document has
     group             the document's group (source or publisher), as in the folder name
     width, height     the page in PDF points; boxes are points from the top-left corner
     rotation          the page's /Rotate in degrees: its PNG shows it turned that much clockwise
@@ -62,6 +63,7 @@ class PageTokens:
     words: list[PageWord]
     instances: list[int] = field(default_factory=list)
     group: str = ""
+    pages: int = 1  # the document's page count
     rotation: int = 0
     truncated: int = 0  # the page's word count when it was cut to MAX_PAGE_TOKENS, else 0
     path: str = ""  # the file it was read from
@@ -114,6 +116,7 @@ def encode_tokens(tokens: PageTokens) -> bytes:
         "version": TOKENS_VERSION,
         "doc_id": tokens.doc_id,
         "page": tokens.page,
+        "pages": tokens.pages,
         "group": tokens.group,
         "width": round(tokens.width, 2),
         "height": round(tokens.height, 2),
@@ -168,6 +171,7 @@ def _page_tokens(document: dict, path: str) -> PageTokens:
         words=words,
         instances=[int(i) for i in columns["instance"]],
         group=document.get("group", ""),
+        pages=int(document["pages"]),
         rotation=int(document.get("rotation", 0)),
         truncated=int(document.get("truncated", 0)),
         path=path,

@@ -136,7 +136,7 @@ def generate_pages(
             label = paint_rotated_label_image(
                 text, matches, settings.keys_by_label, image.size, page.get_rotation()
             )
-            tokens = aligned_tokens(text, matches, number, page.get_rotation())
+            tokens = aligned_tokens(text, matches, number, len(document), page.get_rotation())
             page.close()
             figures = page_row(label, settings.color_map, number)
             figures["words"] = tokens.truncated or len(tokens.words)

@@ -10,7 +10,7 @@ from sciencebeam_gym.generate.align import FieldMatch
 
 
 def aligned_tokens(
-    text: PageText, matches: list[FieldMatch], page_number: int, rotation: int = 0
+    text: PageText, matches: list[FieldMatch], page_number: int, pages: int, rotation: int = 0
 ) -> PageTokens:
     """The page's words (document.words, in text-layer order) labelled by the field matches:
     a word takes the class and the instance (the match's index: one JATS element) of the last
@@ -22,6 +22,6 @@ def aligned_tokens(
             for position in range(first, last + 1):
                 words[position].label = match.field.label
                 instances[position] = index
-    tokens = PageTokens("", page_number, text.width, text.height, words, instances)
+    tokens = PageTokens("", page_number, text.width, text.height, words, instances, pages=pages)
     tokens.rotation = rotation
     return capped(tokens)

@@ -296,7 +296,7 @@ def test_each_page_gets_a_token_file_with_the_classes_the_alignment_gave(tmp_pat
         str(output / "train" / "g" / "doc" / f"doc-page{n}.tokens.json") for n in (1, 2)
     ]
     tokens = read_tokens(str(output / "train" / "g" / "doc" / "doc-page1.tokens.json"))
-    assert (tokens.doc_id, tokens.page, tokens.group) == ("doc", 1, "g")
+    assert (tokens.doc_id, tokens.page, tokens.pages, tokens.group) == ("doc", 1, 2, "g")
     by_label: dict[str, list[str]] = {}
     for word in tokens.words:
         by_label.setdefault(word.label, []).append(word.text)
