@@ -48,6 +48,16 @@ def test_each_record_name_is_written_once_in_the_package(key):
 
 
 SERVING = ("sciencebeam_gym.preprocess", "sciencebeam_gym.trainer.task", "sciencebeam_gym.cloud")
+# the word labeller reads the floor and the vision model (serving); the stages that write its
+# token files or use its model stand beside or above it
+SIBLINGS_OF_WORDS = (
+    "sciencebeam_gym.generate",
+    "sciencebeam_gym.extract",
+    "sciencebeam_gym.field_evaluation",
+    "sciencebeam_gym.trainer",
+    "sciencebeam_gym.preprocess",
+    "sciencebeam_gym.sample_data",
+)
 
 
 @pytest.mark.parametrize(
@@ -60,6 +70,9 @@ SERVING = ("sciencebeam_gym.preprocess", "sciencebeam_gym.trainer.task", "scienc
         ("page_image.py", SERVING),
         ("staging.py", ("sciencebeam_gym.cloud",)),
         ("gcs.py", ("sciencebeam_gym.cloud",)),
+        ("words", (*SIBLINGS_OF_WORDS, "sciencebeam_gym.cloud")),
+        ("generate", ("sciencebeam_gym.words", "sciencebeam_gym.extract")),
+        ("sample_data", ("sciencebeam_gym.words", "sciencebeam_gym.generate")),
     ],
 )
 def test_layers_import_only_downwards(layer, forbidden):

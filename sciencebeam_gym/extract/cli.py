@@ -8,7 +8,10 @@ relative to the list's folder). OUTPUT: a folder (default: beside the input); ea
 when complete. A document that fails is reported with its reason and the run goes on.
 Exit status: 0 when at least one document was extracted, 2 when none could be.
 Model: --saved_model PATH, else the export at --export_path when complete, else the latest
-checkpoint of --model_path. TensorFlow is imported only once the arguments are parsed.
+checkpoint of --model_path. Words: --labeller words labels each word with the word model (a CRF,
+./train-word-model.sh) found beside that model (`word-model/` in its run folder) or at
+--word_model; pixels gives each word the class painted under it; auto (default) uses the word
+model when there is one. TensorFlow is imported only once the arguments are parsed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Sequence
 
 from sciencebeam_gym import cli
 from sciencebeam_gym.document.pdf import DEFAULT_DPI
+from sciencebeam_gym.extract.words import LABELLERS
 from sciencebeam_gym.extract.writers import DEFAULT_FORMAT, FORMATS
 
 
@@ -44,9 +48,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--dpi", type=float, default=DEFAULT_DPI, help=f"render resolution ({DEFAULT_DPI:g})"
     )
+    add_labeller(parser)
     cli.add_cloud(parser, "Dataflow job name (--cloud; default extract)")
     cli.add_dry_run(parser, "print the Beam job (options, documents, settings) and stop")
     return parser
+
+
+def add_labeller(parser: argparse.ArgumentParser) -> None:
+    """--labeller and --word_model: how each word gets its class (also evaluate-extraction's)."""
+    parser.add_argument(
+        "--labeller",
+        choices=LABELLERS,
+        default="auto",
+        help="words: the word model labels each word; pixels: the class painted under it; "
+        "auto (default): words when a word model lies beside the model",
+    )
+    parser.add_argument(
+        "--word_model",
+        default="",
+        help="the word model's folder (default: word-model/ beside the model)",
+    )
 
 
 def find_pdfs(input_path: str) -> list[str]:
@@ -93,12 +114,21 @@ def _progress(pdf_path: str, every: int = 20):
 
 
 def load_labeller(args: argparse.Namespace):
-    from sciencebeam_gym.extract.model import load_labeller as load
+    from sciencebeam_gym.extract.words import choose_labeller
 
     try:
-        return load(args.saved_model, args.export_path, args.model_path, args.dpi)
-    except ValueError as error:  # PredictError, InferenceError: they name the path and the fix
+        labeller = choose_labeller(
+            args.saved_model,
+            args.export_path,
+            args.model_path,
+            args.dpi,
+            args.labeller,
+            args.word_model,
+        )
+    except ValueError as error:  # PredictError, WordModelError: they name the path and the fix
         raise ExtractCliError(str(error)) from error
+    print(f"extract: labeller {labeller.source}", file=sys.stderr)
+    return labeller
 
 
 def run_local(args: argparse.Namespace, pdfs: list[str], output: str) -> int:

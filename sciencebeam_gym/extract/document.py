@@ -18,6 +18,7 @@ from sciencebeam_gym.extract.article import ExtractedArticle, Region
 from sciencebeam_gym.extract.fields import assemble_article
 from sciencebeam_gym.extract.layout import Block, page_blocks
 from sciencebeam_gym.extract.writers import DEFAULT_FORMAT, encode_article
+from sciencebeam_gym.words.features import PageInfo
 
 PAGE_BATCH = 4
 NO_TEXT_LAYER = "no text layer"
@@ -96,11 +97,13 @@ def extract_document(
             raise ExtractError(
                 "page out of range", f"{source}: no such page (the PDF has {len(document)})"
             )
-        blocks, regions, any_text = _read_pages(document, numbers, labeller, timings, progress)
+        read = _read_pages(document, numbers, labeller, timings, progress)
+        blocks, regions, any_text, warnings = read
     finally:
         document.close()
     started = time.perf_counter()
     article = assemble_article(blocks, source=source)
+    article.warnings.extend(warnings)
     _add_time(timings, "assembly", started)
     if not any_text:
         article.regions = regions
@@ -109,9 +112,11 @@ def extract_document(
 
 
 def _read_pages(document, numbers, labeller, timings, progress):
-    """Per page its blocks; the painted regions of pages without text; whether any had text."""
+    """Per page its blocks; the painted regions of pages without text; whether any had text;
+    the warnings."""
     pages: list[list[Block]] = []
     regions: list[Region] = []
+    warnings: list[str] = []
     any_text = False
     for start in range(0, len(numbers), PAGE_BATCH):
         batch = numbers[start : start + PAGE_BATCH]
@@ -134,14 +139,28 @@ def _read_pages(document, numbers, labeller, timings, progress):
             batch, texts, class_maps, rotations, strict=True
         ):
             upright = np.rot90(class_map, k=(rotation // 90) % 4)
-            pages.append(page_blocks(text, upright, labeller.labels_by_value, number))
+            label_words = _word_labels(labeller, text, upright, number, len(document), warnings)
+            pages.append(page_blocks(text, upright, labeller.labels_by_value, number, label_words))
             any_text = any_text or text.has_text
             if not text.has_text:
                 regions.extend(painted_regions(upright, text, labeller.labels_by_value, number))
         _add_time(timings, "assembly", started)
         if progress:
             progress(min(start + PAGE_BATCH, len(numbers)), len(numbers))
-    return pages, regions, any_text
+    return pages, regions, any_text, warnings
+
+
+def _word_labels(labeller, text, class_map, number: int, page_count: int, warnings: list[str]):
+    """The word model's labelling of a page's words when the labeller has one, else None (the
+    pixel vote); its warnings go to `warnings`."""
+    if not hasattr(labeller, "label_words") or not text.has_text:
+        return None
+    info = PageInfo(text.width, text.height, number, page_count)
+
+    def label_words(words) -> None:
+        warnings.extend(labeller.label_words(words, class_map, info))
+
+    return label_words
 
 
 def painted_regions(class_map, page_text, labels_by_value, number) -> list[Region]:

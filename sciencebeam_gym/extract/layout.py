@@ -258,8 +258,18 @@ def page_blocks(
     class_map: np.ndarray,
     labels_by_value: dict[int, str],
     page_number: int,
+    label_words=None,
 ) -> list[Block]:
-    """Rules 1-5 on one page: its labelled blocks in reading order."""
+    """Rules 1-5 on one page: its labelled blocks in reading order. `label_words(words)`, when
+    given (the word model), labels the words instead of the pixel vote of rule 2."""
     words = page_words(page)
-    vote_word_labels(words, class_map, (page.width, page.height), labels_by_value)
+    if label_words is None:
+        vote_word_labels(words, class_map, (page.width, page.height), labels_by_value)
+    else:
+        label_words(words)
+    return blocks_of_words(words, page_number)
+
+
+def blocks_of_words(words: list[PageWord], page_number: int) -> list[Block]:
+    """Rules 3-5 on a page's labelled words: its blocks in reading order."""
     return reading_order(group_blocks(label_lines(words, page_number)))

@@ -3,7 +3,8 @@
 A labeller is anything with `labels_by_value` (class map value -> class label) and
 `label_pages(images) -> class maps` ((H, W) uint8 arrays, 0 for background, any size: they are
 laid over the page by scaling). `load_model` gives one for an export or a training folder;
-`PaintedLabeller` serves label images painted beforehand (generate/, tests).
+`PaintedLabeller` serves label images painted beforehand (generate/, tests). The labeller of a
+model lives in serving (`serving.labeller`), where the word labeller's training finds it too.
 """
 
 from __future__ import annotations
@@ -14,29 +15,11 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-# Pages are rendered as generate-data.sh renders training pages (GENERATE_DPI's default).
-DEFAULT_DPI = 100.0
+from sciencebeam_gym.serving.labeller import DEFAULT_DPI, ModelLabeller, load_labeller
+
+__all__ = ["DEFAULT_DPI", "ModelLabeller", "PaintedLabeller", "load_labeller", "load_model"]
+
 METADATA_FILENAME = "metadata.json"
-
-
-class ModelLabeller:
-    """A SavedModel export (or a training folder's latest checkpoint) painting pages."""
-
-    def __init__(self, predictor, dpi: float = DEFAULT_DPI):
-        self.predictor = predictor
-        self.dpi = dpi
-        self.info = predictor.info
-        self.labels_by_value = {i: label for i, label in enumerate(self.info.labels, start=1)}
-        self.source = predictor.source
-
-    def label_pages(self, images: Sequence[Image.Image]) -> list[np.ndarray]:
-        """The class map of each page at the model's size."""
-        from sciencebeam_gym.serving.predict import to_model_input
-
-        if not images:
-            return []
-        batch = np.stack([to_model_input(image, self.info.input_size) for image in images])
-        return list(self.predictor.predict(batch)["classes"])
 
 
 class PaintedLabeller:
@@ -60,16 +43,6 @@ def load_model(path: str, dpi: float = DEFAULT_DPI) -> ModelLabeller:
     if os.path.exists(os.path.join(path, METADATA_FILENAME)) or path.startswith("gs://"):
         return load_labeller(saved_model=path, dpi=dpi)
     return load_labeller(model_path=path, dpi=dpi)
-
-
-def load_labeller(
-    saved_model: str = "", export_path: str = "", model_path: str = "", dpi: float = DEFAULT_DPI
-) -> ModelLabeller:
-    """The model chosen as predict.sh chooses it: an export, a complete export at
-    `export_path`, else the latest checkpoint of `model_path`; ValueError naming what is wrong."""
-    from sciencebeam_gym.serving.models import load_predictor
-
-    return ModelLabeller(load_predictor(saved_model, export_path, model_path), dpi)
 
 
 def connected_regions(class_map: np.ndarray) -> list[dict]:

@@ -29,6 +29,8 @@ class JobSettings:
     fmt: str
     pages: PageSelection
     dpi: float
+    labeller: str = "auto"  # extract.words.LABELLERS
+    word_model: str = ""
 
 
 def pipeline_args(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
@@ -47,7 +49,16 @@ def job_settings(args: argparse.Namespace, output: str) -> JobSettings:
     model = args.saved_model or args.export_path
     if not model and not args.model_path:
         raise cli.CliError("--cloud needs a model: --saved_model (or --export_path) PATH")
-    return JobSettings(model, args.model_path, output, args.format, args.pages, args.dpi)
+    return JobSettings(
+        model,
+        args.model_path,
+        output,
+        args.format,
+        args.pages,
+        args.dpi,
+        args.labeller,
+        args.word_model,
+    )
 
 
 def run_pipeline(args: argparse.Namespace, pdfs: list[str], output: str, beam_args=()) -> int:
@@ -111,10 +122,12 @@ class ExtractPdfDoFn(_do_fn_base()):
         self.skipped = beam.metrics.Metrics.counter("extract", "documents_skipped")
 
     def setup(self):
-        from sciencebeam_gym.extract.model import load_labeller
+        from sciencebeam_gym.extract.words import choose_labeller
 
         s = self.settings
-        self.model = load_labeller(s.saved_model, "", s.model_path, s.dpi)
+        self.model = choose_labeller(
+            s.saved_model, "", s.model_path, s.dpi, s.labeller, s.word_model
+        )
 
     def process(self, pdf_path: str):
         from sciencebeam_gym.extract.document import ExtractError, extract_to

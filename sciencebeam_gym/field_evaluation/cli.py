@@ -60,6 +60,9 @@ def build_parser() -> cli.ArgumentParser:
         "--limit", type=cli.positive_int, default=None, help="only the first N pairs"
     )
     parser.add_argument("--xml_mapping", default=None, help="XML fields (default xml-mapping.conf)")
+    from sciencebeam_gym.extract.cli import add_labeller
+
+    add_labeller(parser)
     cli.add_cloud(parser)
     cli.add_dry_run(parser, "print the settings and pipeline options, then stop (no network)")
     return parser
@@ -123,7 +126,15 @@ def _settings(args: argparse.Namespace, evaluation_path: str):
         mapping = load_evaluation_mapping(args.xml_mapping)
     except (MappingError, ValueError) as error:
         raise EvaluationError(f"--xml_mapping: {error}") from error
-    return Settings(mapping, evaluation_path, args.model, args.pages, args.pictures)
+    return Settings(
+        mapping,
+        evaluation_path,
+        args.model,
+        args.pages,
+        args.pictures,
+        args.labeller,
+        args.word_model,
+    )
 
 
 def _tasks(args: argparse.Namespace):
@@ -145,6 +156,8 @@ def _info(args: argparse.Namespace, settings, beam_args: list[str] | None) -> di
         "extracted": args.extracted,
         "model": args.model,
         "pages": str(args.pages),
+        "labeller": args.labeller,
+        "word_model": args.word_model,
         "output": settings.evaluation_path,
         "xml_mapping": settings.mapping.source,
         "measures": {m.name: m.threshold for m in MEASURES},

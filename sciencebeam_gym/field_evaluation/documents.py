@@ -45,6 +45,8 @@ class Settings:
     model_path: str | None = None  # None: score the already-extracted XML of each task
     pages: tuple[int, ...] | None = None  # 1-based pages to extract; None: all
     pictures: bool = False
+    labeller: str = "auto"  # extract.words.LABELLERS: words, pixels, or words when there are some
+    word_model: str = ""  # the word model's folder; empty: beside the model
 
 
 @dataclass
@@ -125,17 +127,37 @@ def read_extracted_file(task: EvaluationTask, mapping: XmlMapping) -> ArticleFie
     return _read_fields(task.extracted, "extracted", mapping)
 
 
-_MODELS: dict[str, object] = {}  # model path -> loaded model, once per process
+_MODELS: dict[tuple, object] = {}  # (model, labeller, word model) -> labeller, once per process
 
 
 def _model(settings: Settings):
-    """The settings' model, loaded once per process."""
-    from sciencebeam_gym.extract import load_model  # needs TensorFlow: load late
+    """The settings' labeller (the model, with its word model or not), loaded once per process."""
+    from sciencebeam_gym.extract.words import choose_labeller  # needs TensorFlow: load late
 
-    model = _MODELS.get(settings.model_path)
+    key = model_key(settings)
+    model = _MODELS.get(key)
     if model is None:
-        model = _MODELS[settings.model_path] = load_model(settings.model_path)
+        model = _MODELS[key] = choose_labeller(
+            **model_paths(settings.model_path),
+            labeller=settings.labeller,
+            word_model=settings.word_model,
+        )
     return model
+
+
+def model_key(settings: Settings) -> tuple[str | None, str, str]:
+    """What makes a labeller: the model, the labeller asked for, the word model."""
+    return (settings.model_path, settings.labeller, settings.word_model)
+
+
+def model_paths(path: str) -> dict[str, str]:
+    """An export (a folder with metadata.json, or a gs:// path) or a training folder, as the
+    labeller's arguments."""
+    from sciencebeam_gym.extract.model import METADATA_FILENAME
+
+    if fs.is_remote(path) or fs.exists(fs.join(path, METADATA_FILENAME)):
+        return {"saved_model": path}
+    return {"model_path": path}
 
 
 def extract_and_save(task: EvaluationTask, settings: Settings):

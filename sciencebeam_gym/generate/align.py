@@ -220,16 +220,18 @@ class _Aligner:
         return [run for run in runs if self._acceptable(run)]
 
     def _anchored(self, field_index: int, matches: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        """Matches without stop words that stand alone: a "the" or "of" matched inside a foreign
-        line next to no other matched word would chain a block across that line."""
+        """Matches without stop words or numbers that stand alone: a "the" or "of" matched inside
+        a foreign line next to no other matched word would chain a block across that line, and
+        an affiliation's label "1" matched to the mark glued to an author's name ("Berg1") would
+        take the author list into the affiliation."""
         tokens = self.field_tokens[field_index]
-        anchors = [p for f, p in matches if tokens[f] not in STOPWORDS]
+        anchors = [p for f, p in matches if _is_anchor(tokens[f])]
         if not anchors:
             return matches
         anchors_array = np.array(anchors)
         kept = []
         for f, p in matches:
-            if tokens[f] not in STOPWORDS:
+            if _is_anchor(tokens[f]):
                 kept.append((f, p))
                 continue
             nearest = np.abs(anchors_array - p).min()
@@ -458,6 +460,11 @@ def _seed_windows(
         else:
             merged.append([start, end])
     return [(start, end) for start, end in merged]
+
+
+def _is_anchor(key: str) -> bool:
+    """A token that places a field by itself: neither a stop word nor a number."""
+    return key not in STOPWORDS and not key.isdigit()
 
 
 def _is_numbering(key: str) -> bool:

@@ -13,14 +13,13 @@ Tensors produced:
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import fs, weighted_sources
 from sciencebeam_gym.color_map import UNKNOWN_COLOR
 from sciencebeam_gym.records import (
     ANNOTATION_IMAGE,
@@ -35,6 +34,7 @@ from sciencebeam_gym.records import (
 )
 from sciencebeam_gym.trainer.config import width_height
 from sciencebeam_gym.trainer.losses import UNKNOWN_TARGET
+from sciencebeam_gym.weighted_sources import Source
 
 FEATURES = {
     key: tf.io.FixedLenFeature(
@@ -77,15 +77,6 @@ def find_files(
 
 
 @dataclass(frozen=True)
-class Source:
-    """One `--train_data_paths GLOB[,GLOB...][:WEIGHT]` value: its globs and its weight."""
-
-    text: str
-    globs: tuple[str, ...]
-    weight: float = 1.0
-
-
-@dataclass(frozen=True)
 class SourceFiles:
     """A source's files and its share of the training examples (weight / sum of weights)."""
 
@@ -95,23 +86,8 @@ class SourceFiles:
 
 
 def parse_source(text: str, flag: str = "--train_data_paths") -> Source:
-    """GLOB[,GLOB...][:WEIGHT]; the weight is what follows the last ':' when it holds no '/'
-    (so gs://bucket/x/*.tfrecord.gz has none)."""
-    head, colon, tail = text.rpartition(":")
-    weight = 1.0
-    if colon and "/" not in tail:
-        try:
-            weight = float(tail)
-        except ValueError:
-            raise DataError(f"weight {tail!r} of {flag} {text} is not a number") from None
-        if not (math.isfinite(weight) and weight > 0):
-            raise DataError(f"weight {tail!r} of {flag} {text} must be a number > 0")
-    else:
-        head = text
-    globs = tuple(glob for glob in head.split(",") if glob)
-    if not globs:
-        raise DataError(f"{flag} {text}: no glob (expected GLOB[:WEIGHT])")
-    return Source(text, globs, weight)
+    """GLOB[,GLOB...][:WEIGHT] (`weighted_sources.parse_source`); DataError when it is wrong."""
+    return weighted_sources.parse_source(text, flag, DataError)
 
 
 def find_sources(

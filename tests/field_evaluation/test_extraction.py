@@ -28,9 +28,9 @@ def test_a_page_painted_as_title_is_extracted_kept_and_scored(tmp_path, monkeypa
     painted = np.full((792, 612), TITLE_VALUE, dtype=np.uint8)  # every pixel: the title class
     labeller = PaintedLabeller([painted], {TITLE_VALUE: "manuscript_title"})
     # the labeller a loaded model would be, put where evaluate_task keeps its loaded models
-    monkeypatch.setitem(documents._MODELS, "painted-model", labeller)
     evaluation = tmp_path / "out" / "evaluation"
     settings = Settings(load_evaluation_mapping(), str(evaluation), "painted-model", pages=(1,))
+    monkeypatch.setitem(documents._MODELS, documents.model_key(settings), labeller)
     result = evaluate_task(EvaluationTask("paper", str(gold), str(pdf)), settings)
     assert result.status == "scored", result.reason
     scores = _scores(result)
@@ -44,8 +44,8 @@ def test_a_broken_pdf_is_skipped_with_the_extraction_reason(tmp_path, monkeypatc
     pdf.write_bytes(b"%PDF-1.4 this is not a PDF")
     gold = tmp_path / "paper.xml"
     gold.write_bytes(jats.article_xml())
-    monkeypatch.setitem(documents._MODELS, "painted-model", PaintedLabeller([], {}))
     settings = Settings(load_evaluation_mapping(), str(tmp_path / "out"), "painted-model")
+    monkeypatch.setitem(documents._MODELS, documents.model_key(settings), PaintedLabeller([], {}))
     result = evaluate_task(EvaluationTask("paper", str(gold), str(pdf)), settings)
     assert result.status == "skipped"
     assert result.reason.startswith("extraction: ") and "PDF" in result.reason

@@ -54,6 +54,18 @@ def test_fields_are_found_with_full_coverage_and_absent_ones_are_not():
     assert not reference.found and reference.matched == 0
 
 
+def test_a_mark_glued_to_an_author_name_does_not_take_the_authors_into_the_affiliation():
+    page = page_of(article_lines())  # "Anna Berg1, Tomas Lind2" above "1 Department of ..."
+    fields = [
+        Field("author", "Anna Berg Tomas Lind", 0, frozenset({"group"})),
+        Field("author_aff", "1 Department of Earth Science, Example University, Oslo, Norway", 0),
+    ]
+    author, affiliation = align_fields(page, fields)
+    assert words_of(page, author) == ["Anna", "Berg1,", "Tomas", "Lind2"]
+    assert words_of(page, affiliation)[:2] == ["1", "Department"]
+    assert affiliation.matched == affiliation.tokens
+
+
 def test_hyphenated_word_at_line_end_matches_the_joined_xml_word():
     lines = [
         (72, 700, 10, "the measurements of glacier dis-"),

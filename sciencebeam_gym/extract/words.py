@@ -1,0 +1,102 @@
+"""The word labeller in the extraction: the vision model paints each page, the word model (a CRF
+over the page's words, `sciencebeam_gym.words`) labels its words, reading the painted classes.
+
+    labeller = choose_labeller(saved_model=".models/pix2pix/v4-default/export")  # words if a
+    # word model lies beside the export (…/v4-default/word-model), else the painted pixels
+
+Which labeller (`LABELLERS`): `words` needs a word model (an error names where it was looked
+for); `pixels` votes each word's class from the painted map alone (layout.vote_word_labels);
+`auto` takes the word model when there is one. Pages without a text layer keep the pixels'
+regions either way; a page of more than `MAX_PAGE_TOKENS` words has its first ones labelled by
+the word model and the rest by the pixels, with a warning.
+"""
+
+from __future__ import annotations
+
+from sciencebeam_gym import fs
+from sciencebeam_gym.color_map import UNKNOWN_LABEL
+from sciencebeam_gym.document.tokens import MAX_PAGE_TOKENS
+from sciencebeam_gym.document.words import PageWord, class_shares
+from sciencebeam_gym.serving.labeller import DEFAULT_DPI, load_labeller
+from sciencebeam_gym.words.features import PageInfo, page_features
+from sciencebeam_gym.words.model import (
+    INFO_FILE,
+    WordModel,
+    WordModelError,
+    beside_export,
+    load_word_model,
+    model_labels,
+)
+from sciencebeam_gym.words.painted import labels_of
+
+AUTO, WORDS, PIXELS = "auto", "words", "pixels"
+LABELLERS = (AUTO, WORDS, PIXELS)
+
+
+class WordLabeller:
+    """A pixel labeller's class maps, then the word model's labels on each page's words."""
+
+    def __init__(self, pixels, word_model: WordModel):
+        painted = labels_of(pixels)
+        if word_model.painted and word_model.painted_labels != painted:
+            raise WordModelError(
+                f"{word_model.path}: trained on the classes of another vision model "
+                f"({', '.join(word_model.painted_labels)}) than {pixels.source} paints "
+                f"({', '.join(painted)}); train it again with this export"
+            )
+        self.pixels = pixels
+        self.word_model = word_model
+        self.dpi = pixels.dpi
+        self.labels_by_value = pixels.labels_by_value
+        self.source = f"{pixels.source} + {word_model.path}"
+        self._painted_labels = painted
+
+    def label_pages(self, images):
+        return self.pixels.label_pages(images)
+
+    def label_words(self, words: list[PageWord], class_map, page: PageInfo) -> list[str]:
+        """Set each word's label (unknown: none); the warnings of the page."""
+        from sciencebeam_gym.extract.layout import vote_word_labels
+
+        size = (page.width, page.height)
+        shown = words[:MAX_PAGE_TOKENS]
+        shares = None
+        if self.word_model.painted:
+            shares = class_shares(shown, class_map, size, len(self._painted_labels))
+        features = page_features(shown, page, shares, self._painted_labels)
+        for word, label in zip(shown, self.word_model.label_page(features), strict=True):
+            word.label = "" if label == UNKNOWN_LABEL else label
+        if len(words) <= MAX_PAGE_TOKENS:
+            return []
+        vote_word_labels(words[MAX_PAGE_TOKENS:], class_map, size, self.labels_by_value)
+        return [
+            f"page {page.number}: {len(words)} words; the word model labelled the first "
+            f"{MAX_PAGE_TOKENS}, the painted pixels the rest"
+        ]
+
+
+def word_model_path(saved_model: str = "", export_path: str = "", model_path: str = "") -> str:
+    """Where the word model of the chosen vision model lies: beside its export or training
+    folder (`word-model/` in the same run folder)."""
+    return beside_export(saved_model or export_path or model_path)
+
+
+def choose_labeller(
+    saved_model: str = "",
+    export_path: str = "",
+    model_path: str = "",
+    dpi: float = DEFAULT_DPI,
+    labeller: str = AUTO,
+    word_model: str = "",
+):
+    """The extraction's labeller: the vision model alone (`pixels`) or with its word model
+    (`words`; `auto`: when one is found). ValueError naming the path or flag that is wrong."""
+    if labeller not in LABELLERS:
+        raise ValueError(f"--labeller {labeller}: choose one of {', '.join(LABELLERS)}")
+    pixels = load_labeller(saved_model, export_path, model_path, dpi)
+    if labeller == PIXELS:
+        return pixels
+    path = word_model or word_model_path(saved_model, export_path, model_path)
+    if labeller == AUTO and not word_model and not fs.exists(fs.join(path, INFO_FILE)):
+        return pixels
+    return WordLabeller(pixels, load_word_model(path, model_labels(labels_of(pixels))))
