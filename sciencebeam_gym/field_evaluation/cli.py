@@ -36,8 +36,9 @@ def build_parser() -> cli.ArgumentParser:
     parser.add_argument(
         "--source",
         required=True,
+        action="append",
         help="folder of PDF + JATS XML pairs matched by name (as generate-data finds them), "
-        "or a TSV/CSV file list with pdf and xml columns",
+        "or a TSV/CSV file list with pdf and xml columns; repeat for several",
     )
     parser.add_argument("--output", required=True, help="results go to OUTPUT/evaluation/")
     what = parser.add_mutually_exclusive_group()
@@ -63,9 +64,46 @@ def build_parser() -> cli.ArgumentParser:
     from sciencebeam_gym.extract.cli import add_labeller
 
     add_labeller(parser)
+    add_leave_out(parser)
     cli.add_cloud(parser)
     cli.add_dry_run(parser, "print the settings and pipeline options, then stop (no network)")
     return parser
+
+
+def add_leave_out(parser: argparse.ArgumentParser) -> None:
+    """The leave-publisher-out flags (field_evaluation.leave_out)."""
+    from sciencebeam_gym.field_evaluation.leave_out import DEFAULT_FOLDS, LEAVE_OUT_CHOICES
+
+    group = parser.add_argument_group("leave-publisher-out (--leave_out publisher)")
+    group.add_argument(
+        "--leave_out",
+        choices=LEAVE_OUT_CHOICES,
+        help="score each publisher with a word model trained without it (folds of whole "
+        "publishers; see doc/extract-evaluation.md)",
+    )
+    group.add_argument(
+        "--folds", type=cli.positive_int, default=DEFAULT_FOLDS, help="folds (%(default)s)"
+    )
+    group.add_argument(
+        "--tokens",
+        action="append",
+        default=[],
+        help="token files the word models train on: GLOB[:WEIGHT], repeat (their folders name "
+        "the publisher: generate-data.sh --group publisher)",
+    )
+    group.add_argument(
+        "--exclude_groups",
+        default="",
+        help="publishers not scored (the vision model trained on them), comma-separated; "
+        "their token files train every fold",
+    )
+    group.add_argument(
+        "--no_painted", action="store_true", help="word models without the painted classes"
+    )
+    group.add_argument("--painted_cache", default="", help="class maps of the token pages")
+    group.add_argument(
+        "--word_iterations", type=cli.positive_int, default=None, help="L-BFGS iterations"
+    )
 
 
 def _beam_args(args: argparse.Namespace, extra: list[str]) -> list[str] | None:
@@ -142,7 +180,7 @@ def _tasks(args: argparse.Namespace):
     from sciencebeam_gym.field_evaluation.documents import find_tasks
 
     try:
-        tasks = find_tasks(args.source, args.extracted)
+        tasks = [task for source in args.source for task in find_tasks(source, args.extracted)]
     except SourceError as error:
         raise EvaluationError(str(error)) from error
     return tasks[: args.limit] if args.limit else tasks
@@ -152,7 +190,7 @@ def _info(args: argparse.Namespace, settings, beam_args: list[str] | None) -> di
     from sciencebeam_gym.field_evaluation.measures import MEASURES
 
     return {
-        "source": args.source,
+        "source": args.source if len(args.source) > 1 else args.source[0],
         "extracted": args.extracted,
         "model": args.model,
         "pages": str(args.pages),
@@ -192,11 +230,36 @@ def run(argv: Sequence[str] | None = None) -> dict:
         return {}
     if args.model:
         check_model(args.model)
+    if args.leave_out:
+        return _leave_out(args, beam_args)
     settings = _settings(args, prepare_output(args.output))
     tasks = _tasks(args)
     info = _info(args, settings, beam_args)
-    print(f"evaluate-extraction: {len(tasks)} documents from {args.source}", flush=True)
+    print(f"evaluate-extraction: {len(tasks)} documents from {', '.join(args.source)}", flush=True)
     return _evaluate(tasks, settings, beam_args, info, args.workers)
+
+
+def _leave_out(args: argparse.Namespace, beam_args) -> dict:
+    """The leave-publisher-out run: its summary (a plain run's) with `leave_out` added."""
+    from sciencebeam_gym.field_evaluation.leave_out import run_leave_out, write_leave_out
+    from sciencebeam_gym.field_evaluation.local import default_workers
+    from sciencebeam_gym.field_evaluation.report import write_report
+
+    if not args.model:
+        raise EvaluationError("--leave_out needs --model (the vision model's export)")
+    if beam_args is not None or args.extracted:
+        raise EvaluationError("--leave_out runs on this machine, with --model: no Beam flags")
+    if args.labeller != "pixels" and not args.tokens:
+        raise EvaluationError("--leave_out needs --tokens GLOB[:WEIGHT] to train word models on")
+    settings = _settings(args, prepare_output(args.output))
+    info = {**_info(args, settings, None), "leave_out": args.leave_out, "tokens": args.tokens}
+    try:
+        results, summary = run_leave_out(args, settings, args.workers or default_workers())
+    except ValueError as error:  # a word model that cannot be trained: the message says why
+        raise EvaluationError(str(error)) from error
+    report = write_report(settings.evaluation_path, results, info)
+    write_leave_out(settings.evaluation_path, summary)
+    return {**report, "leave_out": summary}
 
 
 def _evaluate(tasks, settings, beam_args, info, workers) -> dict:
@@ -224,6 +287,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sciencebeam_gym.field_evaluation.report import format_table
 
     print(format_table(summary))
+    if "leave_out" in summary:
+        from sciencebeam_gym.field_evaluation.leave_out import format_leave_out
+
+        print(format_leave_out(summary["leave_out"]))
     print(f"results: {summary['settings']['output']}/")
     if summary["documents"]["scored"] == 0:
         print("error: no document could be scored (see the reasons above)", file=sys.stderr)

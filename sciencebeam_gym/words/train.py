@@ -251,6 +251,7 @@ def run(argv: Sequence[str] | None = None, log=print) -> dict:
     except (TokenFileError, ValueError) as error:
         raise TrainError(str(error)) from error
     info = _info(args, labels, painted, pages, figures, reader)
+    info["arguments"] = list(argv) if argv is not None else sys.argv[1:]
     info["seconds"] = round(time.monotonic() - started, 1)
     save_word_model(args.output, model_bytes, info)
     if eval_pages:

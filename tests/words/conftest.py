@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.generate.factory import article_lines, article_xml, pdf_bytes
+from tests.generate.factory import article_lines, pdf_bytes, publisher_xml
 
 
 def generate(source: Path, output: Path, groups: dict[str, str], dpi: float = 30.0) -> Path:
-    """Run generate-data's per-document step on tiny articles, `doc_id -> group`; the data
-    folder (`<output>/train/<group>/<doc_id>/...-page<N>.{png,annot.png,tokens.json}`)."""
+    """Run generate-data's per-document step on tiny articles, `doc_id -> group`, each article's
+    XML naming its group (capitalised) as the publisher; the data folder
+    (`<output>/train/<group>/<doc_id>/...-page<N>.{png,annot.png,tokens.json}`)."""
     from sciencebeam_gym.color_map import default_color_map_path, load_color_map
     from sciencebeam_gym.document.sources import SourcePair
     from sciencebeam_gym.document.xml_mapping import default_xml_mapping_path, load_xml_mapping
@@ -21,7 +22,7 @@ def generate(source: Path, output: Path, groups: dict[str, str], dpi: float = 30
     source.mkdir(parents=True, exist_ok=True)
     for doc_id, group in groups.items():
         (source / f"{doc_id}.pdf").write_bytes(pdf_bytes(article_lines(), pages=2))
-        (source / f"{doc_id}.xml").write_bytes(article_xml())
+        (source / f"{doc_id}.xml").write_bytes(publisher_xml(group.capitalize()))
         settings = Settings(
             output_path=str(output),
             color_map=load_color_map(default_color_map_path()),
