@@ -7,6 +7,8 @@
 # folder $TRAIN_MODEL_PATH. Output: the model run's folder ($EXPORT_MODEL_PATH/..); results go to
 # <output>/evaluation/ (fields.csv, summary.json, extracted/, pictures/).
 # --extracted DIR scores already extracted <name>.xml files instead (no model needed).
+# Words: the word model ($WORD_MODEL_PATH, or the one beside --model) labels them when there is
+# one; --labeller words|pixels chooses. --leave_out publisher: leave-publisher-out figures.
 # Run with --help for every option; see doc/extract-evaluation.md.
 set -euo pipefail
 # --help answers at once, without reading the configuration (when the toolkit is installed)
@@ -29,6 +31,10 @@ if ! gym_has_arg --model && ! gym_has_arg --extracted; then
     default_args+=(--model "$EXPORT_MODEL_PATH")
   else
     default_args+=(--model "$TRAIN_MODEL_PATH")
+  fi
+  if ! gym_has_arg --word_model && ! gym_has_arg --word-model && ! gym_has_arg --leave_out \
+    && ! gym_has_arg --leave-out && [ -e "$WORD_MODEL_PATH/word-model.json" ]; then
+    default_args+=(--word_model "$WORD_MODEL_PATH")
   fi
 fi
 if ! gym_has_arg --output; then

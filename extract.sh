@@ -5,6 +5,8 @@
 # INPUT: a PDF, a folder of PDFs or a file list; OUTPUT: a folder (default beside the input).
 # Model: --saved-model PATH if given, else the export in $EXPORT_MODEL_PATH (./save-model.sh)
 # when there is one, else the latest checkpoint of $TRAIN_MODEL_PATH. See doc/extract.md.
+# Words: the word model ($WORD_MODEL_PATH, ./train-word-model.sh) labels them when there is one
+# (--labeller words|pixels chooses; with --saved-model, the word model beside it).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
@@ -14,8 +16,15 @@ if [ "$USE_CLOUD" = true ]; then
   cloud_args=(--cloud --job_name "extract-${JOB_ID:-run}")
 fi
 
+word_args=()
+if ! gym_has_arg --saved_model && ! gym_has_arg --saved-model && ! gym_has_arg --word_model \
+  && ! gym_has_arg --word-model && [ -e "$WORD_MODEL_PATH/word-model.json" ]; then
+  word_args=(--word_model "$WORD_MODEL_PATH")
+fi
+
 gym_python -m sciencebeam_gym.extract.cli \
   --export_path "$EXPORT_MODEL_PATH" \
   --model_path "$TRAIN_MODEL_PATH" \
+  "${word_args[@]}" \
   "${cloud_args[@]}" \
   "${SCRIPT_ARGS[@]}"

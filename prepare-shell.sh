@@ -42,6 +42,10 @@ export GENERATE_SOURCE="${GENERATE_SOURCE:-}"
 export GENERATE_DPI="${GENERATE_DPI:-100}"
 export GENERATE_PAGES="${GENERATE_PAGES:-1}"
 export GENERATE_TEST_FRACTION="${GENERATE_TEST_FRACTION:-0.2}"
+export WORD_TRAIN_PATHS="${WORD_TRAIN_PATHS:-}"
+export WORD_EVAL_PATHS="${WORD_EVAL_PATHS:-}"
+export WORD_TRAINING_ARGS="${WORD_TRAINING_ARGS:-}"
+export WORD_MODEL_PATH="${WORD_MODEL_PATH:-}"
 export USE_CLOUD=false
 
 # --- .config overrides ------------------------------------------------------------------------
@@ -129,6 +133,8 @@ else
   export EXPORT_MODEL_PATH="$LOCAL_EXPORT_MODEL_PATH"
 fi
 export COLOR_MAP_PATH="${CONFIG_PATH}/${COLOR_MAP_FILENAME}"
+# the word model lies beside the export (extract.sh looks for it there)
+export WORD_MODEL_PATH="${WORD_MODEL_PATH:-$(dirname "$EXPORT_MODEL_PATH")/word-model}"
 export XML_MAPPING_PATH="${XML_MAPPING_PATH:-$GYM_ROOT/xml-mapping.conf}"
 
 # --- the Python environment -------------------------------------------------------------------
@@ -242,7 +248,8 @@ gym_print_config() {
       TRAIN_DATA_PATHS "${TRAIN_DATA_PATHS:-(PREPROC_PATH/train)}" \
       EVAL_DATA_PATHS "${EVAL_DATA_PATHS:-(PREPROC_PATH/test)}" \
       TRAIN_MODEL_PATH "$TRAIN_MODEL_PATH" \
-      EXPORT_MODEL_PATH "$EXPORT_MODEL_PATH"
+      EXPORT_MODEL_PATH "$EXPORT_MODEL_PATH" \
+      WORD_MODEL_PATH "$WORD_MODEL_PATH"
   } >&2
 }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The first command: set everything up and run the whole pipeline on the embedded sample corpus.
 #   ./quickstart.sh [--cloud]
-# Stages: install (.venv) -> sample corpus -> preprocess (TFRecords) -> train (quick preset)
-#         -> evaluate -> export the model -> predict a test page.
+# Stages: install (.venv) -> sample corpus (pages, PDFs and token files) -> preprocess
+#         (TFRecords) -> train (quick preset) -> evaluate -> export the model -> train the word
+#         model (a CRF over the PDFs' words, reading the exported model's classes) -> predict a
+#         test page. extract.sh then labels words with the word model beside the export.
 # Each stage prints where its output is. TRAINING_PRESET defaults to "quick" here; a .config or
 # the environment can choose another.
 set -euo pipefail
@@ -20,7 +22,7 @@ stage_done() {
   echo "    done in $(( $(date +%s) - stage_started )) s"
 }
 
-stage "1/7 install: .venv with the toolkit and its dependencies"
+stage "1/8 install: .venv with the toolkit and its dependencies"
 ./install.sh
 stage_done
 
@@ -29,27 +31,31 @@ export GYM_QUIET=true
 source "$root/prepare-shell.sh" "$@"
 gym_print_config
 
-stage "2/7 sample corpus: synthetic article first pages -> $DATA_PATH"
-./generate-sample-data.sh "$@"
+stage "2/8 sample corpus: synthetic article first pages (PNG, PDF, words) -> $DATA_PATH"
+./generate-sample-data.sh --format pdf "$@"
 stage_done
 
-stage "3/7 preprocess: resize, colour-map and write TFRecords -> $PREPROC_PATH"
+stage "3/8 preprocess: resize, colour-map and write TFRecords -> $PREPROC_PATH"
 ./preprocess.sh "$@"
 stage_done
 
-stage "4/7 train: preset '$TRAINING_PRESET' -> $TRAIN_MODEL_PATH"
+stage "4/8 train: preset '$TRAINING_PRESET' -> $TRAIN_MODEL_PATH"
 ./train.sh "$@"
 stage_done
 
-stage "5/7 evaluate the latest checkpoint on the test split -> $TRAIN_MODEL_PATH/eval"
+stage "5/8 evaluate the latest checkpoint on the test split -> $TRAIN_MODEL_PATH/eval"
 ./eval.sh "$@"
 stage_done
 
-stage "6/7 export the SavedModel -> $EXPORT_MODEL_PATH"
+stage "6/8 export the SavedModel -> $EXPORT_MODEL_PATH"
 ./save-model.sh "$@"
 stage_done
 
-stage "7/7 predict one test page"
+stage "7/8 word model: a CRF over the sample PDFs' words, with the model's classes -> $WORD_MODEL_PATH"
+./train-word-model.sh "$@"
+stage_done
+
+stage "8/8 predict one test page"
 if [ "$USE_CLOUD" = true ]; then
   echo "    (skipped with --cloud: predict.sh runs locally on a page of yours)"
 else
@@ -68,6 +74,7 @@ echo "  TFRecords                   $PREPROC_PATH/{train,test}"
 echo "  checkpoints + events        $TRAIN_MODEL_PATH"
 echo "  evaluation                  $TRAIN_MODEL_PATH/eval/metrics.json (+ confusion matrix PNG)"
 echo "  SavedModel                  $EXPORT_MODEL_PATH"
+echo "  word model (extract.sh)     $WORD_MODEL_PATH (figures in its word-model.json)"
 if [ "$USE_CLOUD" != true ]; then
   echo "  prediction of a test page   ${prediction%.png}.png (overlay: ${prediction%.out.png}.overlay.png)"
 fi
