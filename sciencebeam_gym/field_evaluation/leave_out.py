@@ -6,8 +6,9 @@
 
 The documents of the sources are grouped by publisher (as `generate-data.sh --group publisher`
 names the folders of their token files). The publishers are split into `--folds` folds of whole
-publishers, the largest publisher first into the fold with the fewest documents (as
-scikit-learn's GroupKFold does); for each fold a word model is trained on the token files of
+publishers, the largest first into the fold with the fewest documents (as scikit-learn's
+GroupKFold does), the imprints of one publisher (springer-berlin-heidelberg and
+springer-netherlands: the first word of the name) in one fold; for each fold a word model is trained on the token files of
 every other group (`--tokens`, GLOB[:WEIGHT]; token files of the fold's publishers left out by
 their folder) and scores the fold's documents. `--exclude_groups` names publishers that are not
 scored (those the vision model trained on: its painted classes would be too good there); their
@@ -69,17 +70,28 @@ def grouped_tasks(sources: Sequence[str]) -> list[GroupedTask]:
     return found
 
 
+def family(group: str) -> str:
+    """The publisher family of a group: its name's first word. The imprints of one publisher
+    (springer-berlin-heidelberg, springer-netherlands; nature-group, nature-group-uk) share a
+    layout, so they are left out together."""
+    return group.split("-")[0]
+
+
 def group_k_fold(sizes: dict[str, int], folds: int) -> list[list[str]]:
-    """Groups split into `folds` folds of whole groups: largest first, each into the fold with
-    the fewest documents so far (the first such fold on a tie); fewer folds when there are
-    fewer groups. Each fold's groups sorted."""
-    count = max(1, min(folds, len(sizes)))
+    """Groups split into `folds` folds of whole families (`family`): the largest family first,
+    each into the fold with the fewest documents so far (the first such fold on a tie); fewer
+    folds when there are fewer families. Each fold's groups sorted."""
+    families: dict[str, list[str]] = {}
+    for group in sizes:
+        families.setdefault(family(group), []).append(group)
+    family_sizes = {name: sum(sizes[g] for g in groups) for name, groups in families.items()}
+    count = max(1, min(folds, len(families)))
     members: list[list[str]] = [[] for _ in range(count)]
     loads = [0] * count
-    for group in sorted(sizes, key=lambda g: (-sizes[g], g)):
+    for name in sorted(family_sizes, key=lambda f: (-family_sizes[f], f)):
         lightest = loads.index(min(loads))
-        members[lightest].append(group)
-        loads[lightest] += sizes[group]
+        members[lightest].extend(families[name])
+        loads[lightest] += family_sizes[name]
     return [sorted(fold) for fold in members]
 
 

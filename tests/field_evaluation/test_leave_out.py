@@ -15,6 +15,13 @@ def test_folds_hold_whole_groups_the_largest_first_into_the_lightest_fold():
     assert group_k_fold(sizes, 2) == [["a", "d", "e"], ["b", "c"]]
     assert group_k_fold(sizes, 5) == [["a"], ["b"], ["c"], ["d"], ["e"]]
     assert group_k_fold({"a": 1, "b": 1}, 5) == [["a"], ["b"]]  # no empty folds
+    # one publisher's imprints go together
+    imprints = {"springer-netherlands": 2, "springer-singapore": 1, "mdpi": 2, "plos": 1}
+    assert group_k_fold(imprints, 3) == [
+        ["springer-netherlands", "springer-singapore"],
+        ["mdpi"],
+        ["plos"],
+    ]
 
 
 @pytest.mark.slow
