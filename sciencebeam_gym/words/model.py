@@ -81,7 +81,7 @@ def train_crf(
     """Train a CRF on (features, labels) pages; the model file's bytes and what training saw."""
     import pycrfsuite
 
-    trainer = pycrfsuite.Trainer(verbose=False)
+    trainer = _trainer(log)
     trainer.select("lbfgs")
     trainer.set_params({**DEFAULT_PARAMS, **(params or {}), "feature.possible_transitions": True})
     pages = words = 0
@@ -94,8 +94,6 @@ def train_crf(
     prepared = time.monotonic()
     if log:
         log(f"word model: {pages} pages, {words} words appended ({prepared - started:.0f} s)")
-        trainer.message = lambda message: None
-        trainer.on_iteration = lambda log_text, info: _log_iteration(log, info)
     if not pages:
         raise WordModelError("no page with words to train on: check the token file globs")
     with tempfile.TemporaryDirectory(prefix="word-model-") as folder:
@@ -113,13 +111,39 @@ def train_crf(
     return data, figures
 
 
-def _log_iteration(log: Callable[[str], None], info: dict) -> None:
-    number = info.get("num", 0)
-    if number % 10 == 0 or number == 1:
-        log(
-            f"  iteration {number}: loss {info.get('loss', 0):.1f}, "
-            f"features {info.get('active_features', 0)}, {info.get('time', 0):.1f} s"
-        )
+def _trainer(log: Callable[[str], None] | None):
+    """A crfsuite trainer that reports every tenth L-BFGS iteration to `log` and prints
+    nothing else (crfsuite's own messages are parsed into events only when verbose)."""
+    import pycrfsuite
+
+    class QuietTrainer(pycrfsuite.Trainer):
+        def on_start(self, log_text):
+            pass
+
+        def on_featgen_progress(self, log_text, percent):
+            pass
+
+        def on_featgen_end(self, log_text):
+            pass
+
+        def on_prepared(self, log_text):
+            pass
+
+        def on_iteration(self, log_text, info):
+            number = info.get("num", 0)
+            if log and (number % 10 == 0 or number == 1):
+                log(
+                    f"  iteration {number}: loss {info.get('loss', 0):.1f}, active features "
+                    f"{info.get('active_features', 0)}, {info.get('time', 0):.1f} s"
+                )
+
+        def on_optimization_end(self, log_text):
+            pass
+
+        def on_end(self, log_text):
+            pass
+
+    return QuietTrainer(verbose=log is not None)
 
 
 def save_word_model(path: str, model_bytes: bytes, info: dict) -> None:

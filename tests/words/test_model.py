@@ -47,6 +47,18 @@ def test_a_crf_trained_on_token_pages_labels_their_words(token_data, tmp_path):
     assert model.label_page([]) == []
 
 
+def test_training_reports_its_iterations_and_prints_nothing_else(capfd):
+    lines = []
+    train_crf(
+        [([{"w": "a"}, {"w": "b"}], ["abstract", "unknown"])] * 2,
+        {"max_iterations": 12},
+        lines.append,
+    )
+    assert lines[0] == "word model: 2 pages, 4 words appended (0 s)"
+    assert [line.split(":")[0].strip() for line in lines[1:]] == ["iteration 1", "iteration 10"]
+    assert capfd.readouterr().out == ""
+
+
 def saved_model(tmp_path, **info):
     data, _ = train_crf(
         [([{"w": "a"}, {"w": "b"}], ["abstract", "unknown"])], {"max_iterations": 5}
