@@ -38,7 +38,8 @@ MARK_GLYPHS = frozenset(",;*#\u2020\u2021\u00a7\u00b6\u2016\u2217")
 @dataclass
 class PageWord:
     """A word of the text layer: text, box, line, runs of (text, raised) glyphs, font, size,
-    block; `label` is the class a stage gives it (empty: none)."""
+    block; `label` is the class a stage gives it (empty: none), `start` whether it begins an
+    instance of that class (an affiliation, a reference: the word labeller says so)."""
 
     text: str
     box: Box
@@ -48,6 +49,7 @@ class PageWord:
     size: float = 0.0
     block: int = 0
     label: str = ""
+    start: bool = False
 
     @property
     def plain(self) -> str:

@@ -75,6 +75,8 @@ CONTACT_BLOCK = re.compile(
     re.IGNORECASE,
 )
 REFERENCE_LABEL = re.compile(r"^(\[\d{1,4}\]|\d{1,4}[.)]?)$")
+# A section title's printed number ("2.1", "3.", "IV.", "B."): the JATS keeps it in <label>.
+SECTION_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,5}\.|[A-H]\.)\s+(?=\S)")
 SENTENCE_END = (".", "!", "?", ":")
 # A line starting this many line heights right of its block's left edge starts a paragraph.
 INDENT_HEIGHTS = 0.8
@@ -243,13 +245,13 @@ def extract_keywords(pages: list[list[Block]]) -> list[str]:
 
 
 def extract_sections(pages: list[list[Block]]) -> list[Section]:
-    """Sections in reading order: a section title starts one; paragraph blocks are cut into
-    paragraphs at indented lines, and a block continues the previous paragraph when that one
+    """Sections in reading order: a section title starts one (without its printed number,
+    which the JATS keeps apart); paragraph blocks are cut into paragraphs at indented lines, and a block continues the previous paragraph when that one
     did not end a sentence (a paragraph broken by a column or a page)."""
     sections: list[Section] = []
     for block in (b for blocks in pages for b in blocks):
         if block.label == SECTION_TITLE:
-            sections.append(Section(title=block.text))
+            sections.append(Section(title=SECTION_NUMBER.sub("", block.text, count=1)))
         elif block.label in PARAGRAPHS:
             if not sections:
                 sections.append(Section())

@@ -113,11 +113,14 @@ def vote_word_labels(
 # --- 3. lines -----------------------------------------------------------------------------------
 
 
-def label_lines(words: list[PageWord], page: int) -> list[Line]:
-    """Labelled lines (rule 3), in text-layer order; unlabelled words are left out."""
+def label_lines(words: list[PageWord], page: int, majority: bool = True) -> list[Line]:
+    """Labelled lines (rule 3), in text-layer order; unlabelled words are left out. Without
+    `majority` (the word model's labels, already smoothed along the page) every line is cut
+    where the class changes or a word begins an instance: a heading run into its paragraph
+    ("Etymology. The name ...") stays a heading."""
     lines: list[Line] = []
     for members in _by_line(words):
-        label = _majority_label(members)
+        label = _majority_label(members) if majority else ""
         if label:
             lines.append(Line([_relabel(w, label) for w in members], label, page))
             continue
@@ -166,7 +169,7 @@ def _relabel(word: PageWord, label: str) -> PageWord:
 def _label_runs(words: list[PageWord]) -> list[list[PageWord]]:
     runs: list[list[PageWord]] = []
     for word in words:
-        if runs and runs[-1][-1].label == word.label:
+        if runs and runs[-1][-1].label == word.label and not word.start:
             runs[-1].append(word)
         else:
             runs.append([word])
@@ -178,12 +181,15 @@ def _label_runs(words: list[PageWord]) -> list[list[PageWord]]:
 
 def group_blocks(lines: list[Line]) -> list[Block]:
     """Blocks of lines (rule 4); a line may join any of the last `OPEN_BLOCKS` blocks of its
-    class, so a text layer that reads two columns line by line still gives one block per column."""
+    class, so a text layer that reads two columns line by line still gives one block per column.
+    A line that begins an instance (the word model marked its first word) starts a block."""
     blocks: list[Block] = []
     open_blocks: dict[str, list[Block]] = {}
     for line in lines:
         recent = open_blocks.setdefault(line.label, [])
-        block = next((b for b in reversed(recent) if _continues(b, line)), None)
+        block = None
+        if not line.words[0].start:
+            block = next((b for b in reversed(recent) if _continues(b, line)), None)
         if block is None:
             block = Block(line.label, line.page)
             blocks.append(block)
@@ -265,11 +271,11 @@ def page_blocks(
     words = page_words(page)
     if label_words is None:
         vote_word_labels(words, class_map, (page.width, page.height), labels_by_value)
-    else:
-        label_words(words)
-    return blocks_of_words(words, page_number)
+        return blocks_of_words(words, page_number)
+    label_words(words)
+    return blocks_of_words(words, page_number, majority=False)
 
 
-def blocks_of_words(words: list[PageWord], page_number: int) -> list[Block]:
+def blocks_of_words(words: list[PageWord], page_number: int, majority: bool = True) -> list[Block]:
     """Rules 3-5 on a page's labelled words: its blocks in reading order."""
-    return reading_order(group_blocks(label_lines(words, page_number)))
+    return reading_order(group_blocks(label_lines(words, page_number, majority)))

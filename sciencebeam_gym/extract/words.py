@@ -26,6 +26,7 @@ from sciencebeam_gym.words.model import (
     beside_export,
     load_word_model,
     model_labels,
+    split_label,
 )
 from sciencebeam_gym.words.painted import labels_of
 
@@ -65,6 +66,7 @@ class WordLabeller:
             shares = class_shares(shown, class_map, size, len(self._painted_labels))
         features = page_features(shown, page, shares, self._painted_labels)
         for word, label in zip(shown, self.word_model.label_page(features), strict=True):
+            label, word.start = split_label(label)
             word.label = "" if label == UNKNOWN_LABEL else label
         if len(words) <= MAX_PAGE_TOKENS:
             return []

@@ -41,13 +41,15 @@ class Shape:
 
 @dataclass(frozen=True)
 class Region:
-    """A labelled rectangle of the ground truth."""
+    """A labelled rectangle of the ground truth; `group` is its run's (one affiliation, one
+    reference: the parts of one instance share it)."""
 
     label: str
     x0: float
     y0: float
     x1: float
     y1: float
+    group: int = 0
 
 
 @dataclass
@@ -218,8 +220,8 @@ def place_line(page: Page, line: TextLine, x: float, top: float) -> None:
             box = groups.setdefault((run.group, run.label), [left, left + piece.width])
             box[0] = min(box[0], left)
             box[1] = max(box[1], left + piece.width)
-    for (_, label), (x0, x1) in groups.items():
-        page.regions.append(Region(label, x0, top, x1, top + line.height))
+    for (group, label), (x0, x1) in groups.items():
+        page.regions.append(Region(label, x0, top, x1, top + line.height, group))
 
 
 def place_row(page: Page, row, x: float, top: float, width: float) -> None:

@@ -7,7 +7,7 @@ import numpy as np
 
 from sciencebeam_gym.document.pdf import open_pdf
 from sciencebeam_gym.document.text_layer import extract_page_text
-from sciencebeam_gym.document.tokens import PageTokens, capped
+from sciencebeam_gym.document.tokens import NO_INSTANCE, PageTokens, capped
 from sciencebeam_gym.document.words import PageWord, page_words
 from sciencebeam_gym.sample_data.layout import Region
 
@@ -15,22 +15,28 @@ from sciencebeam_gym.sample_data.layout import Region
 MIN_REGION_SHARE = 0.5
 
 
-def label_by_regions(words: list[PageWord], regions: list[Region]) -> None:
+def label_by_regions(words: list[PageWord], regions: list[Region]) -> list[int]:
     """Set each word's label from the regions, in the order the label image paints them (a
-    later region over an earlier one wins); words outside every region stay unlabelled."""
+    later region over an earlier one wins); words outside every region stay unlabelled. The
+    instance of each word: one per (class, run group) of the page (NO_INSTANCE outside)."""
+    instances = [NO_INSTANCE] * len(words)
     if not words or not regions:
-        return
+        return instances
     boxes = np.array([w.box for w in words], dtype=np.float64)
     areas = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1e-6)
     labels = [""] * len(words)
+    numbers: dict[tuple[str, int], int] = {}
     for region in regions:
         width = np.minimum(boxes[:, 2], region.x1) - np.maximum(boxes[:, 0], region.x0)
         height = np.minimum(boxes[:, 3], region.y1) - np.maximum(boxes[:, 1], region.y0)
         covered = np.clip(width, 0, None) * np.clip(height, 0, None) / areas
+        instance = numbers.setdefault((region.label, region.group), len(numbers))
         for index in np.flatnonzero(covered >= MIN_REGION_SHARE).tolist():
             labels[index] = region.label
+            instances[index] = instance
     for word, label in zip(words, labels, strict=True):
         word.label = label
+    return instances
 
 
 def sample_tokens(
@@ -46,6 +52,6 @@ def sample_tokens(
     finally:
         document.close()
     words = page_words(text)
-    label_by_regions(words, [r for r in regions if keys.get(r.label)])
-    tokens = PageTokens(doc_id, 1, text.width, text.height, words, group=group)
+    instances = label_by_regions(words, [r for r in regions if keys.get(r.label)])
+    tokens = PageTokens(doc_id, 1, text.width, text.height, words, instances, group=group)
     return capped(tokens)

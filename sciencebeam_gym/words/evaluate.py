@@ -2,6 +2,8 @@
 
 The class the alignment gave each word is the truth; words it left unknown are scored like any
 class (a model that labels them is not wrong to, so read `unknown` as a share, not a verdict).
+A word's class is scored whether or not it begins an instance (`B-<class>` counts as <class>);
+`starts` scores, per class that has them, the words that begin an instance.
 """
 
 from __future__ import annotations
@@ -10,20 +12,36 @@ from collections import Counter
 from collections.abc import Iterable
 
 from sciencebeam_gym.color_map import UNKNOWN_LABEL
+from sciencebeam_gym.words.model import START_PREFIX, split_label
 
 
 def count_labels(pages: Iterable[tuple[list[str], list[str]]]) -> dict[str, Counter]:
     """Per class the words right (tp), labelled it wrongly (fp) and missed (fn), over pages of
-    (expected, predicted) labels."""
+    (expected, predicted) labels; `B-<class>` counted as <class> and, under `B-<class>`, as an
+    instance start."""
     counts: dict[str, Counter] = {}
     for expected, predicted in pages:
         for truth, guess in zip(expected, predicted, strict=True):
+            if truth.startswith(START_PREFIX) or guess.startswith(START_PREFIX):
+                _count(counts, START_PREFIX + split_label(truth)[0], truth, guess)
+            truth, guess = split_label(truth)[0], split_label(guess)[0]
             if truth == guess:
                 counts.setdefault(truth, Counter())["tp"] += 1
             else:
                 counts.setdefault(guess, Counter())["fp"] += 1
                 counts.setdefault(truth, Counter())["fn"] += 1
     return counts
+
+
+def _count(counts: dict[str, Counter], key: str, truth: str, guess: str) -> None:
+    """An instance start: right when both begin one of the same class."""
+    if truth == guess:
+        counts.setdefault(key, Counter())["tp"] += 1
+        return
+    if guess.startswith(START_PREFIX):
+        counts.setdefault(guess, Counter())["fp"] += 1
+    if truth.startswith(START_PREFIX):
+        counts.setdefault(truth, Counter())["fn"] += 1
 
 
 def f1(tp: int, fp: int, fn: int) -> float:
@@ -42,9 +60,14 @@ def scores(counts: dict[str, Counter]) -> dict:
             "f1": round(f1(tp, fp, fn), 4),
             "support": tp + fn,
         }
-    words = sum(c["tp"] + c["fn"] for c in counts.values())
-    right = sum(c["tp"] for c in counts.values())
-    present = [v["f1"] for k, v in classes.items() if v["support"] and k != UNKNOWN_LABEL]
+    plain = {k: c for k, c in counts.items() if not k.startswith(START_PREFIX)}
+    words = sum(c["tp"] + c["fn"] for c in plain.values())
+    right = sum(c["tp"] for c in plain.values())
+    present = [
+        v["f1"]
+        for k, v in classes.items()
+        if v["support"] and k != UNKNOWN_LABEL and not k.startswith(START_PREFIX)
+    ]
     return {
         "words": words,
         "accuracy": round(right / words, 4) if words else 0.0,

@@ -29,8 +29,10 @@ Geometric (in tenths of the page unless said)
 Line and block aggregates
   lrs, lwid (line width), lwords (word count bucket), lbold (all / some / none), lcaps,
   lfirst (what opens the line: a raised mark, a label, a digit, a capital), lend (its last
-  character), linst / lemail / lcountry / lhead / lyear (the line holds one), bl (block lines
-  bucket), binst / bemail (the block holds one), bhead (the block opens with a heading word)
+  character), linst / lemail / lcountry / lhead / lyear (the line holds one), lmax (the line is
+  set in the page's largest size), bl (block lines bucket), binst / bemail (the block holds
+  one), bhead (the block opens with a heading word)
+  pl: / nl:  the line before's and the line after's lrs, lfirst, lend, lwords and gap
 The vision model's classes under the word (`painted`, from the painted class map)
   pc       the class painted on most of its box (bg: background); pv:<class> the share of each
            class covering at least a tenth of it; lpc the class most of its line is painted
@@ -57,6 +59,7 @@ FEATURE_VERSION = 1
 NO_PAINTED = "bg"
 WINDOW = (-2, -1, 1, 2)
 WINDOW_FEATURES = ("w", "shape", "rs", "bold", "pc")
+LINE_WINDOW_FEATURES = ("lrs", "lfirst", "lend", "lwords", "gap")
 PAINTED_MIN_SHARE = 0.1
 _SHAPE_RUNS = re.compile(r"(.)\1+")
 _LABEL_FORMS = (
@@ -211,13 +214,15 @@ def _line_opening(word: PageWord) -> str:
 def line_features(
     words: list[PageWord], lexical: list[dict], page: PageInfo, body: tuple[float, str]
 ) -> list[dict]:
-    """Per word, the features of its line and block (see the module docstring)."""
+    """Per word, the features of its line, its neighbouring lines and its block (see the
+    module docstring)."""
     lines = _lines(words)
     block_lines: dict[int, list[_Line]] = {}
     for line in lines:
         block_lines.setdefault(line.block, []).append(line)
     block_facts = {b: _block_facts(members, words, lexical) for b, members in block_lines.items()}
-    result: list[dict] = [{} for _ in words]
+    largest = max(line.size for line in lines)
+    per_line = []
     previous = None
     middle = page.width / 2
     for line in lines:
@@ -230,11 +235,29 @@ def line_features(
         features["inblock"] = _place(members.index(line), len(members))
         span = line.box[0] < middle < line.box[2]
         features["col"] = "span" if span else "left" if line.box[2] <= middle else "right"
+        if line.size >= 0.95 * largest:
+            features["lmax"] = True
         features.update(block_facts[line.block])
+        per_line.append(features)
+        previous = line
+    result: list[dict] = [{} for _ in words]
+    for number, (line, features) in enumerate(zip(lines, per_line, strict=True)):
+        features = {**features, **_neighbour_lines(per_line, number)}
         for position, index in enumerate(line.indices):
             result[index] = {**features, "inline": _place(position, len(line.indices))}
-        previous = line
     return result
+
+
+def _neighbour_lines(per_line: list[dict], number: int) -> dict:
+    """The line before's and the line after's size, opening, end and gap (pl: / nl:)."""
+    features = {}
+    for prefix, other in (("pl:", number - 1), ("nl:", number + 1)):
+        if 0 <= other < len(per_line):
+            for name in LINE_WINDOW_FEATURES:
+                value = per_line[other].get(name)
+                if value:
+                    features[prefix + name] = value
+    return features
 
 
 def _place(position: int, count: int) -> str:

@@ -35,10 +35,41 @@ class WordModelError(ValueError):
     """A word model that cannot be used; the message names the folder and what to do."""
 
 
+# Classes whose instances the word model marks where they begin (`B-<class>` on the first word
+# of each affiliation, reference, section title), so that the fields can be cut into instances
+# where no label or indent shows it.
+START_CLASSES = ("author_aff", "reference", "section_title")
+START_PREFIX = "B-"
+
+
 def model_labels(class_labels: Sequence[str]) -> list[str]:
-    """The label set of a word model for a colour map's class labels: each class, and
-    `unknown` for words no field claims."""
-    return [*class_labels, UNKNOWN_LABEL]
+    """The label set of a word model for a colour map's class labels: each class, `unknown`
+    for words no field claims, and `B-<class>` for the first word of an instance of the
+    START_CLASSES the colour map has."""
+    starts = [START_PREFIX + label for label in START_CLASSES if label in class_labels]
+    return [*class_labels, UNKNOWN_LABEL, *starts]
+
+
+def instance_labels(labels: Sequence[str], instances: Sequence[int]) -> list[str]:
+    """The word model's labels of a page's words from their classes and instances: the first
+    word of each instance of a START_CLASSES class (its class or instance differs from the
+    word before's; NO_INSTANCE counts as one instance) gets `B-<class>`."""
+    result = []
+    previous = (None, None)
+    for label, instance in zip(labels, instances, strict=True):
+        if label in START_CLASSES and (label, instance) != previous:
+            result.append(START_PREFIX + label)
+        else:
+            result.append(label)
+        previous = (label, instance)
+    return result
+
+
+def split_label(label: str) -> tuple[str, bool]:
+    """(class, whether the word begins an instance) of a word model's label."""
+    if label.startswith(START_PREFIX):
+        return label[len(START_PREFIX) :], True
+    return label, False
 
 
 def beside_export(export_path: str) -> str:

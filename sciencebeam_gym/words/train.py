@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import UNKNOWN_LABEL, default_color_map_path, load_color_map
 from sciencebeam_gym.document.tokens import (
+    NO_INSTANCE,
     PageTokens,
     TokenFileError,
     find_token_files,
@@ -40,6 +41,7 @@ from sciencebeam_gym.words.features import PageInfo, page_features
 from sciencebeam_gym.words.model import (
     DEFAULT_PARAMS,
     WordModelError,
+    instance_labels,
     model_labels,
     save_word_model,
     train_crf,
@@ -135,7 +137,8 @@ class PageReader:
             if label not in self.labels:
                 self.foreign[label] += 1
                 labels[index] = UNKNOWN_LABEL
-        return labels
+        instances = tokens.instances or [NO_INSTANCE] * len(labels)
+        return instance_labels(labels, instances)
 
 
 def training_sequences(pages: list[TokenPage], reader: PageReader, seed: int, log=print):

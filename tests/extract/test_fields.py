@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sciencebeam_gym.document.pdf import open_pdf
 from sciencebeam_gym.document.text_layer import extract_page_text
 from sciencebeam_gym.extract.fields import assemble_article, split_name
@@ -117,6 +119,23 @@ def test_sections_take_their_paragraphs_cut_at_indents_and_joined_over_columns()
         ),
         ("Methods", ["We did it."]),
     ]
+
+
+@pytest.mark.parametrize(
+    ("printed", "title"),
+    [
+        ("2.1 Study area", "Study area"),
+        ("3. Results", "Results"),
+        ("IV. Discussion", "Discussion"),
+        ("B. Sampling", "Sampling"),
+        ("Introduction", "Introduction"),
+        ("A new hope", "A new hope"),
+        ("2019 in review", "2019 in review"),
+    ],
+)
+def test_a_section_titles_printed_number_is_left_out(printed, title):
+    article = article_of([Text(72, 100, 12, printed, "section_title")])
+    assert [s.title for s in article.sections] == [title]
 
 
 def test_references_are_split_at_labels_and_labels_dropped():

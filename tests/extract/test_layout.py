@@ -128,3 +128,31 @@ def test_a_row_cut_by_a_superscript_votes_as_one_line():
     assert [(line.label, line.text.split()[0]) for line in label_lines(words, 1)] == [
         ("author", "Zsolt")
     ]
+
+
+def test_the_word_models_labels_keep_a_run_in_heading_and_split_where_an_instance_begins():
+    heading = Text(72, 100, 10, "Etymology.", "section_title")
+    rest = then(heading, "The name refers to birth", "section_paragraph", gap=3)
+    references = paragraph(72, 130, ["Lee A. Frogs. 2001.", "Ray B. Toads. 2002."], "reference")
+    items = [heading, rest, *references]
+
+    def labelled_words():
+        words = page_words(page_text(items))
+        vote_word_labels(words, painted([items])[0], (PAGE_WIDTH, PAGE_HEIGHT), labels_by_value())
+        return words
+
+    # the pixels' rules: the heading follows its line's majority, the references are one block
+    assert [b.text for b in group_blocks(label_lines(labelled_words(), 1))] == [
+        "Etymology. The name refers to birth",
+        "Lee A. Frogs. 2001. Ray B. Toads. 2002.",
+    ]
+    words = labelled_words()
+    for word in words:  # as the word model marks them: each reference begins an instance
+        word.start = word.text in ("Lee", "Ray")
+    blocks = group_blocks(label_lines(words, 1, majority=False))
+    assert [(b.label, b.text) for b in blocks] == [
+        ("section_title", "Etymology."),
+        ("section_paragraph", "The name refers to birth"),
+        ("reference", "Lee A. Frogs. 2001."),
+        ("reference", "Ray B. Toads. 2002."),
+    ]

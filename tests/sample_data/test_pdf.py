@@ -67,6 +67,12 @@ def test_each_pdf_page_has_a_token_file_whose_words_carry_the_layouts_classes(pd
         assert normalise(" ".join(title_words)) == normalise(title)
         labels = set(tokens.labels)
         assert {"author", "abstract"} <= labels
+        # each reference is an instance of its own, its words one instance
+        references = [
+            i for w, i in zip(tokens.words, tokens.instances, strict=True) if w.label == "reference"
+        ]
+        if references:
+            assert len(set(references)) > 1 and -1 not in references
         # most words lie in a labelled region (highlights, dates, chart ticks do not)
         assert sum(w.label != "" for w in tokens.words) > 0.6 * len(tokens.words)
 

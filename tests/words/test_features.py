@@ -80,6 +80,14 @@ def test_geometric_and_line_features_place_each_word_on_the_page():
     assert by_word["Melt"]["pg"] == "1" and by_word["Melt"]["ppos"] == "first"
 
 
+def test_each_word_sees_the_lines_before_and_after_its_own():
+    _, by_word = features_by_word()
+    assert by_word["Melt"]["lmax"] and "lmax" not in by_word["Anna"]
+    assert by_word["Anna"]["pl:lrs"] in ("xl", "xxl") and by_word["Anna"]["nl:lrs"] == "n"
+    assert "pl:lrs" not in by_word["Melt"]  # the page's first line has none before it
+    assert by_word["Department"]["nl:lfirst"] == "other"  # the e-mail line opens in lower case
+
+
 def test_the_page_number_and_its_place_in_the_document_are_features():
     _, by_word = features_by_word(number=5, pages=5)
     assert by_word["Melt"]["pg"] == "3+" and by_word["Melt"]["ppos"] == "last"

@@ -47,6 +47,35 @@ def test_a_crf_trained_on_token_pages_labels_their_words(token_data, tmp_path):
     assert model.label_page([]) == []
 
 
+def test_the_first_word_of_each_affiliation_reference_and_section_title_is_marked():
+    from sciencebeam_gym.words.model import instance_labels, split_label
+
+    labels = [
+        "author",
+        "author",
+        "author_aff",
+        "author_aff",
+        "author_aff",
+        "reference",
+        "reference",
+    ]
+    instances = [0, 0, 1, 1, 2, 3, 3]
+    assert instance_labels(labels, instances) == [
+        "author",
+        "author",
+        "B-author_aff",
+        "author_aff",
+        "B-author_aff",  # the next affiliation
+        "B-reference",
+        "reference",
+    ]
+    # unknown instances (-1): a start only where the class changes
+    assert instance_labels(["reference", "reference"], [-1, -1]) == ["B-reference", "reference"]
+    assert split_label("B-reference") == ("reference", True)
+    assert split_label("reference") == ("reference", False)
+    assert LABELS[-3:] == ["B-author_aff", "B-reference", "B-section_title"]
+
+
 def test_training_reports_its_iterations_and_prints_nothing_else(capfd):
     lines = []
     train_crf(
