@@ -2,13 +2,16 @@
 
     .venv/bin/python benchmarks/extract_throughput.py                      # fresh quick-shaped model
     .venv/bin/python benchmarks/extract_throughput.py --saved_model .models/pix2pix/v4-default/export
+    .venv/bin/python benchmarks/extract_throughput.py --saved_model EXPORT --word_model WORD_MODEL
 
 Without --saved_model a model of the quick preset's shape (256 x 256, ngf 16, 24 classes) with
 untrained weights is exported to a temporary folder: speed does not depend on the weights.
 On the PDFs of --source (default ../shared/data/pdf-jats), in one run:
 - `baseline_text_layer`: opening each PDF and reading its pages' text layer, nothing else;
 - `first_page`: extraction of page 1 of each PDF (render, model, text layer, assembly);
-- `all_pages`: extraction of every page of each PDF.
+- `all_pages`: extraction of every page of each PDF;
+- with --word_model, `words_first_page` and `words_all_pages`: the same with the word labeller
+  (the word model labels the words, reading the painted classes), beside the pixel labeller's.
 Prints one JSON object: `pdfs_per_sec` and `pages_per_sec` of each, `seconds_per_page` split by
 stage, `peak_rss_mib` of the process (the whole run) and the settings.
 """
@@ -31,7 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SOURCE = os.path.join(HERE, "..", "..", "shared", "data", "pdf-jats")
-STAGES = ("render", "model", "text_layer", "assembly")
+STAGES = ("render", "model", "text_layer", "words", "assembly")
 
 
 def fresh_export(folder: str) -> str:
@@ -81,6 +84,18 @@ def extraction(documents: list[bytes], model, first_page_only: bool) -> dict:
     return result
 
 
+RUNS = ("first_page", "all_pages", "words_first_page", "words_all_pages")
+
+
+def word_labeller(pixels, word_model: str):
+    """The pixel labeller with the word model (extract.words), checked as extract.sh checks it."""
+    from sciencebeam_gym.extract.words import WordLabeller
+    from sciencebeam_gym.words.model import load_word_model, model_labels
+    from sciencebeam_gym.words.painted import labels_of
+
+    return WordLabeller(pixels, load_word_model(word_model, model_labels(labels_of(pixels))))
+
+
 def rates(documents: int, pages: int, seconds: float) -> dict:
     return {
         "documents": documents,
@@ -97,6 +112,9 @@ def main(argv=None) -> int:
     parser.add_argument("--saved_model", default="", help="an export (default: a fresh one)")
     parser.add_argument("--dpi", type=float, default=100.0, help="page render resolution")
     parser.add_argument("--limit", type=int, default=0, help="at most this many PDFs")
+    parser.add_argument(
+        "--word_model", default="", help="also time the word labeller with this word model"
+    )
     args = parser.parse_args(argv)
     paths = sorted(glob.glob(os.path.join(args.source, "*.pdf")))[: args.limit or None]
     if not paths:
@@ -116,18 +134,20 @@ def main(argv=None) -> int:
             "first_page": extraction(documents, model, True),
             "all_pages": extraction(documents, model, False),
         }
-    result["pdfs_per_sec"] = {
-        "first_page": result["first_page"]["pdfs_per_sec"],
-        "all_pages": result["all_pages"]["pdfs_per_sec"],
-    }
-    result["seconds_per_page"] = {
-        "first_page": result["first_page"]["seconds_per_page"],
-        "all_pages": result["all_pages"]["seconds_per_page"],
-    }
+        if args.word_model:
+            words = word_labeller(model, args.word_model)
+            extraction(documents[:1], words, True)  # warm-up
+            result["words_first_page"] = extraction(documents, words, True)
+            result["words_all_pages"] = extraction(documents, words, False)
+    runs = [name for name in RUNS if name in result]
+    result["pdfs_per_sec"] = {name: result[name]["pdfs_per_sec"] for name in runs}
+    result["pages_per_sec"] = {name: result[name]["pages_per_sec"] for name in runs}
+    result["seconds_per_page"] = {name: result[name]["seconds_per_page"] for name in runs}
     result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     result["settings"] = {
         "source": os.path.abspath(args.source),
         "model": args.saved_model or "fresh quick-preset shape (untrained)",
+        "word_model": args.word_model or None,
         "dpi": args.dpi,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),

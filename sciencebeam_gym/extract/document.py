@@ -139,7 +139,8 @@ def _read_pages(document, numbers, labeller, timings, progress):
             batch, texts, class_maps, rotations, strict=True
         ):
             upright = np.rot90(class_map, k=(rotation // 90) % 4)
-            label_words = _word_labels(labeller, text, upright, number, len(document), warnings)
+            label_words = _word_labels(labeller, text, upright, (number, len(document)), warnings)
+            label_words = _timed(label_words, timings)
             pages.append(page_blocks(text, upright, labeller.labels_by_value, number, label_words))
             any_text = any_text or text.has_text
             if not text.has_text:
@@ -150,17 +151,33 @@ def _read_pages(document, numbers, labeller, timings, progress):
     return pages, regions, any_text, warnings
 
 
-def _word_labels(labeller, text, class_map, number: int, page_count: int, warnings: list[str]):
+def _word_labels(labeller, text, class_map, place: tuple[int, int], warnings: list[str]):
     """The word model's labelling of a page's words when the labeller has one, else None (the
-    pixel vote); its warnings go to `warnings`."""
+    pixel vote); `place` is (page number, page count); its warnings go to `warnings`."""
     if not hasattr(labeller, "label_words") or not text.has_text:
         return None
-    info = PageInfo(text.width, text.height, number, page_count)
+    info = PageInfo(text.width, text.height, *place)
 
     def label_words(words) -> None:
         warnings.extend(labeller.label_words(words, class_map, info))
 
     return label_words
+
+
+def _timed(label_words, timings: dict[str, float]):
+    """`label_words` counting its seconds as the stage `words`, taken out of `assembly` (which
+    the page's whole layout step is timed as)."""
+    if label_words is None:
+        return None
+
+    def timed(words) -> None:
+        started = time.perf_counter()
+        label_words(words)
+        elapsed = time.perf_counter() - started
+        timings["words"] = timings.get("words", 0.0) + elapsed
+        timings["assembly"] = timings.get("assembly", 0.0) - elapsed
+
+    return timed
 
 
 def painted_regions(class_map, page_text, labels_by_value, number) -> list[Region]:
