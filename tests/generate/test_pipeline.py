@@ -315,6 +315,26 @@ def test_each_page_gets_a_token_file_with_the_classes_the_alignment_gave(tmp_pat
     assert not list(output.glob("*/g/doc/*"))
 
 
+def test_a_page_of_too_many_words_keeps_the_first_in_its_token_file_with_a_warning(
+    tmp_path, monkeypatch
+):
+    from sciencebeam_gym.document import tokens as token_module
+    from sciencebeam_gym.document.tokens import read_tokens
+    from sciencebeam_gym.generate import report
+    from sciencebeam_gym.generate.document import process_pair
+
+    monkeypatch.setattr(token_module, "MAX_PAGE_TOKENS", 5)
+    monkeypatch.setattr(report, "MAX_PAGE_TOKENS", 5)
+    pair = two_page_document(tmp_path / "source", pages=1)
+    result = process_pair(pair, make_settings(tmp_path / "data"))
+    tokens = read_tokens(str(tmp_path / "data" / "train" / "g" / "doc" / "doc-page1.tokens.json"))
+    assert len(tokens.words) == 5 and tokens.truncated > 5
+    assert result.page_rows[0]["words"] == tokens.truncated
+    assert result.page_rows[0]["words_cut"] == tokens.truncated
+    summary = report.format_summary(report.write_report(str(tmp_path / "data"), [result], {}))
+    assert "warning: 1 pages have more than 5 words" in summary
+
+
 def test_a_killed_rerun_never_leaves_a_token_file_of_another_run_beside_a_page(
     tmp_path, monkeypatch
 ):
