@@ -111,9 +111,10 @@ def page_info(tokens: PageTokens) -> PageInfo:
 class PageReader:
     """Token files -> (features, labels), with the painted classes when a labeller is given."""
 
-    def __init__(self, labels: Sequence[str], painted=None):
+    def __init__(self, labels: Sequence[str], painted=None, fill_lines: bool = False):
         self.labels = set(labels)
         self.painted = painted  # painted.PaintedMaps or None
+        self.fill_lines = fill_lines  # unknown words of mostly classed lines take their class
         self.foreign: Counter = Counter()  # labels of the token files the label set lacks
 
     def read(self, paths: Sequence[str]) -> Iterator[tuple[PageTokens, list[dict], list[str]]]:
@@ -138,7 +139,36 @@ class PageReader:
                 self.foreign[label] += 1
                 labels[index] = UNKNOWN_LABEL
         instances = tokens.instances or [NO_INSTANCE] * len(labels)
+        if self.fill_lines:
+            labels, instances = filled_lines(tokens.words, labels, instances)
         return instance_labels(labels, instances)
+
+
+# A line whose classed words are of one class and at least this share of its words: its unknown
+# words take that class (the alignment missed them: a heading word, a name it could not match).
+FILL_LINE_SHARE = 0.5
+
+
+def filled_lines(words, labels: list[str], instances: list[int]) -> tuple[list[str], list[int]]:
+    """Labels with the unknown words of a mostly classed line given its class and the instance
+    of the classed word before them (after them at the line's start)."""
+    labels, instances = list(labels), list(instances)
+    lines: dict[int, list[int]] = {}
+    for index, word in enumerate(words):
+        lines.setdefault(word.line, []).append(index)
+    for members in lines.values():
+        known = [i for i in members if labels[i] != UNKNOWN_LABEL]
+        classes = {labels[i] for i in known}
+        if len(classes) != 1 or len(known) < FILL_LINE_SHARE * len(members):
+            continue
+        label = classes.pop()
+        instance = instances[known[0]]
+        for index in members:
+            if labels[index] == UNKNOWN_LABEL:
+                labels[index], instances[index] = label, instance
+            else:
+                instance = instances[index]
+    return labels, instances
 
 
 def training_sequences(pages: list[TokenPage], reader: PageReader, seed: int, log=print):
@@ -192,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="L-BFGS iterations (%(default)s)",
     )
     parser.add_argument("--seed", type=int, default=1, help="draws fractional weights (1)")
+    parser.add_argument(
+        "--fill_lines",
+        action="store_true",
+        help="unknown words of a line mostly of one class take that class (alignment misses)",
+    )
     return parser
 
 
@@ -243,7 +278,7 @@ def run(argv: Sequence[str] | None = None, log=print) -> dict:
     pages = find_pages(args.tokens, excluded)
     eval_pages = find_pages(args.eval_tokens, (), "--eval_tokens") if args.eval_tokens else []
     painted = painted_maps(args)
-    reader = PageReader(labels, painted)
+    reader = PageReader(labels, painted, args.fill_lines)
     params = {"c1": args.c1, "c2": args.c2, "max_iterations": args.max_iterations}
     log(f"word model: {len(pages)} token files of {len(set(p.source for p in pages))} sources")
     started = time.monotonic()

@@ -205,3 +205,17 @@ def test_a_page_whose_png_is_missing_is_refused_naming_it(
     assert code == 2
     error = capsys.readouterr().err
     assert f"{png}: the page image beside" in error and "--no_painted" in error
+
+
+def test_fill_lines_gives_a_mostly_classed_lines_unknown_words_its_class():
+    from sciencebeam_gym.document.words import PageWord
+    from sciencebeam_gym.words.train import filled_lines
+
+    lines = [("Abstract", 0), ("We", 0), ("did", 0), ("Received", 1), ("2001", 1), ("Lee", 2)]
+    words = [PageWord(text, (0, 0, 1, 1), line, ((text, False),)) for text, line in lines]
+    labels = ["unknown", "abstract", "abstract", "unknown", "unknown", "reference"]
+    filled, instances = filled_lines(words, labels, [-1, 3, 3, -1, -1, 4])
+    assert filled == ["abstract", "abstract", "abstract", "unknown", "unknown", "reference"]
+    assert instances == [3, 3, 3, -1, -1, 4]  # no new instance (no false B- mark) in the line
+    mixed = ["unknown", "abstract", "author", "unknown", "unknown", "reference"]
+    assert filled_lines(words, mixed, [-1] * 6)[0] == mixed  # two classes: left as they are
