@@ -37,6 +37,7 @@ from sciencebeam_gym.document.words import (
 )
 
 MIN_WORD_SHARE = 0.25
+RUN_IN_LABEL = "section_title"  # the class a line may open with before its paragraph
 LINE_MAJORITY = 0.6
 OPEN_BLOCKS = 8
 
@@ -113,14 +114,18 @@ def vote_word_labels(
 # --- 3. lines -----------------------------------------------------------------------------------
 
 
-def label_lines(words: list[PageWord], page: int, majority: bool = True) -> list[Line]:
-    """Labelled lines (rule 3), in text-layer order; unlabelled words are left out. Without
-    `majority` (the word model's labels, already smoothed along the page) every line is cut
-    where the class changes or a word begins an instance: a heading run into its paragraph
-    ("Etymology. The name ...") stays a heading."""
+def label_lines(words: list[PageWord], page: int, run_in: bool = False) -> list[Line]:
+    """Labelled lines (rule 3), in text-layer order; unlabelled words are left out. With
+    `run_in` (the word model's labels) a line that opens with section-title words and goes on
+    in another class is cut after them first: a heading run into its paragraph ("Etymology. The
+    name ...") stays a heading."""
     lines: list[Line] = []
     for members in _by_line(words):
-        label = _majority_label(members) if majority else ""
+        runs = _label_runs(members)
+        if run_in and len(runs) > 1 and runs[0][0].label == RUN_IN_LABEL:
+            lines.append(Line(runs[0], RUN_IN_LABEL, page))
+            members = members[len(runs[0]) :]
+        label = _majority_label(members)
         if label:
             lines.append(Line([_relabel(w, label) for w in members], label, page))
             continue
@@ -273,9 +278,9 @@ def page_blocks(
         vote_word_labels(words, class_map, (page.width, page.height), labels_by_value)
         return blocks_of_words(words, page_number)
     label_words(words)
-    return blocks_of_words(words, page_number, majority=False)
+    return blocks_of_words(words, page_number, run_in=True)
 
 
-def blocks_of_words(words: list[PageWord], page_number: int, majority: bool = True) -> list[Block]:
+def blocks_of_words(words: list[PageWord], page_number: int, run_in: bool = False) -> list[Block]:
     """Rules 3-5 on a page's labelled words: its blocks in reading order."""
-    return reading_order(group_blocks(label_lines(words, page_number, majority)))
+    return reading_order(group_blocks(label_lines(words, page_number, run_in)))

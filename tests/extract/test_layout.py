@@ -149,7 +149,7 @@ def test_the_word_models_labels_keep_a_run_in_heading_and_split_where_an_instanc
     words = labelled_words()
     for word in words:  # as the word model marks them: each reference begins an instance
         word.start = word.text in ("Lee", "Ray")
-    blocks = group_blocks(label_lines(words, 1, majority=False))
+    blocks = group_blocks(label_lines(words, 1, run_in=True))
     assert [(b.label, b.text) for b in blocks] == [
         ("section_title", "Etymology."),
         ("section_paragraph", "The name refers to birth"),
