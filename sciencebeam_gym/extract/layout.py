@@ -37,7 +37,8 @@ from sciencebeam_gym.document.words import (
 )
 
 MIN_WORD_SHARE = 0.25
-RUN_IN_LABEL = "section_title"  # the class a line may open with before its paragraph
+RUN_IN_LABEL = "section_title"
+GUTTER_SLACK = 0.1  # share of a block's width it may reach past a column's edge  # the class a line may open with before its paragraph
 LINE_MAJORITY = 0.6
 OPEN_BLOCKS = 8
 
@@ -234,12 +235,15 @@ def _overlap_x(a: Box, b: Box) -> bool:
 
 
 def _spanning_mask(blocks: list[Block]) -> list[bool]:
-    """Per block, whether two blocks it overlaps horizontally lie side by side (no overlap)."""
+    """Per block, whether two blocks it overlaps horizontally lie side by side (no overlap,
+    `GUTTER_SLACK` of a block's width into the next column not counted)."""
     if not blocks:
         return []
     boxes = np.array([b.box for b in blocks], dtype=np.float64)
     x0, x1 = boxes[:, 0], boxes[:, 2]
-    overlaps = np.minimum(x1[:, None], x1[None, :]) > np.maximum(x0[:, None], x0[None, :])
+    slack = GUTTER_SLACK * (x1 - x0)
+    overlap = np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :])
+    overlaps = overlap > np.minimum(slack[:, None], slack[None, :])
     np.fill_diagonal(overlaps, False)
     result = []
     for row in overlaps:
@@ -247,17 +251,19 @@ def _spanning_mask(blocks: list[Block]) -> list[bool]:
         starts, ends = x0[row][order], x1[row][order]
         # side by side: some block starts right of everything before it ends
         reach = np.maximum.accumulate(ends)[:-1]
-        result.append(bool(np.any(starts[1:] >= reach)))
+        result.append(bool(np.any(starts[1:] >= reach - slack[row][order][1:])))
     return result
 
 
 def _columns_in_order(blocks: list[Block]) -> list[Block]:
     """Columns (blocks joined by horizontal overlap, one sweep from the left) left to right,
-    each top to bottom."""
+    each top to bottom; a block reaching `GUTTER_SLACK` of its width into the next column (an
+    author line a little past the gutter) does not join the columns."""
     columns: list[list[Block]] = []
     reach = -np.inf
     for block in sorted(blocks, key=lambda b: b.box[0]):
-        if not columns or block.box[0] >= reach:
+        width = block.box[2] - block.box[0]
+        if not columns or block.box[0] >= reach - GUTTER_SLACK * width:
             columns.append([])
         columns[-1].append(block)
         reach = max(reach, block.box[2]) if len(columns[-1]) > 1 else block.box[2]
