@@ -92,15 +92,18 @@ def test_two_columns_are_read_left_then_right_even_when_the_text_layer_interleav
 
 
 def test_a_line_reaching_a_little_past_the_gutter_does_not_join_the_columns():
-    # an author line from the left margin ending just inside the right column, as Springer's
+    # a title across the page, an author line from the left margin ending just inside the right
+    # column, as Springer's
+    title = Text(72, 60, 18, "A title across the whole page width of it all", "manuscript_title")
     author = Text(72, 100, 10, "Anna Berg & Tomas Lind & Olle Nyman & Per Ek & Bo Li", "author")
     left = paragraph(72, 200, ["left one", "left two", "left three"], "abstract")
     right = paragraph(
         320, 199.5, ["right one goes on", "right two", "right three"], "section_paragraph"
     )
-    blocks = blocks_of([author, *left, *right])
-    assert blocks[0].box[2] > 320  # the author line does reach into the right column
+    blocks = blocks_of([title, author, *left, *right])
+    assert blocks[1].box[2] > 320  # the author line does reach into the right column
     assert [b.text for b in blocks] == [
+        "A title across the whole page width of it all",
         "Anna Berg & Tomas Lind & Olle Nyman & Per Ek & Bo Li",
         "left one left two left three",
         "right one goes on right two right three",
