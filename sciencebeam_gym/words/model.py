@@ -28,7 +28,7 @@ WORD_MODEL_FOLDER = "word-model"
 MODEL_FILE = "model.crfsuite"
 INFO_FILE = "word-model.json"
 # crfsuite's L-BFGS with elastic net: c1 keeps the many lexical features sparse.
-DEFAULT_PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 100}
+DEFAULT_PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 60}
 
 
 class WordModelError(ValueError):
