@@ -68,6 +68,7 @@ class WordLabeller:
         for word, label in zip(shown, self.word_model.label_page(features), strict=True):
             label, word.start = split_label(label)
             word.label = "" if label == UNKNOWN_LABEL else label
+        fill_blocks(shown)
         if len(words) <= MAX_PAGE_TOKENS:
             return []
         vote_word_labels(words[MAX_PAGE_TOKENS:], class_map, size, self.labels_by_value)
@@ -75,6 +76,31 @@ class WordLabeller:
             f"page {page.number}: {len(words)} words; the word model labelled the first "
             f"{MAX_PAGE_TOKENS}, the painted pixels the rest"
         ]
+
+
+# Share of a text block's words one class must hold for its unlabelled words to take it.
+BLOCK_MAJORITY = 0.5
+
+
+def fill_blocks(words: list[PageWord]) -> None:
+    """Unlabelled words take the class of their text block (document.words: lines set close
+    together in one size) when that class holds most of its words: a title line the word model
+    left out of the title, an abstract line it left unknown."""
+    blocks: dict[int, list[PageWord]] = {}
+    for word in words:
+        blocks.setdefault(word.block, []).append(word)
+    for members in blocks.values():
+        counts: dict[str, int] = {}
+        for word in members:
+            if word.label:
+                counts[word.label] = counts.get(word.label, 0) + 1
+        if not counts:
+            continue
+        label, count = max(counts.items(), key=lambda item: item[1])
+        if count >= BLOCK_MAJORITY * len(members):
+            for word in members:
+                if not word.label:
+                    word.label = label
 
 
 def word_model_path(saved_model: str = "", export_path: str = "", model_path: str = "") -> str:

@@ -110,3 +110,30 @@ def test_extract_with_labeller_words_and_no_word_model_stops_naming_where_it_loo
     )
     assert code == 2
     assert "word-model: no word model" in capsys.readouterr().err
+
+
+def test_unlabelled_words_take_the_class_holding_most_of_their_text_block():
+    from sciencebeam_gym.document.words import PageWord
+    from sciencebeam_gym.extract.words import fill_blocks
+
+    def word(text, block, label):
+        return PageWord(text, (0, 0, 1, 1), 0, ((text, False),), block=block, label=label)
+
+    words = [
+        *(word(t, 0, "manuscript_title") for t in ("Melt", "of")),
+        word("Glaciers", 0, ""),  # the title's last line, left out by the word model
+        word("Anna", 1, "author"),
+        word("Berg", 1, ""),
+        word("x", 1, "author_aff"),
+        word("y", 1, ""),  # author holds 1 of 4: no majority
+    ]
+    fill_blocks(words)
+    assert [w.label for w in words] == [
+        "manuscript_title",
+        "manuscript_title",
+        "manuscript_title",
+        "author",
+        "",
+        "author_aff",
+        "",
+    ]
