@@ -11,6 +11,7 @@ import re
 from sciencebeam_gym.document.words import PageWord
 from sciencebeam_gym.extract.article import Affiliation, Author, ExtractedArticle, Section
 from sciencebeam_gym.extract.layout import Block, Line
+from sciencebeam_gym.words import lexicon
 
 TITLE = "manuscript_title"
 AUTHOR = "author"
@@ -162,12 +163,30 @@ def split_name(text: str) -> Author:
     return Author(text=text, given_names=" ".join(words[:start]), surname=" ".join(words[start:]))
 
 
+def affiliation_blocks(pages: list[list[Block]]) -> list[Block]:
+    """The affiliation blocks of the first page that has any, and of later pages those naming
+    an institution or a country (the "Author details" at an article's end list all of them,
+    where the first page shows one)."""
+    blocks = first_page_of(pages, AFFILIATION)
+    if not blocks:
+        return []
+    first = blocks[0].page
+    later = [b for b in of_label(pages, AFFILIATION) if b.page > first and _names_a_place(b)]
+    return blocks + later
+
+
+def _names_a_place(block: Block) -> bool:
+    keys = {lexicon.key(word.text) for word in block.words}
+    return bool(keys & (lexicon.INSTITUTION_WORDS | lexicon.COUNTRY_WORDS))
+
+
 def extract_affiliations(pages: list[list[Block]]) -> list[Affiliation]:
-    """Affiliations from their blocks: a raised mark, a label word (1, a, *) at the start of a
-    line, a number glued to a capital ("1Department") or a numbered label after a comma or
-    semicolon ("..., 2. Center") starts one; else one per block."""
+    """Affiliations from their blocks (`affiliation_blocks`): a raised mark, a label word (1,
+    a, *) at the start of a line, a number glued to a capital ("1Department") or a numbered
+    label after a comma or semicolon ("..., 2. Center") starts one; else one per block. One
+    printed twice (on the first page and at the end) is kept once."""
     found: list[Affiliation] = []
-    for block in first_page_of(pages, AFFILIATION):
+    for block in affiliation_blocks(pages):
         current: Affiliation | None = None
         for line in block.lines:
             previous = ""
@@ -179,7 +198,25 @@ def extract_affiliations(pages: list[list[Block]]) -> list[Affiliation]:
                     found.append(current)
                 if rest:
                     current.text = f"{current.text} {rest}".strip()
-    return [a for a in (_tidy_affiliation(a) for a in found if a.text) if a.text]
+    return _distinct([a for a in (_tidy_affiliation(a) for a in found if a.text) if a.text])
+
+
+# Two affiliations whose letters and digits agree this much (rapidfuzz ratio) are one.
+SAME_AFFILIATION = 90
+
+
+def _distinct(affiliations: list[Affiliation]) -> list[Affiliation]:
+    """The affiliations without those repeating an earlier one."""
+    from rapidfuzz import fuzz
+
+    kept: list[Affiliation] = []
+    keys: list[str] = []
+    for affiliation in affiliations:
+        key = "".join(c for c in affiliation.text.lower() if c.isalnum())
+        if not any(fuzz.ratio(key, other) >= SAME_AFFILIATION for other in keys):
+            kept.append(affiliation)
+            keys.append(key)
+    return kept
 
 
 def _affiliation_label(word: PageWord, line_start: bool, previous: str) -> tuple[str | None, str]:

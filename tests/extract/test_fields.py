@@ -121,6 +121,20 @@ def test_sections_take_their_paragraphs_cut_at_indents_and_joined_over_columns()
     ]
 
 
+def test_affiliations_listed_at_the_end_join_the_first_pages_once_each():
+    first = [Text(72, 100, 9, "1 Department of Botany, Uni X, Oslo, Norway", "author_aff")]
+    body = [Text(72, 100, 10, "Stray words painted as affiliation", "author_aff")]
+    details = [
+        Text(72, 100, 9, "1 Department of Botany, Uni X, Oslo, Norway.", "author_aff"),
+        Text(72, 130, 9, "2 School of Biology, Uni Y, Lund, Sweden", "author_aff"),
+    ]
+    article = article_of(first, body, details)
+    assert [(a.label, a.text) for a in article.affiliations] == [
+        ("1", "Department of Botany, Uni X, Oslo, Norway"),  # its copy at the end: kept once
+        ("2", "School of Biology, Uni Y, Lund, Sweden"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("printed", "title"),
     [
