@@ -79,6 +79,8 @@ REFERENCE_LABEL = re.compile(r"^(\[\d{1,4}\]|\d{1,4}[.)]?)$")
 # A section title's printed number ("2.1", "3.", "IV.", "B."): the JATS keeps it in <label>.
 SECTION_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,5}\.|[A-H]\.)\s+(?=\S)")
 SENTENCE_END = (".", "!", "?", ":")
+# Paragraph blocks that may finish an abstract's last sentence.
+SENTENCE_BLOCKS = 2
 # A line starting this many line heights right of its block's left edge starts a paragraph.
 INDENT_HEIGHTS = 0.8
 
@@ -255,15 +257,23 @@ def abstract_blocks(pages: list[list[Block]]) -> list[Block]:
     """The abstract's blocks: from the first page with one, up to the first section title
     after it (body text painted like the abstract further on is not the abstract), at most
     `ABSTRACT_PAGES` pages; blocks of contact details (an e-mail address, "Correspondence")
-    painted like it are left out."""
+    painted like it are left out. When the last one stops mid-sentence, the paragraph blocks
+    right after it finish the sentence (the abstract's next column taken for body text)."""
     found: list[Block] = []
     first_page = None
-    for block in (b for blocks in pages for b in blocks):
+    ordered = [b for blocks in pages for b in blocks]
+    last = -1
+    for index, block in enumerate(ordered):
         if found and (block.label == SECTION_TITLE or block.page >= first_page + ABSTRACT_PAGES):
             break
         if block.label == ABSTRACT and not CONTACT_BLOCK.search(block.text):
             first_page = block.page if first_page is None else first_page
             found.append(block)
+            last = index
+    for block in ordered[last + 1 : last + 1 + SENTENCE_BLOCKS] if found else []:
+        if found[-1].text.rstrip().endswith(SENTENCE_END) or block.label not in PARAGRAPHS:
+            break
+        found.append(block)
     return found
 
 

@@ -198,6 +198,17 @@ def test_the_abstract_ends_at_the_first_section_title_after_it():
     assert article.abstract == "We show that tests work."
 
 
+def test_an_abstract_cut_mid_sentence_is_finished_by_the_paragraph_after_it():
+    left = paragraph(72, 100, ["We show that tests", "work when they"], "abstract")
+    right = paragraph(320, 100, ["fail first.", "Then they pass."], "section_paragraph")
+    heading = Text(320, 200, 10, "Introduction", "section_title")
+    body = paragraph(320, 220, ["Body text here"], "section_paragraph")
+    article = article_of([*left, *right, heading, *body])
+    assert article.abstract == "We show that tests work when they fail first. Then they pass."
+    ended = paragraph(72, 100, ["We show that tests work."], "abstract")
+    assert article_of([*ended, *right, heading, *body]).abstract == "We show that tests work."
+
+
 def test_contact_details_are_cut_from_affiliations_and_left_out_of_the_abstract():
     affiliations = [
         Text(
