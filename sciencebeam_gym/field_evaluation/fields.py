@@ -3,7 +3,8 @@
 The XPaths are those of `xml-mapping.conf`, which generate-data also paints from, so a field means
 the same thing in training and in evaluation; only the `group` option is dropped (authors are
 scored as a list of names) and element labels (`<label>1</label>` of an affiliation or a
-reference) and e-mail addresses (`<email>`) are left out of the text.
+reference), e-mail addresses (`<email>`) and institution identifiers (`<institution-id>`) are
+left out of the text.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ TEXT_FIELDS = ("title", "abstract", "first_author")
 SET_FIELDS = ("authors", "affiliations", "keywords")
 LIST_FIELDS = ("authors", "affiliations", "keywords", "section_titles", "references")
 FIELDS = ("title", "abstract", "authors", "first_author", *LIST_FIELDS[1:])
-# Left out of every scored text: labels ("1" of an affiliation) and e-mail addresses (contact
-# details some publishers write inside <aff>; the extraction leaves them out of affiliations).
-SKIPPED_ELEMENTS = frozenset({"label", "email"})
+# Left out of every scored text: labels ("1" of an affiliation), e-mail addresses (contact
+# details some publishers write inside <aff>; the extraction leaves them out of affiliations)
+# and institution identifiers (`<institution-id>`: a GRID or Ringgold id inside an affiliation's
+# <institution-wrap>, which BMC's and Springer's XML carry and no page prints).
+SKIPPED_ELEMENTS = frozenset({"label", "email", "institution-id"})
 
 
 @dataclass(frozen=True)

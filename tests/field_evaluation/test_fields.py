@@ -55,3 +55,15 @@ def test_email_addresses_inside_an_affiliation_are_left_out():
     assert b"<email>" in xml
     fields = read_fields_from_bytes(xml, MAPPING)
     assert fields.affiliations[1] == jats.AFFILIATIONS[1] + "; E-Mail:"
+
+
+def test_institution_identifiers_inside_an_affiliation_are_left_out():
+    xml = jats.article_xml().replace(
+        b"Durham, UK</aff>",
+        b'Durham, UK<institution-wrap><institution-id institution-id-type="GRID">'
+        b"grid.8250.f</institution-id></institution-wrap></aff>",
+        1,
+    )
+    assert b"grid.8250.f" in xml
+    fields = read_fields_from_bytes(xml, MAPPING)
+    assert fields.affiliations[1] == jats.AFFILIATIONS[1]
