@@ -10,6 +10,11 @@
 - Blocks, without any class: a line joins the block of the line before it when it sits just
   below it (gap under `BLOCK_GAP_HEIGHTS` line heights), overlaps it horizontally and has a
   similar size (within `FONT_RATIO`), or continues it on the same row.
+- Reading order (`reading_order` of boxes, `words_in_reading_order`): boxes that reach across
+  two boxes lying side by side span the page (titles, centred author lists) and cut it into
+  bands; inside a band, boxes that overlap horizontally form a column; columns are read left to
+  right, each top to bottom. The text layer's own order is the producer's content stream, which
+  some publishers write title last.
 
 The work is O(G log G) in the page's glyphs.
 """
@@ -28,6 +33,9 @@ BLOCK_GAP_HEIGHTS = 1.0
 FONT_RATIO = 1.3
 # Pieces of one row further apart than this many line heights are in different columns.
 COLUMN_GAP_HEIGHTS = 2.0
+# Share of a block's width it may reach past a column's edge and still be of its column (an
+# author line a little past the gutter).
+GUTTER_SLACK = 0.1
 # A glyph whose bottom is this share of the line height above the line's baseline is raised.
 RAISED_HEIGHTS = 0.2
 # Glyphs that can be marks when raised: letters, digits and these; dashes, quotes, operators
@@ -223,3 +231,67 @@ def class_shares(
     counts = table[lower, right] - table[upper, right] - table[lower, left] + table[upper, left]
     area = ((right - left) * (lower - upper)).astype(np.float32)
     return (counts[:, : classes + 1] / area[:, None]).astype(np.float32)
+
+
+def reading_order(boxes: list[Box]) -> list[int]:
+    """The indices of a page's boxes (blocks) in reading order (see the module docstring)."""
+    spans = _spanning_mask(boxes)
+    spanning = sorted((i for i, s in enumerate(spans) if s), key=lambda i: boxes[i][1])
+    bands: list[list[int]] = [[] for _ in range(len(spanning) + 1)]
+    for index, is_spanning in enumerate(spans):
+        if not is_spanning:
+            top = boxes[index][1]
+            bands[sum(1 for s in spanning if boxes[s][1] <= top)].append(index)
+    ordered: list[int] = []
+    for number, band in enumerate(bands):
+        ordered.extend(_columns_in_order(boxes, band))
+        if number < len(spanning):
+            ordered.append(spanning[number])
+    return ordered
+
+
+def _spanning_mask(boxes: list[Box]) -> list[bool]:
+    """Per box, whether two boxes it overlaps horizontally lie side by side (no overlap,
+    `GUTTER_SLACK` of a box's width into the next column not counted)."""
+    if not boxes:
+        return []
+    array = np.array(boxes, dtype=np.float64).reshape(-1, 4)
+    x0, x1 = array[:, 0], array[:, 2]
+    slack = GUTTER_SLACK * (x1 - x0)
+    overlap = np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :])
+    overlaps = overlap > np.minimum(slack[:, None], slack[None, :])
+    np.fill_diagonal(overlaps, False)
+    result = []
+    for row in overlaps:
+        order = np.argsort(x0[row], kind="stable")
+        starts, ends = x0[row][order], x1[row][order]
+        # side by side: some box starts right of everything before it ends
+        reach = np.maximum.accumulate(ends)[:-1]
+        result.append(bool(np.any(starts[1:] >= reach - slack[row][order][1:])))
+    return result
+
+
+def _columns_in_order(boxes: list[Box], indices: list[int]) -> list[int]:
+    """Columns (boxes joined by horizontal overlap, one sweep from the left) left to right,
+    each top to bottom; a box reaching `GUTTER_SLACK` of its width into the next column does
+    not join the columns."""
+    columns: list[list[int]] = []
+    reach = -np.inf
+    for index in sorted(indices, key=lambda i: boxes[i][0]):
+        x0, _, x1, _ = boxes[index]
+        if not columns or x0 >= reach - GUTTER_SLACK * (x1 - x0):
+            columns.append([])
+        columns[-1].append(index)
+        reach = max(reach, x1) if len(columns[-1]) > 1 else x1
+    return [i for column in columns for i in sorted(column, key=lambda i: boxes[i][1])]
+
+
+def words_in_reading_order(words: list[PageWord]) -> list[int]:
+    """The indices of a page's words in reading order: its text blocks (`block`) ordered by
+    `reading_order`, each block's words in text-layer order."""
+    members: dict[int, list[int]] = {}
+    for index, word in enumerate(words):
+        members.setdefault(word.block, []).append(index)
+    keys = list(members)
+    boxes = [union(words[i].box for i in members[key]) for key in keys]
+    return [i for position in reading_order(boxes) for i in members[keys[position]]]

@@ -35,6 +35,9 @@ from sciencebeam_gym.document.words import (
     page_words,
     union,
 )
+from sciencebeam_gym.document.words import (
+    reading_order as box_reading_order,
+)
 
 MIN_WORD_SHARE = 0.25
 RUN_IN_LABEL = "section_title"
@@ -215,59 +218,8 @@ def _continues(block: Block, line: Line) -> bool:
 
 
 def reading_order(blocks: list[Block]) -> list[Block]:
-    """The blocks of one page in reading order (rule 5)."""
-    spans = _spanning_mask(blocks)
-    spanning = sorted((b for b, s in zip(blocks, spans, strict=True) if s), key=lambda b: b.box[1])
-    bands: list[list[Block]] = [[] for _ in range(len(spanning) + 1)]
-    for block, is_spanning in zip(blocks, spans, strict=True):
-        if not is_spanning:
-            bands[sum(1 for s in spanning if s.box[1] <= block.box[1])].append(block)
-    ordered: list[Block] = []
-    for index, band in enumerate(bands):
-        ordered.extend(_columns_in_order(band))
-        if index < len(spanning):
-            ordered.append(spanning[index])
-    return ordered
-
-
-def _overlap_x(a: Box, b: Box) -> bool:
-    return min(a[2], b[2]) > max(a[0], b[0])
-
-
-def _spanning_mask(blocks: list[Block]) -> list[bool]:
-    """Per block, whether two blocks it overlaps horizontally lie side by side (no overlap,
-    `GUTTER_SLACK` of a block's width into the next column not counted)."""
-    if not blocks:
-        return []
-    boxes = np.array([b.box for b in blocks], dtype=np.float64)
-    x0, x1 = boxes[:, 0], boxes[:, 2]
-    slack = GUTTER_SLACK * (x1 - x0)
-    overlap = np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :])
-    overlaps = overlap > np.minimum(slack[:, None], slack[None, :])
-    np.fill_diagonal(overlaps, False)
-    result = []
-    for row in overlaps:
-        order = np.argsort(x0[row], kind="stable")
-        starts, ends = x0[row][order], x1[row][order]
-        # side by side: some block starts right of everything before it ends
-        reach = np.maximum.accumulate(ends)[:-1]
-        result.append(bool(np.any(starts[1:] >= reach - slack[row][order][1:])))
-    return result
-
-
-def _columns_in_order(blocks: list[Block]) -> list[Block]:
-    """Columns (blocks joined by horizontal overlap, one sweep from the left) left to right,
-    each top to bottom; a block reaching `GUTTER_SLACK` of its width into the next column (an
-    author line a little past the gutter) does not join the columns."""
-    columns: list[list[Block]] = []
-    reach = -np.inf
-    for block in sorted(blocks, key=lambda b: b.box[0]):
-        width = block.box[2] - block.box[0]
-        if not columns or block.box[0] >= reach - GUTTER_SLACK * width:
-            columns.append([])
-        columns[-1].append(block)
-        reach = max(reach, block.box[2]) if len(columns[-1]) > 1 else block.box[2]
-    return [b for c in columns for b in sorted(c, key=lambda b: b.box[1])]
+    """The blocks of one page in reading order (rule 5, `document.words.reading_order`)."""
+    return [blocks[i] for i in box_reading_order([b.box for b in blocks])]
 
 
 def page_blocks(

@@ -18,7 +18,7 @@ from sciencebeam_gym.color_map import UNKNOWN_LABEL
 from sciencebeam_gym.document.tokens import MAX_PAGE_TOKENS
 from sciencebeam_gym.document.words import PageWord, class_shares
 from sciencebeam_gym.serving.labeller import DEFAULT_DPI, load_labeller
-from sciencebeam_gym.words.features import PageInfo, page_features
+from sciencebeam_gym.words.features import PageInfo, page_features, reading_sequence
 from sciencebeam_gym.words.model import (
     INFO_FILE,
     WordModel,
@@ -61,6 +61,7 @@ class WordLabeller:
 
         size = (page.width, page.height)
         shown = words[:MAX_PAGE_TOKENS]
+        shown = [shown[i] for i in reading_sequence(shown)]
         shares = None
         if self.word_model.painted:
             shares = class_shares(shown, class_map, size, len(self._painted_labels))

@@ -39,6 +39,8 @@ The vision model's classes under the word (`painted`, from the painted class map
 Window
   -2: / -1: / +1: / +2: the neighbours' w, shape, rs, bold and pc; bos / eos at the page's ends
 
+The words come in `reading_sequence` order (reading order, the same at training and extraction).
+
 `FEATURE_VERSION` changes whenever a feature's name or meaning does: a word model saved with
 another version is refused at load.
 """
@@ -52,7 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sciencebeam_gym.document.words import PageWord, union
+from sciencebeam_gym.document.words import PageWord, union, words_in_reading_order
 from sciencebeam_gym.words import lexicon
 
 FEATURE_VERSION = 1
@@ -378,6 +380,13 @@ def page_features(
         ):
             item.update(extra)
     return with_window(features)
+
+
+def reading_sequence(words: list[PageWord]) -> list[int]:
+    """The order the word model reads a page's words in, at training and at extraction alike:
+    reading order (`document.words.words_in_reading_order`), not the text layer's, which some
+    producers write title last; the same layout then gives the same sequence."""
+    return words_in_reading_order(words)
 
 
 def with_window(features: list[dict]) -> list[dict]:

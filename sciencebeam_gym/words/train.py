@@ -37,7 +37,7 @@ from sciencebeam_gym.document.tokens import (
     read_tokens,
 )
 from sciencebeam_gym.weighted_sources import parse_source
-from sciencebeam_gym.words.features import PageInfo, page_features
+from sciencebeam_gym.words.features import PageInfo, page_features, reading_sequence
 from sciencebeam_gym.words.model import (
     DEFAULT_PARAMS,
     WordModelError,
@@ -104,6 +104,15 @@ def copies(page: TokenPage, seed: int) -> int:
     return whole + (int(digest[:8], 16) / 0x100000000 < fraction)
 
 
+def in_reading_order(tokens: PageTokens) -> PageTokens:
+    """The page's words (and their instances) in the order the word model reads them."""
+    order = reading_sequence(tokens.words)
+    tokens.words = [tokens.words[i] for i in order]
+    if tokens.instances:
+        tokens.instances = [tokens.instances[i] for i in order]
+    return tokens
+
+
 def page_info(tokens: PageTokens) -> PageInfo:
     return PageInfo(tokens.width, tokens.height, tokens.page, tokens.pages)
 
@@ -122,7 +131,7 @@ class PageReader:
         from sciencebeam_gym.words.painted import word_shares
 
         for start in range(0, len(paths), 16):
-            batch = [read_tokens(path) for path in paths[start : start + 16]]
+            batch = [in_reading_order(read_tokens(path)) for path in paths[start : start + 16]]
             maps = self.painted.class_maps([t.path for t in batch]) if self.painted else None
             for index, tokens in enumerate(batch):
                 shares, names = None, ()

@@ -125,3 +125,23 @@ def test_words_of_many_lines_cost_linear_time():
     assert large_lines > 4 * small_lines and large_words == 8000
     # 8x the glyphs: linear work takes ~8x as long, quadratic work 64x; allow for noise
     assert large_time < 20 * small_time
+
+
+def test_words_in_reading_order_put_a_title_the_producer_wrote_last_first():
+    from sciencebeam_gym.document.words import reading_order, words_in_reading_order
+    from tests.generate.factory import pdf_bytes
+
+    lines = [
+        (72, 600, 10, "left column body"),
+        (320, 600, 10, "right column body"),
+        (72, 700, 18, "The Title Written Last"),  # higher on the page, last in the stream
+    ]
+    words = page_words(extract_page_text(open_pdf(pdf_bytes(lines))[0]))
+    assert [w.text for w in words][-1] == "Last"
+    order = words_in_reading_order(words)
+    assert " ".join(words[i].text for i in order) == (
+        "The Title Written Last left column body right column body"
+    )
+    # two columns read left then right, each top down; a box across both spans them
+    boxes = [(300, 100, 500, 110), (50, 100, 250, 110), (50, 20, 500, 40), (50, 120, 250, 130)]
+    assert reading_order(boxes) == [2, 1, 3, 0]
