@@ -48,6 +48,8 @@ from sciencebeam_gym.words.model import (
 )
 
 PAINTED_CACHE = "painted-cache"
+# Pages with more unknown words than this share are left out of training (`PageReader._aligned`).
+MAX_UNKNOWN = 0.5
 
 
 class TrainError(cli.CliError):
@@ -120,10 +122,18 @@ def page_info(tokens: PageTokens) -> PageInfo:
 class PageReader:
     """Token files -> (features, labels), with the painted classes when a labeller is given."""
 
-    def __init__(self, labels: Sequence[str], painted=None, fill_lines: bool = False):
+    def __init__(
+        self,
+        labels: Sequence[str],
+        painted=None,
+        fill_lines: bool = False,
+        max_unknown: float = 1.0,
+    ):
         self.labels = set(labels)
         self.painted = painted  # painted.PaintedMaps or None
         self.fill_lines = fill_lines  # unknown words of mostly classed lines take their class
+        self.max_unknown = max_unknown  # pages with a larger share of unknown words are skipped
+        self.skipped: list[str] = []  # token files left out for their unknown share
         self.foreign: Counter = Counter()  # labels of the token files the label set lacks
 
     def read(self, paths: Sequence[str]) -> Iterator[tuple[PageTokens, list[dict], list[str]]]:
@@ -132,6 +142,7 @@ class PageReader:
 
         for start in range(0, len(paths), 16):
             batch = [in_reading_order(read_tokens(path)) for path in paths[start : start + 16]]
+            batch = [tokens for tokens in batch if self._aligned(tokens)]
             maps = self.painted.class_maps([t.path for t in batch]) if self.painted else None
             for index, tokens in enumerate(batch):
                 shares, names = None, ()
@@ -140,6 +151,17 @@ class PageReader:
                     shares = word_shares(tokens, maps[index], len(names))
                 features = page_features(tokens.words, page_info(tokens), shares, names)
                 yield tokens, features, self._labels(tokens)
+
+    def _aligned(self, tokens: PageTokens) -> bool:
+        """Whether most of the page's words have a class: a page the alignment mostly missed
+        (a text layer it could not read, a supplement the XML does not hold) would teach that
+        text is unknown."""
+        labels = tokens.labels
+        unknown = sum(label == UNKNOWN_LABEL for label in labels)
+        if labels and unknown > self.max_unknown * len(labels):
+            self.skipped.append(tokens.path)
+            return False
+        return True
 
     def _labels(self, tokens: PageTokens) -> list[str]:
         labels = tokens.labels
@@ -232,6 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=1, help="draws fractional weights (1)")
     parser.add_argument(
+        "--max_unknown",
+        type=float,
+        default=MAX_UNKNOWN,
+        help="train only on pages with at most this share of unknown words (%(default)s)",
+    )
+    parser.add_argument(
         "--fill_lines",
         action="store_true",
         help="unknown words of a line mostly of one class take that class (alignment misses)",
@@ -266,9 +294,10 @@ def model_key(export: str) -> str:
 
 
 def evaluate_pages(model, pages: list[TokenPage], reader: PageReader) -> dict:
-    """Word-level figures of `model` on token files."""
+    """Word-level figures of `model` on token files (every page, however much is unknown)."""
     from sciencebeam_gym.words.evaluate import count_labels, scores
 
+    reader = PageReader(reader.labels, reader.painted)
     pairs = (
         (labels, model.label_page(features))
         for _tokens, features, labels in reader.read([p.path for p in pages])
@@ -287,7 +316,7 @@ def run(argv: Sequence[str] | None = None, log=print) -> dict:
     pages = find_pages(args.tokens, excluded)
     eval_pages = find_pages(args.eval_tokens, (), "--eval_tokens") if args.eval_tokens else []
     painted = painted_maps(args)
-    reader = PageReader(labels, painted, args.fill_lines)
+    reader = PageReader(labels, painted, args.fill_lines, args.max_unknown)
     params = {"c1": args.c1, "c2": args.c2, "max_iterations": args.max_iterations}
     log(f"word model: {len(pages)} token files of {len(set(p.source for p in pages))} sources")
     started = time.monotonic()
@@ -325,6 +354,7 @@ def _info(args, labels, painted, pages: list[TokenPage], figures: dict, reader) 
         "excluded_groups": [g for g in args.exclude_groups.split(",") if g],
         "eval_tokens": args.eval_tokens,
         "foreign_labels": dict(reader.foreign),
+        "pages_mostly_unknown": len(reader.skipped),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         **figures,
     }

@@ -219,3 +219,23 @@ def test_fill_lines_gives_a_mostly_classed_lines_unknown_words_its_class():
     assert instances == [3, 3, 3, -1, -1, 4]  # no new instance (no false B- mark) in the line
     mixed = ["unknown", "abstract", "author", "unknown", "unknown", "reference"]
     assert filled_lines(words, mixed, [-1] * 6)[0] == mixed  # two classes: left as they are
+
+
+def test_pages_the_alignment_mostly_missed_are_left_out_of_training(token_data, tmp_path):
+    import shutil
+
+    from sciencebeam_gym.document.tokens import write_tokens
+    from sciencebeam_gym.words.train import PageReader
+
+    copy = tmp_path / "data"
+    shutil.copytree(token_data, copy)
+    paths = find_token_files(str(copy))
+    missed = read_tokens(paths[0])
+    for word in missed.words[: int(0.6 * len(missed.words))]:
+        word.label = ""  # unknown: no field claimed it
+    write_tokens(paths[0], missed)
+    reader = PageReader(LABELS, max_unknown=0.5)
+    read = [tokens.path for tokens, _, _ in reader.read(paths)]
+    assert read == paths[1:] and reader.skipped == [paths[0]]
+    everything = PageReader(LABELS)  # the default of the reader: every page
+    assert len(list(everything.read(paths))) == len(paths)
