@@ -56,7 +56,10 @@ class WordLabeller:
         return self.pixels.label_pages(images)
 
     def label_words(self, words: list[PageWord], class_map, page: PageInfo) -> list[str]:
-        """Set each word's label (unknown: none); the warnings of the page."""
+        """Set each word's label: the word model's, a text block's majority class for the
+        unlabelled words of the block (`fill_blocks`), the painted class under the words still
+        unlabelled (on a layout it never saw the word model says unknown where it is unsure,
+        and the pixels often know); the warnings of the page."""
         from sciencebeam_gym.extract.layout import vote_word_labels
 
         size = (page.width, page.height)
@@ -70,6 +73,8 @@ class WordLabeller:
             label, word.start = split_label(label)
             word.label = "" if label == UNKNOWN_LABEL else label
         fill_blocks(shown)
+        # what the word model leaves unknown, the painted pixels decide (rule 2 of the layout)
+        vote_word_labels([w for w in shown if not w.label], class_map, size, self.labels_by_value)
         if len(words) <= MAX_PAGE_TOKENS:
             return []
         vote_word_labels(words[MAX_PAGE_TOKENS:], class_map, size, self.labels_by_value)

@@ -137,3 +137,23 @@ def test_unlabelled_words_take_the_class_holding_most_of_their_text_block():
         "author_aff",
         "",
     ]
+
+
+def test_words_the_word_model_leaves_unknown_take_the_painted_class(tmp_path):
+    from sciencebeam_gym.document.pdf import open_pdf
+    from sciencebeam_gym.document.text_layer import extract_page_text
+    from sciencebeam_gym.document.words import page_words
+    from sciencebeam_gym.words.features import PageInfo, page_features
+    from sciencebeam_gym.words.model import save_word_model, train_crf
+    from tests.extract.pages import Text, make_pdf, painted
+
+    page = [Text(72, 80, 20, "A Painted Title", "manuscript_title")]
+    pdf = make_pdf([page])
+    words = page_words(extract_page_text(open_pdf(pdf)[0]))
+    features = page_features(words, PageInfo(612.0, 792.0))
+    data, _ = train_crf([(features, ["unknown"] * len(words))], {"max_iterations": 5})
+    save_word_model(str(tmp_path / "m"), data, {"labels": LABELS, "painted": False})
+    unsure = load_word_model(str(tmp_path / "m"), LABELS)  # it says unknown to every word
+    pixels = PaintedLabeller(painted([page]), labels_by_value())
+    article = extract_document(pdf, WordLabeller(pixels, unsure))
+    assert article.title == "A Painted Title"
