@@ -178,8 +178,7 @@ def affiliation_blocks(pages: list[list[Block]]) -> list[Block]:
 
 
 def _names_a_place(block: Block) -> bool:
-    keys = {lexicon.key(word.text) for word in block.words}
-    return bool(keys & (lexicon.INSTITUTION_WORDS | lexicon.COUNTRY_WORDS))
+    return any(_line_names_a_place(line) for line in block.lines)
 
 
 def extract_affiliations(pages: list[list[Block]]) -> list[Affiliation]:
@@ -351,8 +350,37 @@ def _split_references(block: Block) -> list[str]:
     return [" ".join(words) for words in references]
 
 
+def authors_among_affiliations(pages: list[list[Block]]) -> None:
+    """When no block is labelled author, the first affiliation block's first line, when it
+    names no place (no institution or country word) but names people, is the author list: set
+    just above the affiliations, with their marks, it is easily taken for one of them."""
+    if of_label(pages, AUTHOR):
+        return
+    for blocks in pages:
+        for index, block in enumerate(blocks):
+            if block.label != AFFILIATION:
+                continue
+            first = block.lines[0]
+            if _line_names_a_place(first) or not _is_name(first.text):
+                return
+            authors = Block(AUTHOR, block.page)
+            authors.add(first)
+            rest = Block(AFFILIATION, block.page)
+            for line in block.lines[1:]:
+                rest.add(line)
+            blocks[index : index + 1] = [authors, rest] if rest.lines else [authors]
+            return
+
+
+def _line_names_a_place(line: Line) -> bool:
+    # marks glued to the word ("1Department", a raised "a") are no part of it
+    keys = {lexicon.key(word.plain or word.text).lstrip("0123456789") for word in line.words}
+    return bool(keys & (lexicon.INSTITUTION_WORDS | lexicon.COUNTRY_WORDS))
+
+
 def assemble_article(pages: list[list[Block]], source: str = "") -> ExtractedArticle:
     """Every field of the article from its pages' blocks."""
+    authors_among_affiliations(pages)
     return ExtractedArticle(
         source=source,
         title=extract_title(pages),

@@ -121,6 +121,20 @@ def test_sections_take_their_paragraphs_cut_at_indents_and_joined_over_columns()
     ]
 
 
+def test_an_author_line_taken_for_an_affiliation_is_the_author_list_when_there_is_none():
+    names = Text(72, 100, 10, "Ann Lee1, Bob Ray2", "author_aff")
+    places = [
+        Text(72, 120, 9, "1 Department of Botany, Uni X, Oslo, Norway", "author_aff"),
+        Text(72, 140, 9, "2 School of Biology, Uni Y, Lund, Sweden", "author_aff"),
+    ]
+    article = article_of([names, *places])
+    assert [a.text for a in article.authors] == ["Ann Lee", "Bob Ray"]
+    assert [a.label for a in article.affiliations] == ["1", "2"]
+    labelled = Text(72, 80, 10, "Cy Dee", "author")  # an author block: nothing is moved
+    article = article_of([labelled, names, *places])
+    assert [a.text for a in article.authors] == ["Cy Dee"]
+
+
 def test_affiliations_listed_at_the_end_join_the_first_pages_once_each():
     first = [Text(72, 100, 9, "1 Department of Botany, Uni X, Oslo, Norway", "author_aff")]
     body = [Text(72, 100, 10, "Stray words painted as affiliation", "author_aff")]
