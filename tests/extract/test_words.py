@@ -147,7 +147,10 @@ def test_words_the_word_model_leaves_unknown_take_the_painted_class(tmp_path):
     from sciencebeam_gym.words.model import save_word_model, train_crf
     from tests.extract.pages import Text, make_pdf, painted
 
-    page = [Text(72, 80, 20, "A Painted Title", "manuscript_title")]
+    page = [
+        Text(72, 80, 20, "A Painted Title", "manuscript_title"),
+        Text(72, 400, 9, "Competing interests: none declared.", "reference"),
+    ]
     pdf = make_pdf([page])
     words = page_words(extract_page_text(open_pdf(pdf)[0]))
     features = page_features(words, PageInfo(612.0, 792.0))
@@ -157,3 +160,4 @@ def test_words_the_word_model_leaves_unknown_take_the_painted_class(tmp_path):
     pixels = PaintedLabeller(painted([page]), labels_by_value())
     article = extract_document(pdf, WordLabeller(pixels, unsure))
     assert article.title == "A Painted Title"
+    assert article.references == []  # references are the word model's to find
