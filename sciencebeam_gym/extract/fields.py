@@ -58,6 +58,8 @@ NAME_SUFFIXES = frozenset(["jr", "sr", "ii", "iii", "iv"])
 HEADING_WORDS = frozenset(["abstract", "summary", "background", "keywords", "introduction"])
 AFFILIATION_LABEL = re.compile(r"^\(?([0-9]{1,2}|[a-z]|[\*\u2020\u2021\u00a7\u00b6#]+)[\).]?$")
 INLINE_LABEL = re.compile(r"^\(?([0-9]{1,2})[.)]$")
+# A plain number after a sentence's end inside a line of affiliations: "... Norway. 2 School".
+PLAIN_LABEL = re.compile(r"^([0-9]{1,2})$")
 GLUED_LABEL = re.compile(r"^([0-9]{1,2})(?=[A-Z])")
 ABSTRACT_HEADING = re.compile(r"^(abstract|summary)\s*[:.\u2014\u2013-]?\s*", re.IGNORECASE)
 KEYWORDS_HEADING = re.compile(r"^key\s*-?\s*words?\s*[:.\u2014\u2013-]?\s*", re.IGNORECASE)
@@ -224,7 +226,8 @@ def _affiliation_label(word: PageWord, line_start: bool, previous: str) -> tuple
     if word.runs and word.runs[0][1]:
         label = word.runs[0][0].strip(",; ")
         return label, "".join(text for text, _raised in word.runs[1:])
-    inline = INLINE_LABEL.match(word.text) if previous.endswith((",", ";")) else None
+    after = previous.endswith((",", ";")) or (previous.endswith(".") and word.text.isdigit())
+    inline = INLINE_LABEL.match(word.text) or PLAIN_LABEL.match(word.text) if after else None
     if inline:
         return inline.group(1), ""
     if line_start and AFFILIATION_LABEL.match(word.text):
@@ -378,9 +381,36 @@ def _line_names_a_place(line: Line) -> bool:
     return bool(keys & (lexicon.INSTITUTION_WORDS | lexicon.COUNTRY_WORDS))
 
 
+# A year as references print it (1998, 2015a, (2020)).
+YEAR = re.compile(r"\b(1[89]|20)\d\d[a-z]?\b")
+
+
+def affiliations_among_references(pages: list[list[Block]]) -> None:
+    """Reference blocks without a year that name an institution or a country are
+    affiliations: the author details some publishers print at an article's end, among the
+    references, look like a reference list to a reader of layouts. Such blocks in a row are
+    joined into one, which their labels ("1", "2") cut into affiliations."""
+    for blocks in pages:
+        kept: list[Block] = []
+        joined = False
+        for block in blocks:
+            moved = block.label == REFERENCE and not YEAR.search(block.text)
+            moved = moved and _names_a_place(block)
+            if moved and joined:
+                for line in block.lines:
+                    kept[-1].add(line)
+                continue
+            if moved:
+                block.label = AFFILIATION
+            kept.append(block)
+            joined = moved
+        blocks[:] = kept
+
+
 def assemble_article(pages: list[list[Block]], source: str = "") -> ExtractedArticle:
     """Every field of the article from its pages' blocks."""
     authors_among_affiliations(pages)
+    affiliations_among_references(pages)
     return ExtractedArticle(
         source=source,
         title=extract_title(pages),

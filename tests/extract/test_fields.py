@@ -135,6 +135,26 @@ def test_an_author_line_taken_for_an_affiliation_is_the_author_list_when_there_i
     assert [a.text for a in article.authors] == ["Cy Dee"]
 
 
+def test_author_details_taken_for_references_are_affiliations_cut_at_their_numbers():
+    first = [Text(72, 100, 9, "1 Department of Botany, Uni X, Oslo, Norway", "author_aff")]
+    details = paragraph(
+        72,
+        100,
+        [
+            "1 Department of Botany, Uni X, Oslo, Norway. 2 School",
+            "of Biology, Uni Y, Lund, Sweden",
+        ],
+        "reference",
+    )
+    references = [Text(72, 200, 9, "Lee A. Frogs of Oslo. J Herp. 2001;1:2.", "reference")]
+    article = article_of(first, [*details, *references])
+    assert [(a.label, a.text) for a in article.affiliations] == [
+        ("1", "Department of Botany, Uni X, Oslo, Norway"),
+        ("2", "School of Biology, Uni Y, Lund, Sweden"),
+    ]
+    assert article.references == ["Lee A. Frogs of Oslo. J Herp. 2001;1:2."]  # it has a year
+
+
 def test_affiliations_listed_at_the_end_join_the_first_pages_once_each():
     first = [Text(72, 100, 9, "1 Department of Botany, Uni X, Oslo, Norway", "author_aff")]
     body = [Text(72, 100, 10, "Stray words painted as affiliation", "author_aff")]
