@@ -2,7 +2,8 @@
 lines (`document.pdf` opens and renders the documents; `document.words` lays the words out).
 
 Coordinates are PDF points with the origin at the top-left of the page's crop box (y grows down),
-so they scale to the rendered image by `dpi / 72`. The work is linear in the number of glyphs.
+so they scale to the rendered image by `dpi / 72`. The work is linear in the number of glyphs,
+and a page of more than `limits.MAX_PAGE_GLYPHS` is refused before its glyphs are read.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from sciencebeam_gym.document.limits import check_glyph_count
 from sciencebeam_gym.document.text import LINE_BREAK_HYPHENS
 
 _WORD_BREAKS = frozenset(" \t\r\n\f\v\u00a0\u2000\u2001\u2002\u2003\u2009\u200a\u202f")
@@ -166,11 +168,14 @@ def _glyph_boxes(textpage, index: int, left: float, top: float):
     return tight, loose
 
 
-def extract_page_text(page: pdfium.PdfPage) -> PageText:
-    """Glyphs with boxes, words and lines of a page's text layer (empty for a scanned page)."""
+def extract_page_text(page: pdfium.PdfPage, max_glyphs: int | None = None) -> PageText:
+    """Glyphs with boxes, words and lines of a page's text layer (empty for a scanned page);
+    LimitError (document.limits) for a page of more than `max_glyphs` glyphs (default
+    MAX_PAGE_GLYPHS), before they are read."""
     left, bottom, right, top = _page_origin(page)
     textpage = page.get_textpage()
     try:
+        check_glyph_count(textpage.count_chars(), max_glyphs)
         glyphs, fonts = _read_glyphs(textpage, left, top)
     finally:
         textpage.close()
