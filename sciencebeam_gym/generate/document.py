@@ -11,13 +11,22 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import pypdfium2 as pdfium
 from PIL import Image
 
 from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import UNKNOWN_KEY, UNKNOWN_LABEL, ColorMap
+from sciencebeam_gym.document import limits
+from sciencebeam_gym.document.errors import SkipError
 from sciencebeam_gym.document.jats import XmlError, extract_fields, parse_article, publisher_group
 from sciencebeam_gym.document.pages import FIRST_PAGE, PageSelection, as_selection
-from sciencebeam_gym.document.pdf import DEFAULT_MAX_PAGE_PIXELS, PdfError, open_pdf, render_page
+from sciencebeam_gym.document.pdf import (
+    DEFAULT_MAX_PAGE_PIXELS,
+    UNRENDERABLE_PAGE,
+    PdfError,
+    open_pdf,
+    render_page,
+)
 from sciencebeam_gym.document.sources import SourcePair
 from sciencebeam_gym.document.text_layer import PageText, extract_page_text
 from sciencebeam_gym.document.xml_mapping import XmlMapping
@@ -144,6 +153,7 @@ def align_pages(
     numbers = as_selection(pages).select(page_count)
     if not numbers:
         raise SkipDocument("page out of range", f"the PDF has {page_count} pages")
+    limits.check_page_count(len(numbers), "the PDF")
     aligned = []
     for number in numbers:
         page = document[number - 1]
@@ -292,16 +302,18 @@ def process_pair(pair: SourcePair, settings: Settings) -> DocumentResult:
             raise SkipDocument("missing PDF partner", f"no PDF next to {pair.xml}")
         if not pair.xml:
             raise SkipDocument("missing XML partner", f"no XML next to {pair.pdf}")
-        pdf_bytes = _read(pair.pdf, "missing PDF file")
-        xml_bytes = _read(pair.xml, "missing XML file")
+        pdf_bytes = _read(pair.pdf, "missing PDF file", limits.MAX_PDF_BYTES)
+        xml_bytes = _read(pair.xml, "missing XML file", limits.MAX_XML_BYTES)
         settings = settings_for_group(pair, settings, xml_bytes)
         pages = generate_pages(pdf_bytes, xml_bytes, settings, pair.pdf)
         write_pages(pages, settings, split, pair.doc_id, result)
         # pages of earlier runs that this run did not write (after writing: a page is
         # rendered only once it is needed, so the set is known at the end)
         remove_earlier_pages(settings, pair.doc_id, set(result.outputs))
-    except SkipDocument as skip:
+    except (SkipDocument, SkipError) as skip:  # SkipError: a bound of document.limits
         result.status, result.reason, result.detail = SKIPPED, skip.reason, skip.detail
+    except pdfium.PdfiumError as error:  # a page the page tree names but pdfium cannot load
+        result.status, result.reason, result.detail = SKIPPED, UNRENDERABLE_PAGE, str(error)
     except Exception as error:  # noqa: BLE001 - one broken document must not stop the run
         result.status, result.reason = SKIPPED, "unexpected error"
         result.detail = f"{type(error).__name__}: {error}"
@@ -318,8 +330,11 @@ def _remove_pages_of_skipped(settings: Settings, doc_id: str, result: DocumentRe
         result.detail += f" (its pages of an earlier run could not be removed: {error})"
 
 
-def _read(path: str, reason: str) -> bytes:
+def _read(path: str, reason: str, max_bytes: int) -> bytes:
+    """A file's bytes (gunzipped within `max_bytes`); SkipDocument with its cause."""
     try:
-        return fs.read_bytes(path)
+        return limits.read_document(path, max_bytes)
+    except limits.LimitError as error:
+        raise SkipDocument(error.reason, error.detail) from error
     except Exception as error:  # noqa: BLE001 - any read failure is a skip with its cause
         raise SkipDocument(reason, f"{path}: {error}") from error

@@ -96,11 +96,14 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
+def group_name(text: str) -> str:
+    """argparse type of --group: one folder name, so no page lands outside --output_path."""
+    if text != safe_id(text):
+        raise argparse.ArgumentTypeError(
+            f"must be one folder name of letters, digits, '.', '_' and '-' (not starting or "
+            f"ending with '.' or '_'), got {text!r}; e.g. {safe_id(text)}"
+        )
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,7 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--xml_mapping", default=None, help="XML field -> class mapping (default: xml-mapping.conf)"
     )
     cli.add_pages(parser, "1", "pages to write: 1 (default), 1,2, 1-3, all")
-    parser.add_argument("--dpi", type=_positive, default=100.0, help="render resolution (100)")
+    parser.add_argument(
+        "--dpi", type=cli.positive_number, default=100.0, help="render resolution (100)"
+    )
     parser.add_argument(
         "--max_page_pixels",
         type=cli.positive_int,
@@ -152,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--group",
+        type=group_name,
         default=None,
         help="folder between split and document (default: the source's name); 'publisher': "
         "each document's publisher as named in its XML (a file list's group column wins)",
@@ -174,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="page text no XML field claims: unknown (grey 255, ignored by the loss and the "
         "metrics; default) or background (as in the original)",
     )
-    parser.add_argument("--limit", type=int, default=None, help="only the first N documents")
+    parser.add_argument(
+        "--limit", type=cli.positive_int, default=None, help="only the first N documents"
+    )
     cli.add_cloud(parser)
     return parser
 

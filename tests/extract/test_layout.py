@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sciencebeam_gym.document.pdf import open_pdf
 from sciencebeam_gym.document.text_layer import extract_page_text
 from sciencebeam_gym.document.words import page_words
 from sciencebeam_gym.extract.layout import (
+    Block,
+    _spanning_mask,
     group_blocks,
     label_lines,
     page_blocks,
+    reading_order,
     vote_word_labels,
 )
 from tests.extract.pages import (
@@ -128,3 +135,69 @@ def test_a_row_cut_by_a_superscript_votes_as_one_line():
     assert [(line.label, line.text.split()[0]) for line in label_lines(words, 1)] == [
         ("author", "Zsolt")
     ]
+
+
+# --- rule 5 at scale: issue 22 row 5 (a page of 20k-30k glyphs in random order) ----------------
+
+
+def pairwise_spanning(boxes: list[tuple[float, float]]) -> list[bool]:
+    """Rule 5's spanning test by its definition, pair by pair: among the blocks a block overlaps
+    horizontally, sorted by their left edge, one starts where all before it have ended."""
+    result = []
+    for i, (a0, a1) in enumerate(boxes):
+        others = sorted(
+            (x0, x1) for j, (x0, x1) in enumerate(boxes) if j != i and min(a1, x1) > max(a0, x0)
+        )
+        reach, gap = -np.inf, False
+        for k, (x0, x1) in enumerate(others):
+            gap = gap or (k > 0 and x0 >= reach)
+            reach = max(reach, x1)
+        result.append(gap)
+    return result
+
+
+def blocks_at(spans: list[tuple[float, float]]) -> list[Block]:
+    blocks = []
+    for x0, x1 in spans:
+        block = Block("abstract", 1)
+        block.box = (x0, 0.0, x1, 10.0)
+        blocks.append(block)
+    return blocks
+
+
+edges = st.integers(0, 40).map(float)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(edges, edges).map(sorted).map(tuple), max_size=12))
+def test_the_spanning_test_agrees_with_its_pairwise_definition(spans):
+    assert _spanning_mask(blocks_at(spans)) == pairwise_spanning(spans)
+
+
+def test_a_title_over_two_columns_spans_and_a_column_does_not():
+    assert _spanning_mask(blocks_at([(0, 100), (0, 45), (55, 100), (0, 45)])) == [
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+def test_reading_order_of_many_blocks_costs_n_log_n():
+    rng = np.random.default_rng(7)
+
+    def seconds(count: int) -> float:
+        x0 = rng.uniform(0, 600, count)
+        spans = list(zip(x0, x0 + rng.uniform(1, 6, count), strict=True))
+        blocks = blocks_at(spans)
+        for block, top in zip(blocks, rng.uniform(0, 800, count), strict=True):
+            block.box = (block.box[0], top, block.box[2], top + 5)
+        started = time.perf_counter()
+        assert len(reading_order(blocks)) == count
+        return time.perf_counter() - started
+
+    seconds(500)  # warm up
+    small, large = seconds(2_000), seconds(16_000)
+    # 8x the blocks: ~9x the time for n log n, 64x for the pairwise matrix (which at 30,000
+    # blocks also asked for 6 GiB); allow for a busy machine
+    assert large < 25 * small
