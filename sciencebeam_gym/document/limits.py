@@ -28,6 +28,9 @@ MAX_XML_BYTES = 64 * 2**20
 MAX_LIST_BYTES = 64 * 2**20
 # Glyphs of one page's text layer; a page with more is refused before its glyphs are read.
 MAX_PAGE_GLYPHS = 50_000
+# Text objects of one page (pdfium's text layer costs the square of them: 2 s at 20,000 and
+# minutes at 200,000); real article pages hold at most a few thousand.
+MAX_PAGE_TEXT_OBJECTS = 20_000
 # Pages one document may have read; a selection asking more is refused (fewer with --pages).
 MAX_DOCUMENT_PAGES = 2_000
 
@@ -167,6 +170,17 @@ def check_page_count(selected: int, name: str, max_pages: int | None = None) -> 
             TOO_MANY_PAGES,
             f"{name}: {selected} pages selected, beyond the cap of {max_pages} per document; "
             "select fewer with --pages",
+        )
+
+
+def check_text_object_count(count: int, max_objects: int | None = None) -> None:
+    """LimitError when a page holds more than `max_objects` (MAX_PAGE_TEXT_OBJECTS) text
+    objects."""
+    max_objects = MAX_PAGE_TEXT_OBJECTS if max_objects is None else max_objects
+    if max_objects and count > max_objects:
+        raise LimitError(
+            TOO_MANY_GLYPHS,
+            f"a page holds more than {max_objects} text objects (the cap; not an article page)",
         )
 
 
