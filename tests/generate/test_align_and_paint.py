@@ -303,9 +303,12 @@ def test_making_many_lines_touch_costs_n_log_n():
             [10 + (i % 50) * 11.0, (i // 50) * 0.9, 11 + (i % 50) * 11.0, (i // 50) * 0.9 + 1.0]
             for i in rng.permutation(count)
         ]
-        started = time.perf_counter()
-        assert len(_make_lines_touch(rects)) == count
-        return time.perf_counter() - started
+        best = np.inf
+        for _ in range(3):  # the best of three: a busy machine only ever adds time
+            started = time.perf_counter()
+            assert len(_make_lines_touch([[*r] for r in rects])) == count
+            best = min(best, time.perf_counter() - started)
+        return best
 
     seconds(500)  # warm up
     small, large = seconds(1_000), seconds(8_000)
