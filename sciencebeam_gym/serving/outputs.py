@@ -84,7 +84,8 @@ def output_paths(source: PageSource, options: PredictOptions) -> list[str]:
 
 def check_output_files(sources: list[PageSource], options: PredictOptions) -> None:
     """PredictError, before the model loads, for two pages that would write one file (x.png
-    and x.jpg) and for an output file that exists and was not written by predict."""
+    and x.jpg) and for an output file that exists and was not written by predict (an output
+    file named on the command line is the user's choice and is not checked)."""
     by_path: dict[str, str] = {}
     for source in sources:
         for path in output_paths(source, options):
@@ -94,7 +95,8 @@ def check_output_files(sources: list[PageSource], options: PredictOptions) -> No
                     "rename one or predict them in separate runs"
                 )
             by_path[path] = source.name
-    foreign = unmarked_files(by_path)
+    named = {source.output_file for source in sources}
+    foreign = unmarked_files(path for path in by_path if path not in named)
     if foreign:
         more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
         raise PredictError(

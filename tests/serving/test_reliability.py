@@ -82,3 +82,12 @@ def test_a_bad_pdf_dpi_is_refused_with_its_name(tmp_path, capsys, value):
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert "--pdf_dpi" in error and "Traceback" not in error
+
+
+def test_an_output_file_named_on_the_command_line_is_written_whatever_was_there(exported, tmp_path):
+    page = tmp_path / "scan.png"
+    draw_page(seed=1).save(page)
+    named = tmp_path / "result.png"
+    Image.new("RGB", (9, 9), "red").save(named)
+    assert run(exported, page, named) == 0
+    assert is_marked(read_head(str(named)))
