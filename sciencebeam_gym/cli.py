@@ -6,6 +6,8 @@
 
 - Every flag is declared once, in snake_case, and also accepted in kebab-case (`--dry-run` is
   `--dry_run`); abbreviations are not accepted (they turn typos into other flags).
+- A positional may come after the options (`IN --pages 1 OUT`), as argparse alone does not allow
+  for an optional one.
 - An unknown flag is refused (exit 2) with the closest known flag named. The Beam pipelines take
   Beam's own options too (`--runner`, `--direct_num_workers`, Dataflow's): those pass through.
 - `CliError` is a problem the user can fix; it carries its exit code (see EXIT_*).
@@ -136,6 +138,8 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def parse_args(self, args=None, namespace=None):
         parsed, unknown = self.parse_known_args(args, namespace)
+        # an unknown flag's value is taken for its value, never for a positional
+        unknown = _fill_positionals(self, parsed, unknown, lambda _flag: True)
         if unknown:
             # the value after an unknown flag is left over too; naming the flag is enough
             flags = [token for token in unknown if _is_flag(token)] or unknown

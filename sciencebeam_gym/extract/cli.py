@@ -196,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except cli.CliError as error:
         return cli.report_error(error)
     except KeyboardInterrupt:
-        return cli.report_interrupted("nothing was written")
+        return cli.report_interrupted("stopped; every file written so far is complete")
 
 
 if __name__ == "__main__":

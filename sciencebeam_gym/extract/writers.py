@@ -61,6 +61,8 @@ def default_output(input_path: str) -> str:
     path = input_path.rstrip("/") or input_path
     if not os.path.isdir(path):
         path = _strip_suffix(path, PDF_SUFFIXES + LIST_SUFFIXES)
+    elif os.path.basename(os.path.normpath(path)) in (".", ".."):
+        path = os.path.abspath(path)  # `.` -> a folder beside the current one, not `.-extracted`
     return path + DEFAULT_OUTPUT_SUFFIX
 
 

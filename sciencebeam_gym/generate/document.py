@@ -78,6 +78,7 @@ class Settings:
     overlay_path: str | None = None
     max_page_pixels: int = DEFAULT_MAX_PAGE_PIXELS  # larger pages are rendered at a lower dpi
     unknown_text: str = UNKNOWN_LABEL  # one of UNKNOWN_TEXT_CHOICES
+    timeout: float | None = None  # seconds one document may take (None: no limit)
 
     @property
     def keys_by_label(self) -> dict[str, int]:
@@ -127,9 +128,11 @@ def generate_pages(
         document = open_pdf(pdf_bytes)
     except PdfError as error:
         raise SkipDocument(error.reason, str(error)) from error
+    deadline = limits.Deadline(settings.timeout, name)
     try:
-        aligned = align_pages(document, fields, settings.pages)
+        aligned = align_pages(document, fields, settings.pages, deadline)
         for number, text, matches in aligned:
+            deadline.check(f"rendering page {number}")
             page = document[number - 1]
             image = render_page(
                 page, settings.dpi, settings.max_page_pixels, f"{name} page {number}"
@@ -145,10 +148,10 @@ def generate_pages(
 
 
 def align_pages(
-    document, fields, pages: PageSelection | tuple[int, ...]
+    document, fields, pages: PageSelection | tuple[int, ...], deadline=limits.NO_DEADLINE
 ) -> list[tuple[int, PageText, list]]:
     """(page number, text layer, field matches) of each chosen page with text; SkipDocument
-    when no page has text or no field is found on any."""
+    when no page has text or no field is found on any; LimitError past a bound."""
     page_count = len(document)
     numbers = as_selection(pages).select(page_count)
     if not numbers:
@@ -156,6 +159,7 @@ def align_pages(
     limits.check_page_count(len(numbers), "the PDF")
     aligned = []
     for number in numbers:
+        deadline.check(f"page {number}")
         page = document[number - 1]
         text = extract_page_text(page)
         page.close()

@@ -57,6 +57,7 @@ OVERLAY_FOLDER = "overlays"
 
 
 GROUP_BY_PUBLISHER = "publisher"  # the --group value that groups documents by publisher
+DEFAULT_TIMEOUT = 600.0  # as extract.sh's
 
 
 class GenerateError(cli.CliError):
@@ -183,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--limit", type=cli.positive_int, default=None, help="only the first N documents"
     )
+    parser.add_argument(
+        "--timeout",
+        type=cli.positive_number,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds one document may take before it is skipped ({DEFAULT_TIMEOUT:g})",
+    )
     cli.add_cloud(parser)
     return parser
 
@@ -213,6 +220,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         group_by_publisher=by_publisher,
         overlay_path=overlay_path,
         unknown_text=args.unknown_text,
+        timeout=args.timeout,
     )
 
 

@@ -358,3 +358,10 @@ def test_ctrl_c_prints_what_was_written_and_exits_130_without_a_traceback(tmp_pa
     written = sorted((tmp_path / "out").iterdir())
     assert 1 <= len(written) < 200
     assert all(etree.parse(str(path)).getroot().tag == "article" for path in written)
+
+
+def test_the_current_folder_as_input_writes_beside_it(tmp_path, tiny_export, monkeypatch):
+    a_pdf(tmp_path / "papers" / "x.pdf")
+    monkeypatch.chdir(tmp_path / "papers")
+    assert run(tiny_export, ".") == 0
+    assert (tmp_path / "papers-extracted" / "x.xml").exists()

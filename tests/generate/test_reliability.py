@@ -143,3 +143,9 @@ def test_more_pages_than_the_cap_is_a_skip(tmp_path, monkeypatch):
     pdf = pdf_bytes(article_lines(), pages=3)
     reason = skip_reason(tmp_path, pdf, gzip.compress(article_xml()), pages="all")
     assert reason == limits.TOO_MANY_PAGES
+
+
+def test_a_document_over_its_time_limit_is_a_skip_and_leaves_no_page(tmp_path):
+    pdf = pdf_bytes(article_lines(), pages=3)
+    reason = skip_reason(tmp_path, pdf, gzip.compress(article_xml()), pages="all", timeout=1e-6)
+    assert reason == limits.TIMED_OUT

@@ -91,3 +91,10 @@ def test_an_output_file_named_on_the_command_line_is_written_whatever_was_there(
     Image.new("RGB", (9, 9), "red").save(named)
     assert run(exported, page, named) == 0
     assert is_marked(read_head(str(named)))
+
+
+def test_the_output_after_an_option_is_still_the_output(exported, tmp_path):
+    page = tmp_path / "scan.png"
+    draw_page(seed=1).save(page)
+    assert predict.main([str(page), "--saved_model", str(exported), str(tmp_path / "out")]) == 0
+    assert all_files(tmp_path / "out") == ["scan.out.png"]
