@@ -4,7 +4,8 @@
 
 INPUT: a PDF, a folder (searched recursively for *.pdf) or a file list (one PDF path per line,
 relative to the list's folder). OUTPUT: a folder (default: beside the input); each PDF gives
-`<name>.xml` (or `<name>.json` with --format json), written under a temporary name and renamed
+`<name>.xml` (JATS; `<name>.json` with --format json, `<name>.tei.xml`, GROBID's TEI, with
+--format tei), written under a temporary name and renamed
 when complete. A document that fails is reported with its reason and the run goes on.
 Exit status: 0 when at least one document was extracted, 2 when none could be.
 Model: --saved_model PATH, else the export at --export_path when complete, else the latest
@@ -21,7 +22,9 @@ from collections.abc import Sequence
 
 from sciencebeam_gym import cli
 
-FORMATS = ("xml", "json")
+FORMATS = ("xml", "json", "tei")
+# the file name ending of each format (TEI as GROBID's clients name it, without "grobid")
+SUFFIXES = {"xml": "xml", "json": "json", "tei": "tei.xml"}
 LIST_SUFFIXES = (".txt", ".lst", ".list", ".tsv", ".csv")
 
 
@@ -48,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("input", help="a PDF, a folder of PDFs, or a file list of PDF paths")
     parser.add_argument("output", nargs="?", help="output folder (default: beside the input)")
-    parser.add_argument("--format", choices=FORMATS, default="xml", help="JATS XML or JSON")
+    parser.add_argument("--format", choices=FORMATS, default="xml", help="JATS XML, JSON or TEI")
     parser.add_argument("--pages", type=parse_pages, default=(), help="e.g. 1 or 1-3 (all)")
     parser.add_argument("--saved_model", default="", help="an export")
     parser.add_argument("--export_path", default="", help="export used when complete")
@@ -102,7 +105,7 @@ def output_path(output: str, pdf_path: str, fmt: str) -> str:
 
     stem = fs.basename(pdf_path)
     stem = stem[: -len(".pdf")] if stem.lower().endswith(".pdf") else stem
-    return fs.join(output, f"{stem}.{fmt}")
+    return fs.join(output, f"{stem}.{SUFFIXES[fmt]}")
 
 
 def check_writable(output: str) -> None:
@@ -121,6 +124,10 @@ def check_writable(output: str) -> None:
 
 
 def encode_article(article, fmt: str) -> bytes:
+    if fmt == "tei":
+        from sciencebeam_gym.extract.tei import article_to_tei_bytes
+
+        return article_to_tei_bytes(article)
     return article.to_json().encode("utf-8") if fmt == "json" else article.to_jats_bytes()
 
 
