@@ -66,7 +66,7 @@ def create_app(settings: ServiceSettings, pool: WorkerPool) -> FastAPI:
 
 
 async def service_error_response(request: Request, error: ServiceError) -> Response:
-    if error.status >= 500:
+    if error.status >= 500 and error.status != 503:  # a full queue is no fault, and frequent
         LOGGER.warning("%s %s: %s", request.method, request.url.path, error.detail)
     return JSONResponse(error.to_dict(), status_code=error.status, headers=error.headers)
 
@@ -75,4 +75,5 @@ async def client_gone_response(request: Request, _error: ClientDisconnect) -> Re
     """The client left (mid-upload, or while its work waited): counted; the answer goes
     nowhere."""
     request.app.state.pool.counts["client_disconnected"] += 1
+    LOGGER.info("%s %s: the client left before its answer", request.method, request.url.path)
     return Response(status_code=400)

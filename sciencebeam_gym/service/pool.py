@@ -15,6 +15,7 @@ than piling up. A worker that dies (a crash in a native library, out of memory) 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import math
@@ -211,10 +212,8 @@ class WorkerPool:
             future.cancel()
         loop = asyncio.get_running_loop()
         for worker in list(self._workers):
-            try:
+            with contextlib.suppress(OSError):
                 worker.conn.send(None)
-            except OSError:
-                pass
         for worker in list(self._workers):
             await loop.run_in_executor(self._threads, worker.process.join, STOP_GRACE)
             worker.kill()
