@@ -137,7 +137,7 @@ def page_image(job: Job, dpi: float):
 def predict(labeller, job: Job):
     from sciencebeam_gym.serving.outputs import PredictOptions, page_outputs
     from sciencebeam_gym.serving.pages import BOXES_SUFFIX, OVERLAY_SUFFIX, PageSource
-    from sciencebeam_gym.serving.predict import to_model_input
+    from sciencebeam_gym.serving.predict import get_args_parser, to_model_input
 
     predictor = getattr(labeller, "predictor", None)
     if predictor is None:
@@ -153,7 +153,13 @@ def predict(labeller, job: Job):
     outputs = predictor.predict(batch)
     timings["model"] = time.perf_counter() - started
     started = time.perf_counter()
-    options = PredictOptions(overlay=job.output == OVERLAY, boxes=job.output == BOXES)
+    defaults = get_args_parser()  # predict.sh's own defaults: its outputs, byte for byte
+    options = PredictOptions(
+        overlay=job.output == OVERLAY,
+        overlay_alpha=defaults.get_default("overlay_alpha"),
+        boxes=job.output == BOXES,
+        min_box_pixels=defaults.get_default("min_box_pixels"),
+    )
     source = PageSource(name=job.source, output_base="page")
     files = page_outputs(source, image, outputs, 0, predictor.info, options)
     timings["assembly"] = time.perf_counter() - started

@@ -125,10 +125,16 @@ def normalise(text: str) -> str:
 
 
 def _matches(token: str, word: LaidWord) -> bool:
+    """Whether a word of the page spells a token of the field: the same, the same with marks
+    glued on (`Lee1`), or one holding the other (a word the field split or joined)."""
     for candidate in (normalise(word.text), normalise(word.plain)):
-        if candidate and (candidate == token or (len(token) > 3 and token in candidate)):
+        if not candidate:
+            continue
+        if candidate == token or (
+            candidate.startswith(token) and candidate[len(token) :].isdigit()
+        ):
             return True
-        if len(candidate) > 3 and candidate in token:  # a word the field joined with the next
+        if (len(token) > 3 and token in candidate) or (len(candidate) > 3 and candidate in token):
             return True
     return False
 
