@@ -21,7 +21,7 @@ function setStatus(text, isError = false) {
 
 async function send(file) {
   if (!file) return;
-  const pages = $("#pages").value.trim();
+  const pages = $("#page-range").value.trim();
   const url = "/api/view" + (pages ? "?pages=" + encodeURIComponent(pages) : "");
   setStatus(`Reading ${file.name} ...`);
   $("#result").hidden = true;
