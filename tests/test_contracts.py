@@ -60,6 +60,15 @@ SERVING = ("sciencebeam_gym.preprocess", "sciencebeam_gym.trainer.task", "scienc
         ("page_image.py", SERVING),
         ("staging.py", ("sciencebeam_gym.cloud",)),
         ("gcs.py", ("sciencebeam_gym.cloud",)),
+        (
+            "service",
+            (
+                *SERVING,
+                "sciencebeam_gym.trainer",
+                "sciencebeam_gym.field_evaluation",
+                "sciencebeam_gym.sample_data",
+            ),
+        ),
     ],
 )
 def test_layers_import_only_downwards(layer, forbidden):
@@ -70,6 +79,18 @@ def test_layers_import_only_downwards(layer, forbidden):
         for path, tree in modules
         for name in imported_modules(tree)
         if name.startswith(forbidden)
+    )
+    assert offending == []
+
+
+def test_nothing_imports_the_service():
+    """The service stands on the stages; no stage (nor the floor) stands on it."""
+    offending = sorted(
+        f"{path.relative_to(PACKAGE)}: {name}"
+        for path, tree in parsed_modules(PACKAGE)
+        if "service" not in path.relative_to(PACKAGE).parts
+        for name in imported_modules(tree)
+        if name.startswith("sciencebeam_gym.service")
     )
     assert offending == []
 

@@ -7,12 +7,13 @@ Every document endpoint reads its body within --max_bytes, takes the PDF as the 
 as a multipart `input` (or `file`) part, hands the work to the worker pool and answers with the
 work's timings in `Server-Timing` (render, model, text, assembly, queue, total; milliseconds).
 Refusals are JSON `{"status", "reason", "detail"}` with extract.sh's reason words. The pool is
-started and stopped by the caller, so the app itself loads no model.
+started by the caller (the model loads before the server listens) and stopped with the app.
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
@@ -46,7 +47,16 @@ class ServiceSettings:
 
 
 def create_app(settings: ServiceSettings, pool: WorkerPool) -> FastAPI:
+    """The app over a started pool; the pool stops when the server shuts down (before uvicorn
+    hands a Ctrl-C back to Python)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        await pool.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="ScienceBeam Gym",
         version=__version__,
         description="PDF -> JATS / TEI / JSON with a trained page-structure model, "

@@ -156,18 +156,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     check_args(parser, args)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
-    try:
-        model = chosen_model(args)
-    except cli.CliError as error:
-        return cli.report_error(error)
     if not is_loopback(args.host):
         print(
             f"warning: listening on {args.host}: anyone who can reach this machine can use the "
             "service, which has no authentication (put it behind a proxy that has)",
             file=sys.stderr,
         )
+    try:
+        model = chosen_model(args)
+    except cli.CliError as error:
+        return cli.report_error(error)
     settings = settings_from_args(args, model)
-    return asyncio.run(serve(settings, args.host, args.port, args.max_connections))
+    try:
+        return asyncio.run(serve(settings, args.host, args.port, args.max_connections))
+    except KeyboardInterrupt:  # uvicorn hands the Ctrl-C it stopped on back to Python
+        print("serve: stopped", file=sys.stderr)
+        return cli.EXIT_OK
 
 
 if __name__ == "__main__":

@@ -207,6 +207,8 @@ class WorkerPool:
 
     async def stop(self) -> None:
         """Ask every worker to stop, kill those that do not, and refuse what was waiting."""
+        if self._stopping:
+            return
         self._stopping = True
         for future in self._waiting:
             future.cancel()

@@ -4,7 +4,8 @@ whole path (HTTP, worker processes, extraction, TEI, GROBID's client, the browse
 and expect their real titles, whatever an untrained model would paint. Pages it has not seen
 are painted background. No TensorFlow: its workers start in a second.
 
-    paint_answers([(pdf_path, xml_path), ...], pages=(1, 2), path=tmp / "answers.npz")
+    paint_answers([(pdf_path, xml_path), ...], pages=(1, 2), path=tmp / "answers.npz",
+                  known=painted_answers(pdf_bytes, class_maps))
     ./serve.sh --model tmp/answers.npz --loader tests.service.oracle:load_oracle
 """
 
@@ -26,9 +27,9 @@ def page_key(image) -> str:
     return digest.hexdigest()
 
 
-def paint_answers(articles, pages: tuple[int, ...], path) -> int:
+def paint_answers(articles, pages: tuple[int, ...], path, known: dict | None = None) -> int:
     """Paint the chosen pages of each (PDF, JATS) pair as generate-data.sh does, saved by page
-    key to an .npz file; the number of pages painted."""
+    key to an .npz file with the `known` answers; the number of pages saved."""
     from sciencebeam_gym.generate.document import Settings, generate_pages
     from sciencebeam_gym.generate.mapping import default_xml_mapping_path, load_xml_mapping
 
@@ -38,12 +39,26 @@ def paint_answers(articles, pages: tuple[int, ...], path) -> int:
         mapping=load_xml_mapping(default_xml_mapping_path()),
         pages=pages,
     )
-    answers = {}
+    answers = dict(known or {})
     for pdf, xml in articles:
         for page in generate_pages(pdf.read_bytes(), xml.read_bytes(), settings, pdf.name):
             answers[page_key(page.image)] = page.label
     np.savez_compressed(path, **answers)
     return len(answers)
+
+
+def painted_answers(pdf: bytes, class_maps, dpi: float = 100.0) -> dict[str, np.ndarray]:
+    """Answers for a PDF whose class maps are known (painted as in tests/extract/pages.py)."""
+    from sciencebeam_gym.pdf_render import open_pdf, render_page
+
+    document = open_pdf(pdf)
+    try:
+        return {
+            page_key(render_page(document[number], dpi)): class_map
+            for number, class_map in enumerate(class_maps)
+        }
+    finally:
+        document.close()
 
 
 class OracleLabeller:
