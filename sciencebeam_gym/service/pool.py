@@ -281,6 +281,10 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         worker = await self._acquire(deadline)
+        if deadline - loop.time() <= 0:  # no time left to work: the worker need not die for it
+            self._release(worker)
+            self.counts["timed_out_waiting"] += 1
+            raise ServiceError(TIMED_OUT, "no worker was free within --timeout")
         worker.busy = True
         started = time.perf_counter()
         call = loop.run_in_executor(self._threads, worker.exchange, job)

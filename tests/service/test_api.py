@@ -19,6 +19,14 @@ from tests.service.oracle import load_oracle
 PDF = SYNTHETIC_PDF
 
 
+@pytest.fixture(autouse=True)
+def no_file_left(oracle_server):
+    """No request of these tests leaves a file in the server's temporary folder."""
+    before = oracle_server.temp_files()
+    yield
+    assert oracle_server.temp_files() == before
+
+
 @pytest.fixture(scope="module")
 def oracle(answers):
     return load_oracle(str(answers))
