@@ -176,12 +176,12 @@ def oracle_server(tmp_path_factory, answers):
 
 TIGHT_TIMEOUT = 2.5
 TIGHT_MAX_BYTES = 1024 * 1024
-TIGHT_MAX_PAGES = 30
+TIGHT_MAX_PAGES = 60
 
 
 @pytest.fixture(scope="session")
 def tight_server(tmp_path_factory, answers):
-    """One worker, one place in the queue, 2.5 s per request, 1 MiB bodies, 30 pages."""
+    """One worker, one place in the queue, 2.5 s per request, 1 MiB bodies, 60 pages."""
     folder = tmp_path_factory.mktemp("tight-server")
     args = [
         *("--model", str(answers), "--loader", ORACLE_LOADER, "--workers", "1", "--queue", "1"),

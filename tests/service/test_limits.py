@@ -38,7 +38,7 @@ def giant_pdf(pages: int) -> bytes:
 
 def slow_pdf() -> bytes:
     """Work that outlasts the tight server's --timeout: pages rendered at the pixel cap, one
-    after the other (over a third of a second each even on an idle machine)."""
+    after the other (over 0.1 s each even on an idle machine: 60 take several seconds)."""
     return giant_pdf(TIGHT_MAX_PAGES)
 
 
