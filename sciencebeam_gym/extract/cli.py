@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def find_pdfs(input_path: str) -> list[str]:
     """The PDFs named by INPUT (a PDF, a folder, or a file list)."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     if os.path.isdir(input_path) or input_path.endswith("/"):
         found = fs.glob(fs.join(input_path.rstrip("/"), "**"))
@@ -77,7 +77,7 @@ def find_pdfs(input_path: str) -> list[str]:
 
 def read_file_list(list_path: str) -> list[str]:
     """One PDF path per line (first column of a TSV/CSV), relative to the list's folder."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     base = fs.dirname(list_path)
     paths = []
@@ -98,7 +98,7 @@ def default_output(input_path: str) -> str:
 
 
 def output_path(output: str, pdf_path: str, fmt: str) -> str:
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     stem = fs.basename(pdf_path)
     stem = stem[: -len(".pdf")] if stem.lower().endswith(".pdf") else stem
@@ -107,7 +107,7 @@ def output_path(output: str, pdf_path: str, fmt: str) -> str:
 
 def check_writable(output: str) -> None:
     """Refuse an output folder that cannot be made or written, before any model is loaded."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     probe = fs.join(output, f".extract-probe-{os.getpid()}")
     try:
@@ -126,8 +126,8 @@ def encode_article(article, fmt: str) -> bytes:
 
 def extract_one(pdf_path: str, model, args: argparse.Namespace, output: str) -> str:
     """Extract one PDF and write its output; the path written. ExtractError when it fails."""
-    from sciencebeam_gym import fs
     from sciencebeam_gym.extract.document import ExtractError, extract_document
+    from sciencebeam_gym.storage import fs
 
     try:
         data = fs.read_bytes(pdf_path)

@@ -36,7 +36,7 @@ def page_numbers(pages: Sequence[int] | None, count: int) -> list[int]:
 
 def extract_pdf(pdf_path: str, model, pages: Sequence[int] | None = None) -> ExtractedArticle:
     """The fields of one PDF; `model` from `load_model` (or any labeller); ExtractError if bad."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     try:
         data = fs.read_bytes(pdf_path)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.field_evaluation.fields import (
     ArticleFields,
     read_fields_from_bytes,
@@ -19,6 +18,7 @@ from sciencebeam_gym.field_evaluation.scoring import FieldScore, score_document
 from sciencebeam_gym.generate.errors import SkipError
 from sciencebeam_gym.generate.mapping import XmlMapping
 from sciencebeam_gym.generate.sources import PDF_SUFFIXES, XML_SUFFIXES, SourcePair, find_pairs
+from sciencebeam_gym.storage import fs
 
 SCORED = "scored"
 SKIPPED = "skipped"

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import UNKNOWN_KEY, UNKNOWN_LABEL, ColorMap
 from sciencebeam_gym.generate.align import FieldMatch, align_fields
 from sciencebeam_gym.generate.jats import XmlError, extract_fields, parse_article, publisher_group
@@ -22,6 +21,7 @@ from sciencebeam_gym.generate.paint import overlay_image, paint_rotated_label_im
 from sciencebeam_gym.generate.pdf import PageText, extract_page_text
 from sciencebeam_gym.generate.sources import SPLITS, SourcePair, split_for
 from sciencebeam_gym.pdf_render import DEFAULT_MAX_PAGE_PIXELS, PdfError, open_pdf, render_page
+from sciencebeam_gym.storage import fs
 
 OK = "ok"
 SKIPPED = "skipped"

@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import (
     ColorMap,
     ColorMapError,
@@ -38,6 +38,7 @@ from sciencebeam_gym.generate.paint import paint_rotated_label_image
 from sciencebeam_gym.generate.pdf import extract_page_text
 from sciencebeam_gym.generate.sources import find_pairs_in_folder
 from sciencebeam_gym.pdf_render import open_pdf
+from sciencebeam_gym.storage import fs
 
 GROUND_TRUTH_SUFFIX = "-page1.annot.png"
 TARGET_F1 = 0.9
