@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import (
     ColorMap,
     ColorMapError,
@@ -38,6 +38,7 @@ from sciencebeam_gym.document.xml_mapping import (
 from sciencebeam_gym.generate.align import align_fields
 from sciencebeam_gym.generate.document import Settings
 from sciencebeam_gym.generate.paint import paint_rotated_label_image
+from sciencebeam_gym.storage import fs
 
 GROUND_TRUTH_SUFFIX = "-page1.annot.png"
 TARGET_F1 = 0.9
