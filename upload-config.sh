@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" --cloud "$@"
 
-gym_python -m sciencebeam_gym.cloud.storage upload \
+gym_python -m sciencebeam_gym.cloud.upload upload \
   "$GYM_ROOT/$COLOR_MAP_FILENAME" \
   "$GCS_CONFIG_PATH/" \
   "${SCRIPT_ARGS[@]}"

@@ -14,7 +14,7 @@ if [ "${#extra_args[@]}" -gt 0 ] && [ "${extra_args[0]#-}" = "${extra_args[0]}" 
   extra_args=("${extra_args[@]:1}")
 fi
 
-gym_python -m sciencebeam_gym.cloud.storage upload-data \
+gym_python -m sciencebeam_gym.cloud.upload upload-data \
   "$data_dir" \
   "$GCS_DATA_PATH/" \
   "${extra_args[@]}"

@@ -50,8 +50,8 @@ def fresh_export(folder: str) -> str:
 
 def text_layer_only(documents: list[bytes], first_page_only: bool) -> dict:
     """The baseline: open each PDF and read its text layer."""
-    from sciencebeam_gym.generate.pdf import extract_page_text
-    from sciencebeam_gym.pdf_render import open_pdf
+    from sciencebeam_gym.document.pdf import open_pdf
+    from sciencebeam_gym.document.text_layer import extract_page_text
 
     pages = 0
     started = time.perf_counter()

@@ -81,7 +81,7 @@ def test_an_installed_wheel_finds_its_config_files(wheel, tmp_path):
     probe = (
         "import json, sciencebeam_gym\n"
         "from sciencebeam_gym.color_map import default_color_map_path, load_color_map\n"
-        "from sciencebeam_gym.generate.mapping import default_xml_mapping_path\n"
+        "from sciencebeam_gym.document.xml_mapping import default_xml_mapping_path\n"
         "print(json.dumps({'package': sciencebeam_gym.__file__,\n"
         "  'color_map': default_color_map_path(), 'xml_mapping': default_xml_mapping_path(),\n"
         "  'classes': load_color_map(default_color_map_path()).num_classes}))\n"

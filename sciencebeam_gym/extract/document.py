@@ -11,11 +11,13 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from sciencebeam_gym.document.pages import PageSelection, as_selection
+from sciencebeam_gym.document.pdf import PdfError, open_pdf, render_page
+from sciencebeam_gym.document.text_layer import extract_page_text
 from sciencebeam_gym.extract.article import ExtractedArticle, Region
 from sciencebeam_gym.extract.fields import assemble_article
 from sciencebeam_gym.extract.layout import Block, page_blocks
-from sciencebeam_gym.generate.pdf import extract_page_text
-from sciencebeam_gym.pdf_render import PdfError, open_pdf, render_page
+from sciencebeam_gym.extract.writers import DEFAULT_FORMAT, encode_article
 
 PAGE_BATCH = 4
 NO_TEXT_LAYER = "no text layer"
@@ -29,26 +31,55 @@ class ExtractError(ValueError):
         self.reason = reason
 
 
-def page_numbers(pages: Sequence[int] | None, count: int) -> list[int]:
-    """The 1-based pages asked for that the document has (all when none asked for)."""
-    return [n for n in (pages or range(1, count + 1)) if 1 <= n <= count]
-
-
-def extract_pdf(pdf_path: str, model, pages: Sequence[int] | None = None) -> ExtractedArticle:
-    """The fields of one PDF; `model` from `load_model` (or any labeller); ExtractError if bad."""
-    from sciencebeam_gym import fs
+def read_pdf(pdf_path: str) -> bytes:
+    """The bytes of a PDF file; ExtractError naming it when it cannot be read."""
+    from sciencebeam_gym.storage import fs
 
     try:
-        data = fs.read_bytes(pdf_path)
+        return fs.read_bytes(pdf_path)
     except (OSError, ValueError) as error:
         raise ExtractError("unreadable", f"{pdf_path}: cannot be read ({error})") from error
-    return extract_document(data, model, pages, source=pdf_path)
+
+
+def extract_pdf(
+    pdf_path: str, model, pages: PageSelection | Sequence[int] | None = None
+) -> ExtractedArticle:
+    """The fields of one PDF; `model` from `load_model` (or any labeller); ExtractError if bad."""
+    return extract_document(read_pdf(pdf_path), model, pages, source=pdf_path)
+
+
+def extract_to(
+    pdf_path: str,
+    labeller,
+    target: str,
+    fmt: str = DEFAULT_FORMAT,
+    pages: PageSelection | Sequence[int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExtractedArticle:
+    """Extract one PDF and write it to the file `target` in `fmt`, whole or not at all (the file
+    appears complete under its name); the article. ExtractError with a short reason when the PDF
+    cannot be read or extracted or the file cannot be written. The one per-document step of
+    extract.sh, its Beam pipeline, the field evaluation and the service."""
+    from sciencebeam_gym.storage import fs
+
+    article = extract_document(read_pdf(pdf_path), labeller, pages, pdf_path, progress=progress)
+    try:
+        data = encode_article(article, fmt)
+    except ValueError as error:  # lxml refuses text that XML cannot hold
+        raise ExtractError(
+            "unencodable", f"{pdf_path}: no {fmt} could be made ({error})"
+        ) from error
+    try:
+        fs.write_bytes(target, data)
+    except (OSError, ValueError) as error:
+        raise ExtractError("unwritable", f"{target}: cannot be written ({error})") from error
+    return article
 
 
 def extract_document(
     data: bytes,
     labeller,
-    pages: Sequence[int] | None = None,
+    pages: PageSelection | Sequence[int] | None = None,
     source: str = "<pdf>",
     timings: dict[str, float] | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -60,7 +91,7 @@ def extract_document(
     except PdfError as error:
         raise ExtractError(error.reason, f"{source}: {error.reason} ({error})") from error
     try:
-        numbers = page_numbers(pages, len(document))
+        numbers = as_selection(pages).select(len(document))
         if not numbers:
             raise ExtractError(
                 "page out of range", f"{source}: no such page (the PDF has {len(document)})"

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 
+from sciencebeam_gym.document.words import PageWord
 from sciencebeam_gym.extract.article import Affiliation, Author, ExtractedArticle, Section
-from sciencebeam_gym.extract.layout import Block, LaidWord, Line
+from sciencebeam_gym.extract.layout import Block, Line
 
 TITLE = "manuscript_title"
 AUTHOR = "author"
@@ -179,7 +180,7 @@ def extract_affiliations(pages: list[list[Block]]) -> list[Affiliation]:
     return [a for a in (_tidy_affiliation(a) for a in found if a.text) if a.text]
 
 
-def _affiliation_label(word: LaidWord, line_start: bool, previous: str) -> tuple[str | None, str]:
+def _affiliation_label(word: PageWord, line_start: bool, previous: str) -> tuple[str | None, str]:
     if word.runs and word.runs[0][1]:
         label = word.runs[0][0].strip(",; ")
         return label, "".join(text for text, _raised in word.runs[1:])

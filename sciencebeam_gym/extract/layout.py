@@ -1,19 +1,17 @@
 """A page's text layer as labelled lines and blocks in reading order.
 
 The rules, in the order they run (each has its own function):
-1. `page_words`: each word of the text layer gets a box (its glyphs horizontally, its line's full
-   height vertically, as training pages were painted) and is cut into runs of normal and raised
-   glyphs (superscripts: affiliation marks, footnote signs).
+1. `page_words` (document.words): each word of the text layer gets a box (its glyphs
+   horizontally, its line's full height vertically, as training pages were painted), its font,
+   and is cut into runs of normal and raised glyphs (affiliation marks, footnote signs).
 2. `vote_word_labels`: each word takes the class painted on most of its box; background wins
    unless a class covers at least `MIN_WORD_SHARE` of it (a vote, not one pixel).
 3. `label_lines`: a line (text-layer lines on one row joined) whose characters are mostly
    (`LINE_MAJORITY`) of one class takes that class as a whole (stray words follow their line);
    other lines are cut where the class changes.
-4. `group_blocks`: a line joins a block of its class when it sits just below the block's last
-   line (gap under `BLOCK_GAP_HEIGHTS` line heights), overlaps it horizontally and has a similar
-   font size (line height within `FONT_RATIO`), or continues the block's last line on the same
-   row, whatever its size (the text layer cuts a line at a superscript); otherwise it starts a
-   block.
+4. `group_blocks`: a line joins a block of its class when `document.words.continues_block`
+   says so: just below the block's last line, overlapping it, in a similar font size, or on the
+   same row (the text layer cuts a line at a superscript); otherwise it starts a block.
 5. `reading_order`: blocks that reach across two blocks that are side by side span the page
    (titles, centred author lists); they cut the page into bands; inside a band, blocks that
    overlap horizontally form a column; columns are read left to right, each top to bottom.
@@ -27,51 +25,32 @@ from functools import cached_property
 
 import numpy as np
 
-from sciencebeam_gym.generate.pdf import PageText
-
-Box = tuple[float, float, float, float]  # x0, top, x1, bottom in points from the top-left
+from sciencebeam_gym.document.text_layer import PageText
+from sciencebeam_gym.document.words import (
+    COLUMN_GAP_HEIGHTS,
+    Box,
+    PageWord,
+    continues_block,
+    page_words,
+    union,
+)
 
 MIN_WORD_SHARE = 0.25
 LINE_MAJORITY = 0.6
-BLOCK_GAP_HEIGHTS = 1.0
-FONT_RATIO = 1.3
 OPEN_BLOCKS = 8
-# Pieces of one row further apart than this many line heights are in different columns.
-COLUMN_GAP_HEIGHTS = 2.0
-# A glyph whose bottom is this share of the line height above the line's baseline is raised.
-RAISED_HEIGHTS = 0.2
-# Glyphs that can be marks when raised: letters, digits and these; dashes, quotes, operators
-# sit high by their shape, not because they are superscripts.
-MARK_GLYPHS = frozenset(",;*#\u2020\u2021\u00a7\u00b6\u2016\u2217")
-
-
-@dataclass
-class LaidWord:
-    """A word of the text layer: text, box, line, and its runs of (text, raised) glyphs."""
-
-    text: str
-    box: Box
-    line: int
-    runs: tuple[tuple[str, bool], ...]
-    label: str = ""
-
-    @property
-    def plain(self) -> str:
-        """The word without its raised glyphs."""
-        return "".join(text for text, raised in self.runs if not raised)
 
 
 @dataclass
 class Line:
     """Words of one text line with one class; `height` (the line's height) stands for font size."""
 
-    words: list[LaidWord]
+    words: list[PageWord]
     label: str
     page: int
 
     @cached_property
     def box(self) -> Box:  # the words do not change once the line is made
-        return _union(w.box for w in self.words)
+        return union(w.box for w in self.words)
 
     @property
     def height(self) -> float:
@@ -94,7 +73,7 @@ class Block:
     def add(self, line: Line) -> None:
         """Append a line; the block's box grows with it (kept, not recomputed: speed)."""
         self.lines.append(line)
-        self.box = _union((self.box, line.box))
+        self.box = union((self.box, line.box))
 
     @property
     def height(self) -> float:
@@ -102,7 +81,7 @@ class Block:
         return statistics.median(line.height for line in self.lines)
 
     @property
-    def words(self) -> list[LaidWord]:
+    def words(self) -> list[PageWord]:
         return [w for line in self.lines for w in line.words]
 
     @property
@@ -110,83 +89,11 @@ class Block:
         return " ".join(line.text for line in self.lines)
 
 
-def _union(boxes) -> Box:
-    boxes = list(boxes)
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
-
-
-# --- 1. words ---------------------------------------------------------------------------------
-
-
-def page_words(page: PageText) -> list[LaidWord]:
-    """The page's words with boxes, lines and raised runs (rule 1)."""
-    baselines = _line_baselines(page)
-    words = []
-    for word in page.words:
-        glyphs = page.glyph_boxes[word.glyph_start : word.glyph_end]
-        line = int(page.glyph_lines[word.glyph_start])
-        line_box = page.line_boxes[line]
-        box = (float(glyphs[:, 0].min()), float(line_box[1]), float(glyphs[:, 2].max()))
-        box = (*box, float(line_box[3]))
-        runs = _runs(word.text, glyphs, baselines[line], line_box[3] - line_box[1])
-        runs = tuple((clean_text(text), raised) for text, raised in runs)
-        words.append(LaidWord(clean_text(word.text), box, line, runs))
-    return words
-
-
-def clean_text(text: str) -> str:
-    """Text fit for XML: UTF-16 surrogate pairs (as the text layer gives characters beyond the
-    basic plane) joined into their character; lone surrogates and control characters dropped."""
-    if text.isprintable():
-        return text
-    joined = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return "".join(c for c in joined if c.isprintable() and c != "\ufffd")
-
-
-def _line_baselines(page: PageText) -> np.ndarray:
-    """Per line, where most of its ink sits: the glyph bottom (to half a point) with the most
-    glyph height on it, the lower one on a tie; neither descenders (p, g) nor a few small
-    superscripts move it."""
-    count = len(page.line_boxes)
-    baselines = page.line_boxes[:, 3].copy() if count else np.zeros(0)
-    bottoms = np.round(page.glyph_boxes[:, 3] * 2) / 2
-    heights = page.glyph_boxes[:, 3] - page.glyph_boxes[:, 1]
-    for line in range(count):
-        members = page.glyph_lines == line
-        if members.any():
-            values, inverse = np.unique(bottoms[members], return_inverse=True)
-            weights = np.bincount(inverse, weights=heights[members])
-            baselines[line] = float(values[len(values) - 1 - weights[::-1].argmax()])
-    return baselines
-
-
-def _runs(text: str, glyphs: np.ndarray, baseline: float, height: float):
-    """Runs of (text, raised); one plain run when the glyphs cannot be matched to characters."""
-    if len(text) != len(glyphs):
-        return ((text, False),)
-    high = (glyphs[:, 3] < baseline - RAISED_HEIGHTS * height).tolist()
-    if not any(high):
-        return ((text, False),)
-    runs: list[list] = []
-    for char, is_high in zip(text, high, strict=True):
-        raised = is_high and (char.isalnum() or char in MARK_GLYPHS)
-        if runs and runs[-1][1] == raised:
-            runs[-1][0] += char
-        else:
-            runs.append([char, raised])
-    return tuple((t, r) for t, r in runs)
-
-
 # --- 2. word votes ------------------------------------------------------------------------------
 
 
 def vote_word_labels(
-    words: list[LaidWord],
+    words: list[PageWord],
     class_map: np.ndarray,
     page_size: tuple[float, float],
     labels_by_value: dict[int, str],
@@ -211,7 +118,7 @@ def vote_word_labels(
 # --- 3. lines -----------------------------------------------------------------------------------
 
 
-def label_lines(words: list[LaidWord], page: int) -> list[Line]:
+def label_lines(words: list[PageWord], page: int) -> list[Line]:
     """Labelled lines (rule 3), in text-layer order; unlabelled words are left out."""
     lines: list[Line] = []
     for members in _by_line(words):
@@ -225,13 +132,13 @@ def label_lines(words: list[LaidWord], page: int) -> list[Line]:
     return lines
 
 
-def _by_line(words: list[LaidWord]) -> list[list[LaidWord]]:
+def _by_line(words: list[PageWord]) -> list[list[PageWord]]:
     """Words by visual line: text-layer lines, with consecutive ones on the same row joined
     (the text layer cuts a line at a superscript, the line vote must not)."""
-    groups: dict[int, list[LaidWord]] = {}
+    groups: dict[int, list[PageWord]] = {}
     for word in words:
         groups.setdefault(word.line, []).append(word)
-    rows: list[list[LaidWord]] = []
+    rows: list[list[PageWord]] = []
     for group in groups.values():
         if rows and _same_row(rows[-1][-1].box, group[0].box):
             rows[-1].extend(group)
@@ -248,7 +155,7 @@ def _same_row(left: Box, right: Box) -> bool:
     return overlap >= 0.5 * height and -0.5 * height <= gap <= COLUMN_GAP_HEIGHTS * height
 
 
-def _majority_label(words: list[LaidWord]) -> str:
+def _majority_label(words: list[PageWord]) -> str:
     weights: dict[str, int] = {}
     for word in words:
         weights[word.label] = weights.get(word.label, 0) + len(word.text)
@@ -256,13 +163,13 @@ def _majority_label(words: list[LaidWord]) -> str:
     return label if label and weight >= LINE_MAJORITY * sum(weights.values()) else ""
 
 
-def _relabel(word: LaidWord, label: str) -> LaidWord:
+def _relabel(word: PageWord, label: str) -> PageWord:
     word.label = label
     return word
 
 
-def _label_runs(words: list[LaidWord]) -> list[list[LaidWord]]:
-    runs: list[list[LaidWord]] = []
+def _label_runs(words: list[PageWord]) -> list[list[PageWord]]:
+    runs: list[list[PageWord]] = []
     for word in words:
         if runs and runs[-1][-1].label == word.label:
             runs[-1].append(word)
@@ -294,20 +201,7 @@ def group_blocks(lines: list[Line]) -> list[Block]:
 def _continues(block: Block, line: Line) -> bool:
     if block.label != line.label or block.page != line.page:
         return False
-    last = block.lines[-1].box
-    box = line.box
-    height = max(block.lines[-1].height, line.height, 1e-3)
-    gap = box[1] - last[3]
-    beside = 0 <= box[0] - last[2] <= COLUMN_GAP_HEIGHTS * height
-    same_row = abs(box[1] - last[1]) < 0.5 * height and beside
-    below = -0.5 * height <= gap <= BLOCK_GAP_HEIGHTS * height
-    overlaps = min(box[2], last[2]) > max(box[0], last[0])
-    if same_row:
-        return True
-    if not (below and overlaps):
-        return False
-    block_height = block.height
-    return max(line.height, block_height) <= FONT_RATIO * max(min(line.height, block_height), 1e-3)
+    return continues_block(block.lines[-1].box, line.box, block.height, line.height)
 
 
 # --- 5. reading order ---------------------------------------------------------------------------

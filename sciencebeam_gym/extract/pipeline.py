@@ -13,7 +13,8 @@ import json
 import sys
 from dataclasses import dataclass
 
-from sciencebeam_gym.extract.cli import ExtractCliError
+from sciencebeam_gym import cli
+from sciencebeam_gym.document.pages import PageSelection
 
 REPORT_NAME = "extract-report.json"
 
@@ -26,7 +27,7 @@ class JobSettings:
     model_path: str
     output: str
     fmt: str
-    pages: tuple[int, ...]
+    pages: PageSelection
     dpi: float
 
 
@@ -39,13 +40,13 @@ def pipeline_args(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
     try:
         return dataflow_args(args.job_name or "extract") + beam_args
     except DataflowConfigError as error:
-        raise ExtractCliError(f"--cloud: {error}") from error
+        raise cli.CliError(f"--cloud: {error}") from error
 
 
 def job_settings(args: argparse.Namespace, output: str) -> JobSettings:
     model = args.saved_model or args.export_path
     if not model and not args.model_path:
-        raise ExtractCliError("--cloud needs a model: --saved_model (or --export_path) PATH")
+        raise cli.CliError("--cloud needs a model: --saved_model (or --export_path) PATH")
     return JobSettings(model, args.model_path, output, args.format, args.pages, args.dpi)
 
 
@@ -55,8 +56,8 @@ def run_pipeline(args: argparse.Namespace, pdfs: list[str], output: str, beam_ar
     settings = job_settings(args, output)
     if args.dry_run:
         plan = {"pipeline_options": options, "documents": len(pdfs), "first": pdfs[:3]}
-        plan["settings"] = settings.__dict__
-        print(json.dumps(plan, indent=2, default=list))
+        plan["settings"] = {**settings.__dict__, "pages": str(settings.pages)}
+        print(json.dumps(plan, indent=2))
         return 0
     results = run_beam(pdfs, settings, options)
     done = sum(1 for r in results if r["status"] == "ok")
@@ -73,8 +74,8 @@ def run_beam(pdfs: list[str], settings: JobSettings, options: list[str]) -> list
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from sciencebeam_gym import fs
     from sciencebeam_gym.beam_steps import each_then_report
+    from sciencebeam_gym.storage import fs
 
     report = fs.join(settings.output, REPORT_NAME)
     with beam.Pipeline(options=PipelineOptions(options)) as pipeline:
@@ -85,7 +86,7 @@ def run_beam(pdfs: list[str], settings: JobSettings, options: list[str]) -> list
 
 
 def write_report(results: list[dict], path: str) -> None:
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     rows = sorted(results, key=lambda r: r["pdf"])
     fs.write_bytes(path, (json.dumps(rows, indent=1) + "\n").encode("utf-8"))
@@ -116,12 +117,13 @@ class ExtractPdfDoFn(_do_fn_base()):
         self.model = load_labeller(s.saved_model, "", s.model_path, s.dpi)
 
     def process(self, pdf_path: str):
-        from sciencebeam_gym.extract.cli import extract_one
-        from sciencebeam_gym.extract.document import ExtractError
+        from sciencebeam_gym.extract.document import ExtractError, extract_to
+        from sciencebeam_gym.extract.writers import output_file
 
-        args = argparse.Namespace(pages=self.settings.pages, format=self.settings.fmt)
+        s = self.settings
+        target = output_file(s.output, pdf_path, s.fmt)
         try:
-            target = extract_one(pdf_path, self.model, args, self.settings.output)
+            extract_to(pdf_path, self.model, target, s.fmt, s.pages)
         except ExtractError as error:
             self.skipped.inc()
             yield {

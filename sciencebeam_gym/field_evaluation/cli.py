@@ -27,12 +27,6 @@ class EvaluationError(cli.CliError):
     """A flag, setting or folder the user has to fix; printed without a traceback (exit 2)."""
 
 
-def _pages(text: str):
-    from sciencebeam_gym.generate.pipeline import parse_pages  # Beam import: not at --help
-
-    return parse_pages(text) or None
-
-
 def build_parser() -> cli.ArgumentParser:
     parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.field_evaluation",
@@ -52,9 +46,7 @@ def build_parser() -> cli.ArgumentParser:
         "--extracted",
         help="folder of already extracted JATS (<name>.xml per PDF): score them, no model needed",
     )
-    parser.add_argument(
-        "--pages", type=_pages, default=None, help="pages to extract: all (default), 1, 1-3, ..."
-    )
+    cli.add_pages(parser, "all", "pages to extract: all (default), 1, 1-3, ...")
     parser.add_argument(
         "--pictures",
         action="store_true",
@@ -90,8 +82,8 @@ def _beam_args(args: argparse.Namespace, extra: list[str]) -> list[str] | None:
 
 def prepare_output(output: str) -> str:
     """OUTPUT/evaluation, checked writable, without the results of an earlier run."""
-    from sciencebeam_gym import fs
     from sciencebeam_gym.field_evaluation.report import CSV_NAME, SUMMARY_NAME
+    from sciencebeam_gym.storage import fs
 
     path = fs.join(output, OUTPUT_FOLDER)
     probe = fs.join(path, ".write-check")
@@ -109,7 +101,7 @@ def check_model(model: str) -> None:
     """EvaluationError unless the extraction can run with this model path."""
     import importlib.util
 
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     if importlib.util.find_spec("sciencebeam_gym.extract") is None:
         raise EvaluationError(
@@ -123,9 +115,9 @@ def check_model(model: str) -> None:
 
 
 def _settings(args: argparse.Namespace, evaluation_path: str):
+    from sciencebeam_gym.document.xml_mapping import MappingError
     from sciencebeam_gym.field_evaluation.documents import Settings
     from sciencebeam_gym.field_evaluation.fields import load_evaluation_mapping
-    from sciencebeam_gym.generate.mapping import MappingError
 
     try:
         mapping = load_evaluation_mapping(args.xml_mapping)
@@ -135,8 +127,8 @@ def _settings(args: argparse.Namespace, evaluation_path: str):
 
 
 def _tasks(args: argparse.Namespace):
+    from sciencebeam_gym.document.sources import SourceError
     from sciencebeam_gym.field_evaluation.documents import find_tasks
-    from sciencebeam_gym.generate.sources import SourceError
 
     try:
         tasks = find_tasks(args.source, args.extracted)
@@ -152,7 +144,7 @@ def _info(args: argparse.Namespace, settings, beam_args: list[str] | None) -> di
         "source": args.source,
         "extracted": args.extracted,
         "model": args.model,
-        "pages": list(args.pages) if args.pages else "all",
+        "pages": str(args.pages),
         "output": settings.evaluation_path,
         "xml_mapping": settings.mapping.source,
         "measures": {m.name: m.threshold for m in MEASURES},
@@ -195,8 +187,8 @@ def run(argv: Sequence[str] | None = None) -> dict:
 
 
 def _evaluate(tasks, settings, beam_args, info, workers) -> dict:
-    from sciencebeam_gym import fs
     from sciencebeam_gym.field_evaluation.report import SUMMARY_NAME, write_report
+    from sciencebeam_gym.storage import fs
 
     if beam_args is None:
         from sciencebeam_gym.field_evaluation.local import default_workers, run_local

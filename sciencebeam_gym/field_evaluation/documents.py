@@ -9,16 +9,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sciencebeam_gym import fs
+from sciencebeam_gym.document.errors import SkipError
+from sciencebeam_gym.document.sources import PDF_SUFFIXES, XML_SUFFIXES, SourcePair, find_pairs
+from sciencebeam_gym.document.xml_mapping import XmlMapping
 from sciencebeam_gym.field_evaluation.fields import (
     ArticleFields,
     read_fields_from_bytes,
     read_fields_from_element,
 )
 from sciencebeam_gym.field_evaluation.scoring import FieldScore, score_document
-from sciencebeam_gym.generate.errors import SkipError
-from sciencebeam_gym.generate.mapping import XmlMapping
-from sciencebeam_gym.generate.sources import PDF_SUFFIXES, XML_SUFFIXES, SourcePair, find_pairs
+from sciencebeam_gym.storage import fs
 
 SCORED = "scored"
 SKIPPED = "skipped"
@@ -128,32 +128,28 @@ def read_extracted_file(task: EvaluationTask, mapping: XmlMapping) -> ArticleFie
 _MODELS: dict[str, object] = {}  # model path -> loaded model, once per process
 
 
-def extract_article(pdf_path: str, settings: Settings):
-    """The ExtractedArticle of a PDF with the settings' model (loaded once per process)."""
-    from sciencebeam_gym.extract import extract_pdf, load_model  # needs TensorFlow: load late
+def _model(settings: Settings):
+    """The settings' model, loaded once per process."""
+    from sciencebeam_gym.extract import load_model  # needs TensorFlow: load late
 
     model = _MODELS.get(settings.model_path)
     if model is None:
         model = _MODELS[settings.model_path] = load_model(settings.model_path)
+    return model
+
+
+def extract_and_save(task: EvaluationTask, settings: Settings):
+    """Extract the PDF into <evaluation>/extracted/<doc_id>.xml; (its fields, the article)."""
+    from sciencebeam_gym.extract import extract_to
+
+    target = fs.join(settings.evaluation_path, EXTRACTED_FOLDER, f"{task.doc_id}.xml")
     try:
-        return extract_pdf(pdf_path, model, pages=settings.pages)
+        article = extract_to(task.pdf, _model(settings), target, "xml", settings.pages)
+        element = article.to_jats()
     except Exception as error:  # noqa: BLE001 - one bad PDF must not stop the corpus
         # ExtractError and PdfError carry a short reason ("encrypted PDF", "no text layer").
         reason = getattr(error, "reason", "") or type(error).__name__
         raise SkipError(f"extraction: {reason}", str(error)) from error
-
-
-def extract_and_save(task: EvaluationTask, settings: Settings):
-    """Extract the PDF, keep its JATS in <evaluation>/extracted/, return (fields, article)."""
-    from lxml import etree
-
-    article = extract_article(task.pdf, settings)
-    try:
-        element = article.to_jats()
-        data = etree.tostring(element, encoding="utf-8", xml_declaration=True, pretty_print=True)
-    except Exception as error:  # noqa: BLE001 - e.g. text the XML cannot hold; others go on
-        raise SkipError("extraction: no JATS", f"{type(error).__name__}: {error}") from error
-    fs.write_bytes(fs.join(settings.evaluation_path, EXTRACTED_FOLDER, f"{task.doc_id}.xml"), data)
     return read_fields_from_element(element, settings.mapping), article
 
 

@@ -13,8 +13,12 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from sciencebeam_gym.generate.jats import extract_fields, parse_article
-from sciencebeam_gym.generate.mapping import XmlMapping, default_xml_mapping_path, load_xml_mapping
+from sciencebeam_gym.document.jats import extract_fields, parse_article
+from sciencebeam_gym.document.xml_mapping import (
+    XmlMapping,
+    default_xml_mapping_path,
+    load_xml_mapping,
+)
 
 # Scored field -> class label of the mapping whose XPaths select it.
 FIELD_LABELS = {

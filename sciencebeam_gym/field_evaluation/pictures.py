@@ -9,11 +9,11 @@ import textwrap
 
 from PIL import Image, ImageDraw, ImageFont
 
-from sciencebeam_gym import fs
+from sciencebeam_gym.document.errors import SkipError
 from sciencebeam_gym.field_evaluation.fields import FIELDS, LIST_FIELDS, ArticleFields
 from sciencebeam_gym.field_evaluation.measures import SOFT
 from sciencebeam_gym.field_evaluation.scoring import FieldScore
-from sciencebeam_gym.generate.errors import SkipError
+from sciencebeam_gym.storage import fs
 
 DPI = 100
 PANEL_WIDTH = 760
@@ -29,7 +29,7 @@ def render_first_page(pdf_path: str | None) -> Image.Image:
     """The first page at DPI; a blank page when there is no PDF (an --extracted run without it)."""
     if not pdf_path:
         return Image.new("RGB", (850, 1100), "white")
-    from sciencebeam_gym.pdf_render import open_pdf, render_page
+    from sciencebeam_gym.document.pdf import open_pdf, render_page
 
     document = open_pdf(fs.read_bytes(pdf_path), pdf_path)
     try:

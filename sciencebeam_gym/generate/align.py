@@ -21,9 +21,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
-from sciencebeam_gym.generate.jats import Field
-from sciencebeam_gym.generate.pdf import PageText
-from sciencebeam_gym.generate.text import STOPWORDS, tokenise
+from sciencebeam_gym.document.jats import Field
+from sciencebeam_gym.document.text import STOPWORDS, tokenise
+from sciencebeam_gym.document.text_layer import PageText
 
 MAX_GAP_TOKENS = 5  # unmatched page tokens allowed between two matches of one run
 STOPWORD_REACH = 3  # a matched stop word counts when a matched content word is this close

@@ -13,15 +13,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import UNKNOWN_KEY, UNKNOWN_LABEL, ColorMap
+from sciencebeam_gym.document.jats import XmlError, extract_fields, parse_article, publisher_group
+from sciencebeam_gym.document.pages import FIRST_PAGE, PageSelection, as_selection
+from sciencebeam_gym.document.pdf import DEFAULT_MAX_PAGE_PIXELS, PdfError, open_pdf, render_page
+from sciencebeam_gym.document.sources import SourcePair
+from sciencebeam_gym.document.text_layer import PageText, extract_page_text
+from sciencebeam_gym.document.xml_mapping import XmlMapping
 from sciencebeam_gym.generate.align import FieldMatch, align_fields
-from sciencebeam_gym.generate.jats import XmlError, extract_fields, parse_article, publisher_group
-from sciencebeam_gym.generate.mapping import XmlMapping
 from sciencebeam_gym.generate.paint import overlay_image, paint_rotated_label_image
-from sciencebeam_gym.generate.pdf import PageText, extract_page_text
-from sciencebeam_gym.generate.sources import SPLITS, SourcePair, split_for
-from sciencebeam_gym.pdf_render import DEFAULT_MAX_PAGE_PIXELS, PdfError, open_pdf, render_page
+from sciencebeam_gym.generate.splits import SPLITS, split_for
+from sciencebeam_gym.storage import fs
 
 OK = "ok"
 SKIPPED = "skipped"
@@ -58,8 +60,8 @@ class Settings:
     output_path: str
     color_map: ColorMap
     mapping: XmlMapping
-    pages: tuple[int, ...] = (1,)  # 1-based; empty means every page
-    test_pages: tuple[int, ...] | None = None  # pages of test documents; None: `pages`
+    pages: PageSelection | tuple[int, ...] = FIRST_PAGE  # 1-based; empty means every page
+    test_pages: PageSelection | tuple[int, ...] | None = None  # of test documents; None: `pages`
     dpi: float = 100.0
     test_fraction: float = 0.2
     group: str = "generated"
@@ -133,11 +135,13 @@ def generate_pages(
         document.close()
 
 
-def align_pages(document, fields, pages: tuple[int, ...]) -> list[tuple[int, PageText, list]]:
+def align_pages(
+    document, fields, pages: PageSelection | tuple[int, ...]
+) -> list[tuple[int, PageText, list]]:
     """(page number, text layer, field matches) of each chosen page with text; SkipDocument
     when no page has text or no field is found on any."""
     page_count = len(document)
-    numbers = [n for n in pages or range(1, page_count + 1) if 1 <= n <= page_count]
+    numbers = as_selection(pages).select(page_count)
     if not numbers:
         raise SkipDocument("page out of range", f"the PDF has {page_count} pages")
     aligned = []

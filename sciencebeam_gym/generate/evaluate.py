@@ -19,25 +19,26 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import (
     ColorMap,
     ColorMapError,
     default_color_map_path,
     load_color_map,
 )
-from sciencebeam_gym.generate.align import align_fields
-from sciencebeam_gym.generate.document import Settings
-from sciencebeam_gym.generate.jats import extract_fields, parse_article
-from sciencebeam_gym.generate.mapping import (
+from sciencebeam_gym.document.jats import extract_fields, parse_article
+from sciencebeam_gym.document.pdf import open_pdf
+from sciencebeam_gym.document.sources import find_pairs_in_folder
+from sciencebeam_gym.document.text_layer import extract_page_text
+from sciencebeam_gym.document.xml_mapping import (
     MappingError,
     default_xml_mapping_path,
     load_xml_mapping,
 )
+from sciencebeam_gym.generate.align import align_fields
+from sciencebeam_gym.generate.document import Settings
 from sciencebeam_gym.generate.paint import paint_rotated_label_image
-from sciencebeam_gym.generate.pdf import extract_page_text
-from sciencebeam_gym.generate.sources import find_pairs_in_folder
-from sciencebeam_gym.pdf_render import open_pdf
+from sciencebeam_gym.storage import fs
 
 GROUND_TRUTH_SUFFIX = "-page1.annot.png"
 TARGET_F1 = 0.9

@@ -17,8 +17,8 @@ import numpy as np
 from PIL import Image
 
 from sciencebeam_gym.color_map import UNKNOWN_KEY, ColorMap
+from sciencebeam_gym.document.text_layer import PageText
 from sciencebeam_gym.generate.align import FieldMatch
-from sciencebeam_gym.generate.pdf import PageText
 
 Rect = tuple[float, float, float, float]  # x0, top, x1, bottom in points
 # Lines of one block further apart than this share of a line's height are left apart.

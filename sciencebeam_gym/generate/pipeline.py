@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 from collections.abc import Sequence
 
@@ -26,9 +25,17 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.beam_steps import each_then_report
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
+from sciencebeam_gym.document.pages import as_selection
+from sciencebeam_gym.document.pdf import DEFAULT_MAX_PAGE_PIXELS
+from sciencebeam_gym.document.sources import SourceError, SourcePair, find_pairs, safe_id
+from sciencebeam_gym.document.xml_mapping import (
+    MappingError,
+    default_xml_mapping_path,
+    load_xml_mapping,
+)
 from sciencebeam_gym.generate.document import (
     OK,
     UNKNOWN_TEXT_CHOICES,
@@ -36,26 +43,14 @@ from sciencebeam_gym.generate.document import (
     Settings,
     process_pair,
 )
-from sciencebeam_gym.generate.mapping import (
-    MappingError,
-    default_xml_mapping_path,
-    load_xml_mapping,
-)
 from sciencebeam_gym.generate.report import (
     format_summary,
     invalidate_report,
     report_folder,
     write_report,
 )
-from sciencebeam_gym.generate.sources import (
-    SPLIT_METHODS,
-    SourceError,
-    SourcePair,
-    assign_splits,
-    find_pairs,
-    safe_id,
-)
-from sciencebeam_gym.pdf_render import DEFAULT_MAX_PAGE_PIXELS
+from sciencebeam_gym.generate.splits import SPLIT_METHODS, assign_splits
+from sciencebeam_gym.storage import fs
 
 LOGGER = logging.getLogger(__name__)
 METRICS_NAMESPACE = "generate"
@@ -95,24 +90,6 @@ def write_report_step(results: list[DocumentResult], output_path: str, info: dic
     return report["summary"]["pages_written"]
 
 
-def parse_pages(text: str) -> tuple[int, ...]:
-    """'1', '1,3', '1-3' or 'all' (empty tuple) -> 1-based page numbers."""
-    if text.strip().lower() == "all":
-        return ()
-    pages: set[int] = set()
-    for part in text.split(","):
-        part = part.strip()
-        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
-        if not match or int(match.group(1)) < 1:
-            raise argparse.ArgumentTypeError(
-                f"--pages {text!r}: use page numbers from 1, e.g. 1 or 1,2 or 1-3 or all"
-            )
-        first = int(match.group(1))
-        last = int(match.group(2) or first)
-        pages.update(range(first, last + 1))
-    return tuple(sorted(pages))
-
-
 def _fraction(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
@@ -144,9 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--xml_mapping", default=None, help="XML field -> class mapping (default: xml-mapping.conf)"
     )
-    parser.add_argument(
-        "--pages", type=parse_pages, default=(1,), help="pages to write: 1 (default), 1,2, 1-3, all"
-    )
+    cli.add_pages(parser, "1", "pages to write: 1 (default), 1,2, 1-3, all")
     parser.add_argument("--dpi", type=_positive, default=100.0, help="render resolution (100)")
     parser.add_argument(
         "--max_page_pixels",
@@ -157,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--test_pages",
-        type=parse_pages,
+        type=cli.page_selection,
         default=None,
         help="pages of the test split's documents, like --pages (default: --pages); e.g. "
         "--pages all --test_pages 1 trains on whole articles and tests on first pages",
@@ -260,10 +235,8 @@ def run(argv: Sequence[str] | None = None, save_main_session: bool = False) -> d
     info = {
         "source": args.source,
         "output_path": args.output_path,
-        "pages": list(settings.pages) or "all",
-        "test_pages": (
-            "as pages" if settings.test_pages is None else list(settings.test_pages) or "all"
-        ),
+        "pages": str(as_selection(settings.pages)),
+        "test_pages": "as pages" if settings.test_pages is None else str(settings.test_pages),
         "dpi": settings.dpi,
         "test_fraction": settings.test_fraction,
         "split": args.split,

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import cli, fs, records
+from sciencebeam_gym import cli, records
 from sciencebeam_gym.color_map import (
     BACKGROUND_LABEL,
     UNKNOWN_LABEL,
@@ -31,6 +31,7 @@ from sciencebeam_gym.color_map import (
     load_color_map,
 )
 from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
+from sciencebeam_gym.storage import fs
 
 DEFAULT_SPLITS = ("train", "test")
 UNMAPPED_LABEL = "(not in colour map)"

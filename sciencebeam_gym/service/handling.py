@@ -4,16 +4,21 @@ the client is watched, and the answer sent with its timings."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import sys
 import time
 
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.requests import ClientDisconnect
 
-from sciencebeam_gym.extract.cli import parse_pages
-from sciencebeam_gym.pdf_render import CORRUPT_PDF, EMPTY_PDF, looks_like_pdf
+from sciencebeam_gym.document.pages import (
+    EVERY_PAGE,
+    PageSelection,
+    PageSelectionError,
+    parse_pages,
+)
+from sciencebeam_gym.document.pdf import CORRUPT_PDF, EMPTY_PDF, looks_like_pdf
 from sciencebeam_gym.service.forms import Upload, read_upload
 from sciencebeam_gym.service.jobs import Job
 from sciencebeam_gym.service.limits import (
@@ -119,17 +124,16 @@ def negotiate(accept: str, offers: dict[str, str]) -> tuple[str, str]:
     raise ServiceError(NOT_ACCEPTABLE, f"Accept: {accept}; this endpoint gives {', '.join(offers)}")
 
 
-def pages_param(text: str | None) -> tuple[int, ...]:
+def pages_param(text: str | None) -> PageSelection:
     """`?pages=1-2` as extract.sh's --pages reads it."""
     try:
         return parse_pages(text or "")
-    except argparse.ArgumentTypeError as error:
-        raise ServiceError(BAD_REQUEST, str(error).replace("--pages", "pages")) from error
+    except PageSelectionError as error:
+        raise ServiceError(BAD_REQUEST, f"pages: {error}") from error
 
 
-def grobid_pages(upload: Upload) -> tuple[tuple[int, ...], int]:
-    """GROBID's `start` and `end` form fields (1-based; -1: from the first / to the last page)
-    as (pages, first page): the pages when `end` is given, else every page from `start`."""
+def grobid_pages(upload: Upload) -> PageSelection:
+    """GROBID's `start` and `end` form fields (1-based; -1: from the first / to the last page)."""
     try:
         start = int(upload.field("start", "-1") or -1)
         end = int(upload.field("end", "-1") or -1)
@@ -138,6 +142,6 @@ def grobid_pages(upload: Upload) -> tuple[tuple[int, ...], int]:
     first = max(1, start)
     if 0 < end < first:
         raise ServiceError(BAD_REQUEST, f"end {end} is before start {start}")
-    if end > 0:
-        return tuple(range(first, end + 1)), 1
-    return (), first
+    if end <= 0 and first == 1:
+        return EVERY_PAGE
+    return PageSelection(((first, end if end > 0 else sys.maxsize),))

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sciencebeam_gym.extract.document import ExtractError, extract_document, page_numbers
-from sciencebeam_gym.page_image import ImageError, open_image
-from sciencebeam_gym.pdf_render import (
+from sciencebeam_gym.document.pages import EVERY_PAGE, PageSelection
+from sciencebeam_gym.document.pdf import (
     DEFAULT_MAX_PAGE_PIXELS,
     PdfError,
     count_pages,
@@ -27,6 +26,8 @@ from sciencebeam_gym.pdf_render import (
     open_pdf,
     render_page,
 )
+from sciencebeam_gym.extract.document import ExtractError, extract_document
+from sciencebeam_gym.page_image import ImageError, open_image
 from sciencebeam_gym.service.limits import (
     INTERNAL,
     PAGE_OUT_OF_RANGE,
@@ -58,8 +59,7 @@ class Job:
     kind: str  # "convert", "view" or "predict"
     data: bytes
     source: str = "upload"
-    pages: tuple[int, ...] = ()  # none: every page (from `from_page` on)
-    from_page: int = 1
+    pages: PageSelection = EVERY_PAGE
     fmt: str = JATS
     max_pages: int = 0
     output: str = PAINTED  # predict: PREDICT_OUTPUTS
@@ -80,10 +80,9 @@ def pages_to_read(job: Job) -> list[int]:
         count = count_pages(job.data, job.source)
     except PdfError as error:
         raise ServiceError(error.reason, str(error)) from error
-    numbers = [n for n in page_numbers(job.pages, count) if n >= job.from_page]
+    numbers = job.pages.select(count)
     if not numbers:
-        asked = ",".join(map(str, job.pages)) or f"{job.from_page} or after"
-        raise ServiceError(PAGE_OUT_OF_RANGE, f"{job.source}: no page {asked} (it has {count})")
+        raise ServiceError(PAGE_OUT_OF_RANGE, f"{job.source}: no page {job.pages} (it has {count})")
     if job.max_pages and len(numbers) > job.max_pages:
         raise ServiceError(
             TOO_MANY_PAGES,

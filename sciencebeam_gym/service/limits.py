@@ -12,19 +12,19 @@ import asyncio
 import re
 from dataclasses import dataclass
 
+from sciencebeam_gym.document.pdf import (
+    CORRUPT_PDF,
+    DEFAULT_MAX_PAGE_PIXELS,
+    EMPTY_PDF,
+    ENCRYPTED_PDF,
+    UNRENDERABLE_PAGE,
+)
 from sciencebeam_gym.page_image import (
     EMPTY_FILE,
     IMAGE_TOO_LARGE,
     NOT_AN_IMAGE,
     TRUNCATED_IMAGE,
     UNSUPPORTED_IMAGE,
-)
-from sciencebeam_gym.pdf_render import (
-    CORRUPT_PDF,
-    DEFAULT_MAX_PAGE_PIXELS,
-    EMPTY_PDF,
-    ENCRYPTED_PDF,
-    UNRENDERABLE_PAGE,
 )
 
 MIB = 1024 * 1024

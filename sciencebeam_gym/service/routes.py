@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, PlainTextResponse
 
 from sciencebeam_gym import __version__
+from sciencebeam_gym.document.pages import PageSelection
 from sciencebeam_gym.service.handling import (
     answer_job,
     grobid_pages,
@@ -42,7 +43,7 @@ from sciencebeam_gym.service.limits import BAD_REQUEST, ServiceError
 
 STATIC = importlib.resources.files("sciencebeam_gym.service") / "static"
 # GROBID's header model reads the first pages; an abstract may run onto the second.
-HEADER_PAGES = (1, 2)
+HEADER_PAGES = PageSelection(((1, 2),))
 # Accept -> what /api/convert writes; the first is the default (also for */*)
 CONVERT_TYPES = {
     "application/xml": JATS,
@@ -134,8 +135,7 @@ def document_routes(app: FastAPI) -> None:
         the form's `start` and `end` choose the pages."""
         started = time.perf_counter()
         upload = await read_document(request)
-        pages, first = grobid_pages(upload)
-        job = Job("convert", upload.data, upload.filename, pages, from_page=first, fmt=TEI)
+        job = Job("convert", upload.data, upload.filename, grobid_pages(upload), fmt=TEI)
         job = replace(job, max_pages=limits(request).max_pages)
         return await answer_job(request, job, started, TEI_MEDIA_TYPE)
 

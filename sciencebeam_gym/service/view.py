@@ -19,11 +19,12 @@ import numpy as np
 from PIL import Image
 
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
+from sciencebeam_gym.document.pdf import open_pdf
+from sciencebeam_gym.document.text_layer import extract_page_text
+from sciencebeam_gym.document.words import PageWord
 from sciencebeam_gym.extract import fields as field_labels
 from sciencebeam_gym.extract.article import ExtractedArticle
-from sciencebeam_gym.extract.layout import LaidWord, page_blocks
-from sciencebeam_gym.generate.pdf import extract_page_text
-from sciencebeam_gym.pdf_render import open_pdf
+from sciencebeam_gym.extract.layout import page_blocks
 
 JPEG_QUALITY = 80
 # A field's next word is looked for at most this many words after the last one found: enough
@@ -31,7 +32,7 @@ JPEG_QUALITY = 80
 MATCH_WINDOW = 12
 WORD_CHARACTERS = re.compile(r"[^\w]+", re.UNICODE)
 
-ordered_word = tuple[str, int, LaidWord]  # label, page number, word
+ordered_word = tuple[str, int, PageWord]  # label, page number, word
 box = list[float]  # page, x0, top, x1, bottom
 
 
@@ -124,7 +125,7 @@ def normalise(text: str) -> str:
     return WORD_CHARACTERS.sub("", text).lower()
 
 
-def _matches(token: str, word: LaidWord) -> bool:
+def _matches(token: str, word: PageWord) -> bool:
     """Whether a word of the page spells a token of the field: the same, the same with marks
     glued on (`Lee1`), or one holding the other (a word the field split or joined)."""
     for candidate in (normalise(word.text), normalise(word.plain)):
@@ -139,11 +140,11 @@ def _matches(token: str, word: LaidWord) -> bool:
     return False
 
 
-def word_box(page: int, word: LaidWord) -> box:
+def word_box(page: int, word: PageWord) -> box:
     return [page, *(round(float(v), 2) for v in word.box)]
 
 
-def locate_items(items: Sequence[str], words: Sequence[tuple[int, LaidWord]]) -> list[list[box]]:
+def locate_items(items: Sequence[str], words: Sequence[tuple[int, PageWord]]) -> list[list[box]]:
     """For each item (in the order the field lists them), the boxes of the words that spell it,
     looked for in reading order from where the previous item ended."""
     located, start = [], 0
@@ -161,7 +162,7 @@ def locate_items(items: Sequence[str], words: Sequence[tuple[int, LaidWord]]) ->
     return located
 
 
-def words_of(ordered: Sequence[ordered_word], labels: Sequence[str]) -> list[tuple[int, LaidWord]]:
+def words_of(ordered: Sequence[ordered_word], labels: Sequence[str]) -> list[tuple[int, PageWord]]:
     return [(page, word) for label, page, word in ordered if label in labels]
 
 

@@ -14,8 +14,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import CONFIG_CLASSES_KEY, ColorMap
+from sciencebeam_gym.storage import fs
 
 CONFIG_FILENAME = "config.json"
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 from lxml import etree
 
-from sciencebeam_gym.extract.cli import main, parse_pages
+from sciencebeam_gym.extract.cli import main
 from tests.extract.conftest import REPO_ROOT, real_article
 from tests.extract.pages import Text, make_pdf, paragraph
 from tests.generate.factory import pdf_bytes
@@ -39,11 +39,6 @@ def test_help_answers_without_importing_tensorflow():
     )
     assert "--pages" in result.stdout
     assert result.stdout.strip().endswith("False False")
-
-
-def test_pages_flag():
-    assert parse_pages("all") == ()
-    assert parse_pages("1,3-4") == (1, 3, 4)
 
 
 def test_a_folder_with_bad_documents_extracts_the_good_ones_and_reports_the_rest(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from sciencebeam_gym.document.pdf import open_pdf
+from sciencebeam_gym.document.text_layer import extract_page_text
 from sciencebeam_gym.extract.fields import assemble_article, split_name
 from sciencebeam_gym.extract.layout import page_blocks
-from sciencebeam_gym.generate.pdf import extract_page_text
-from sciencebeam_gym.pdf_render import open_pdf
 from tests.extract.pages import Text, labels_by_value, make_pdf, painted, paragraph, then
 
 

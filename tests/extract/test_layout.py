@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from sciencebeam_gym.document.pdf import open_pdf
+from sciencebeam_gym.document.text_layer import extract_page_text
+from sciencebeam_gym.document.words import page_words
 from sciencebeam_gym.extract.layout import (
     group_blocks,
     label_lines,
     page_blocks,
-    page_words,
     vote_word_labels,
 )
-from sciencebeam_gym.generate.pdf import extract_page_text
-from sciencebeam_gym.pdf_render import open_pdf
 from tests.extract.pages import (
     MAP_SCALE,
     PAGE_HEIGHT,
@@ -107,15 +107,6 @@ def test_a_centred_block_over_both_columns_cuts_them_into_bands():
     ]
 
 
-def test_raised_glyphs_are_runs_of_their_own():
-    name = Text(72, 100, 12, "Lee", "author")
-    words = page_words(
-        page_text([name, then(name, "1,a", raised=True), Text(72, 130, 12, "O'Neil")])
-    )
-    assert [w.runs for w in words] == [(("Lee", False), ("1,a", True)), (("O'Neil", False),)]
-    assert words[0].plain == "Lee"
-
-
 def test_group_blocks_keeps_pages_apart():
     items = paragraph(72, 100, ["same text"], "abstract")
     words = page_words(page_text(items))
@@ -137,10 +128,3 @@ def test_a_row_cut_by_a_superscript_votes_as_one_line():
     assert [(line.label, line.text.split()[0]) for line in label_lines(words, 1)] == [
         ("author", "Zsolt")
     ]
-
-
-def test_text_is_made_fit_for_xml():
-    from sciencebeam_gym.extract.layout import clean_text
-
-    assert clean_text("a\ud835\udc65b") == "a\U0001d465b"  # a surrogate pair: one character
-    assert clean_text("a\ud835b\x0bc") == "abc"  # a lone surrogate, a control character

@@ -6,12 +6,12 @@ from __future__ import annotations
 from lxml import etree
 
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
+from sciencebeam_gym.document.jats import parse_article
+from sciencebeam_gym.document.text import collapse_whitespace
+from sciencebeam_gym.document.xml_mapping import default_xml_mapping_path, load_xml_mapping
 from sciencebeam_gym.extract import extract_document
 from sciencebeam_gym.extract.model import PaintedLabeller
 from sciencebeam_gym.generate.document import Settings, generate_pages
-from sciencebeam_gym.generate.jats import parse_article
-from sciencebeam_gym.generate.mapping import default_xml_mapping_path, load_xml_mapping
-from sciencebeam_gym.generate.text import collapse_whitespace
 from tests.extract.conftest import real_article
 
 STEM = "plos-pone-0115884"

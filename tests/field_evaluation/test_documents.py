@@ -1,5 +1,5 @@
+from sciencebeam_gym.document.sources import SourcePair
 from sciencebeam_gym.field_evaluation.documents import extracted_file
-from sciencebeam_gym.generate.sources import SourcePair
 
 
 def test_the_extracted_xml_is_found_by_the_pdf_name_then_the_document_id(tmp_path):

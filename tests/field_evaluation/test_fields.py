@@ -1,14 +1,14 @@
 import pytest
 from lxml import etree
 
+from sciencebeam_gym.document.jats import XmlError
+from sciencebeam_gym.document.xml_mapping import parse_xml_mapping
 from sciencebeam_gym.field_evaluation.fields import (
     evaluation_mapping,
     load_evaluation_mapping,
     read_fields_from_bytes,
     read_fields_from_element,
 )
-from sciencebeam_gym.generate.jats import XmlError
-from sciencebeam_gym.generate.mapping import parse_xml_mapping
 from tests.field_evaluation import jats_factory as jats
 
 MAPPING = load_evaluation_mapping()

@@ -2,10 +2,12 @@ import numpy as np
 import pytest
 
 from sciencebeam_gym.color_map import UNKNOWN_KEY, default_color_map_path, load_color_map
+from sciencebeam_gym.document.jats import Field
+from sciencebeam_gym.document.pdf import open_pdf, render_page
+from sciencebeam_gym.document.text_layer import extract_page_text
+from sciencebeam_gym.document.xml_mapping import default_xml_mapping_path, load_xml_mapping
 from sciencebeam_gym.generate.align import align_fields
 from sciencebeam_gym.generate.document import Settings, generate_pages
-from sciencebeam_gym.generate.jats import Field
-from sciencebeam_gym.generate.mapping import default_xml_mapping_path, load_xml_mapping
 from sciencebeam_gym.generate.paint import (
     UNKNOWN_OVERLAY_COLOR,
     block_rectangles,
@@ -13,8 +15,6 @@ from sciencebeam_gym.generate.paint import (
     paint_label_image,
     paint_rotated_label_image,
 )
-from sciencebeam_gym.generate.pdf import extract_page_text
-from sciencebeam_gym.pdf_render import open_pdf, render_page
 from tests.generate.factory import (
     ABSTRACT,
     PARAGRAPH,

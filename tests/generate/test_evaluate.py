@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
+from sciencebeam_gym.document.xml_mapping import default_xml_mapping_path, load_xml_mapping
 from sciencebeam_gym.generate.document import Settings
 from sciencebeam_gym.generate.evaluate import (
     TARGET_LABELS,
@@ -10,7 +11,6 @@ from sciencebeam_gym.generate.evaluate import (
     main,
     pixel_counts,
 )
-from sciencebeam_gym.generate.mapping import default_xml_mapping_path, load_xml_mapping
 
 
 def test_pixel_counts_and_f1_per_class():

@@ -209,8 +209,8 @@ def test_beam_options_reach_beam_and_kebab_flags_are_ours(tmp_path, capsys):
 
 
 def make_settings(output: Path, **changes):
+    from sciencebeam_gym.document.xml_mapping import default_xml_mapping_path, load_xml_mapping
     from sciencebeam_gym.generate.document import Settings
-    from sciencebeam_gym.generate.mapping import default_xml_mapping_path, load_xml_mapping
 
     values = dict(
         output_path=str(output),
@@ -224,7 +224,7 @@ def make_settings(output: Path, **changes):
 
 
 def two_page_document(source: Path, pages: int = 2):
-    from sciencebeam_gym.generate.sources import SourcePair
+    from sciencebeam_gym.document.sources import SourcePair
 
     source.mkdir()
     (source / "doc.pdf").write_bytes(pdf_bytes(article_lines(), pages=pages))
@@ -241,8 +241,8 @@ def image_size(path: Path) -> tuple[int, int]:
 def test_a_killed_rerun_never_pairs_a_page_with_a_label_of_another_run(
     tmp_path, monkeypatch, writes_before_kill
 ):
-    from sciencebeam_gym import fs
     from sciencebeam_gym.generate.document import process_pair
+    from sciencebeam_gym.storage import fs
 
     pair = two_page_document(tmp_path / "source")
     output = tmp_path / "data"

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
+from sciencebeam_gym.document.xml_mapping import default_xml_mapping_path, load_xml_mapping
 from sciencebeam_gym.generate.document import Settings, coverage_rows, generate_pages
-from sciencebeam_gym.generate.mapping import default_xml_mapping_path, load_xml_mapping
 
 REAL_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pdf-jats"
 pytestmark = pytest.mark.skipif(

@@ -1,13 +1,13 @@
 import pytest
 
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
-from sciencebeam_gym.generate.mapping import (
+from sciencebeam_gym.document.text import normalise, tokenise
+from sciencebeam_gym.document.xml_mapping import (
     MappingError,
     default_xml_mapping_path,
     load_xml_mapping,
     parse_xml_mapping,
 )
-from sciencebeam_gym.generate.text import normalise, tokenise
 
 
 def test_tokenise_handles_ligatures_accents_case_and_markers():

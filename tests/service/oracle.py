@@ -30,8 +30,8 @@ def page_key(image) -> str:
 def paint_answers(articles, pages: tuple[int, ...], path, known: dict | None = None) -> int:
     """Paint the chosen pages of each (PDF, JATS) pair as generate-data.sh does, saved by page
     key to an .npz file with the `known` answers; the number of pages saved."""
+    from sciencebeam_gym.document.xml_mapping import default_xml_mapping_path, load_xml_mapping
     from sciencebeam_gym.generate.document import Settings, generate_pages
-    from sciencebeam_gym.generate.mapping import default_xml_mapping_path, load_xml_mapping
 
     settings = Settings(
         output_path="",
@@ -49,7 +49,7 @@ def paint_answers(articles, pages: tuple[int, ...], path, known: dict | None = N
 
 def painted_answers(pdf: bytes, class_maps, dpi: float = 100.0) -> dict[str, np.ndarray]:
     """Answers for a PDF whose class maps are known (painted as in tests/extract/pages.py)."""
-    from sciencebeam_gym.pdf_render import open_pdf, render_page
+    from sciencebeam_gym.document.pdf import open_pdf, render_page
 
     document = open_pdf(pdf)
     try:

@@ -10,8 +10,8 @@ import shutil
 from grobid_client.grobid_client import GrobidClient
 from lxml import etree
 
+from sciencebeam_gym.document.jats import parse_article
 from sciencebeam_gym.extract.tei import TEI_NS
-from sciencebeam_gym.generate.jats import parse_article
 from tests.service.conftest import need_articles
 
 TEI_SUFFIX = ".grobid.tei.xml"  # what the client names the files it saves

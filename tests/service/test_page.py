@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from sciencebeam_gym.generate.jats import parse_article
+from sciencebeam_gym.document.jats import parse_article
 from tests.service.conftest import need_articles
 
 CHROMIUM = "/usr/bin/chromium"

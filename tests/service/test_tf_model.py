@@ -11,8 +11,8 @@ import zlib
 import pytest
 from PIL import Image
 
+from sciencebeam_gym.document.pdf import DEFAULT_MAX_PAGE_PIXELS
 from sciencebeam_gym.extract import extract_document, load_model
-from sciencebeam_gym.pdf_render import DEFAULT_MAX_PAGE_PIXELS
 from tests.generate.factory import pdf_bytes
 from tests.service.conftest import SYNTHETIC_PDF
 from tests.serving.conftest import draw_page, png_bytes

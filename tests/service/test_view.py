@@ -9,8 +9,8 @@ import io
 import numpy as np
 from PIL import Image
 
+from sciencebeam_gym.document.words import PageWord
 from sciencebeam_gym.extract import extract_document
-from sciencebeam_gym.extract.layout import LaidWord
 from sciencebeam_gym.extract.model import PaintedLabeller
 from sciencebeam_gym.service.view import RecordingLabeller, build_view, locate_items
 from tests.extract.pages import Text, labels_by_value, make_pdf, painted, paragraph, text_width
@@ -33,8 +33,8 @@ PAGES = [
 ]
 
 
-def word(text: str, x: float) -> tuple[int, LaidWord]:
-    return 1, LaidWord(text=text, box=(x, 0.0, x + 5, 10.0), line=0, runs=((text, False),))
+def word(text: str, x: float) -> tuple[int, PageWord]:
+    return 1, PageWord(text=text, box=(x, 0.0, x + 5, 10.0), line=0, runs=((text, False),))
 
 
 def test_items_are_found_in_order_each_word_once():

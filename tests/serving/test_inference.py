@@ -180,7 +180,7 @@ REAL_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pd
 
 
 def rendered_pages(count: int = 6):
-    from sciencebeam_gym.pdf_render import render_pages
+    from sciencebeam_gym.document.pdf import render_pages
 
     for path in sorted(REAL_DATA.glob("*.pdf"))[:count]:
         yield from (image for _n, image in render_pages(path.read_bytes(), str(path), 100, 1))

@@ -1,20 +1,19 @@
-"""Input documents: PDF + JATS XML pairs found in a folder or listed in a TSV/CSV file, and the
-deterministic train/test split by document."""
+"""Input documents: PDF + JATS XML pairs found in a folder or listed in a TSV/CSV file (the
+train/test split of generate-data is `generate/splits.py`)."""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import io
 import re
 from dataclasses import dataclass
 
-from sciencebeam_gym import fs
+from sciencebeam_gym.storage import fs
 
 PDF_SUFFIXES = (".pdf", ".pdf.gz")
 XML_SUFFIXES = (".xml", ".nxml", ".xml.gz", ".nxml.gz")
-LIST_SUFFIXES = (".tsv", ".csv", ".tsv.gz", ".csv.gz", ".txt")
+LIST_SUFFIXES = (".tsv", ".csv", ".tsv.gz", ".csv.gz", ".txt", ".lst", ".list")
 PDF_COLUMNS = ("pdf", "pdf_url", "pdf_path", "pdf_file", "source_url", "source")
 XML_COLUMNS = ("xml", "xml_url", "xml_path", "xml_file", "nxml", "jats")
 ID_COLUMNS = ("id", "doc_id", "document_id", "name")
@@ -24,7 +23,6 @@ GROUP_COLUMNS = ("group", "publisher")
 # Stems that name a file's role rather than the article; the folder name is the id then.
 _GENERIC_STEMS = {"fulltext", "article", "main", "paper", "document"}
 MAX_DEPTH = 3  # subfolder levels searched for pairs, e.g. <split>/<group>/<doc_id>/
-SPLITS = ("train", "test")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -41,7 +39,7 @@ class SourcePair:
     pdf: str | None
     xml: str | None
     group: str | None = None
-    split: str | None = None  # set by `assign_splits`; None: `split_for` decides
+    split: str | None = None  # set by generate's split assignment; None: not decided yet
 
 
 def _kind_and_stem(path: str) -> tuple[str | None, str]:
@@ -104,7 +102,7 @@ def read_file_list(list_path: str) -> list[SourcePair]:
     """Pairs listed in a TSV/CSV file: columns pdf and xml (e.g. pdf_url, xml_url; optional id
     and group), or, without a header, the PDF in the first column and the XML in the second. Relative paths
     are taken from the list's folder."""
-    from sciencebeam_gym.pdf_render import maybe_gunzip
+    from sciencebeam_gym.document.pdf import maybe_gunzip
 
     try:
         text = maybe_gunzip(fs.read_bytes(list_path)).decode("utf-8-sig")
@@ -176,36 +174,27 @@ def _is_local_folder(path: str) -> bool:
     return os.path.isdir(path)
 
 
-def document_hash(doc_id: str) -> float:
-    """The document's place in [0, 1): the SHA-1 of its id read as a fraction."""
-    return int(hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:8], 16) / 0x100000000
-
-
-def split_for(doc_id: str, test_fraction: float) -> str:
-    """'test' when the document's hash is below the fraction, else 'train' (`--split hash`):
-    each document keeps its side whatever else the source holds, the share is only expected."""
-    return "test" if document_hash(doc_id) < test_fraction else "train"
-
-
-SPLIT_METHODS = ("rank", "hash")
-
-
-def assign_splits(pairs: list[SourcePair], test_fraction: float, method: str = "rank"):
-    """The pairs with their split.
-
-    `rank` (the default): the complete pairs ordered by hash, the first round(n x fraction) go to
-    test, at least one when the fraction is above 0 and never all when it is below 1 (with two
-    pairs or more). The share is then what was asked even for a small source, where a hash
-    threshold alone can leave a split empty (56 articles of one journal family all hashed above
-    0.4); a document changes side only when documents are added or removed. `hash`: `split_for`.
-    """
-    if method == "hash":
-        return [dataclasses.replace(p, split=split_for(p.doc_id, test_fraction)) for p in pairs]
-    complete = sorted((p for p in pairs if p.pdf and p.xml), key=lambda p: document_hash(p.doc_id))
-    count = round(len(complete) * test_fraction)
-    if len(complete) >= 2:
-        count = min(max(count, 1 if test_fraction > 0 else 0), len(complete) - (test_fraction < 1))
-    test_ids = {p.doc_id for p in complete[:count]}
-    return [
-        dataclasses.replace(p, split="test" if p.doc_id in test_ids else "train") for p in pairs
-    ]
+def find_pdfs(source: str) -> list[str]:
+    """The PDFs a source names: a PDF (also .pdf.gz), a folder (searched at any depth) or a file
+    list (the first column of each line, relative to the list's folder); SourceError when it is
+    none of these or holds no PDF."""
+    if fs.is_remote(source) and source.endswith("/") or _is_local_folder(source):
+        found = fs.glob(fs.join(fs.escape_glob(source.rstrip("/")), "**"))
+        pdfs = [path for path in found if path.lower().endswith(PDF_SUFFIXES)]
+        if not pdfs:
+            raise SourceError(f"{source}: no PDF found (*.pdf, *.pdf.gz) in the folder")
+        return pdfs
+    if not fs.exists(source):
+        raise SourceError(f"{source}: no such file or folder")
+    if source.lower().endswith(PDF_SUFFIXES):
+        return [source]
+    if source.lower().endswith(LIST_SUFFIXES):
+        listed = [pair.pdf for pair in read_file_list(source) if pair.pdf]
+        pdfs = [path for path in listed if path.lower().endswith(PDF_SUFFIXES)]
+        if not pdfs:
+            raise SourceError(f"{source}: the file list names no PDF")
+        return pdfs
+    raise SourceError(
+        f"{source}: neither a PDF ({', '.join(PDF_SUFFIXES)}), a folder, nor a file list "
+        f"({', '.join(LIST_SUFFIXES)})"
+    )

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from sciencebeam_gym.generate.errors import SkipError
-from sciencebeam_gym.generate.mapping import XmlMapping
-from sciencebeam_gym.generate.text import collapse_whitespace
-from sciencebeam_gym.pdf_render import maybe_gunzip
+from sciencebeam_gym.document.errors import SkipError
+from sciencebeam_gym.document.pdf import maybe_gunzip
+from sciencebeam_gym.document.text import collapse_whitespace
+from sciencebeam_gym.document.xml_mapping import XmlMapping
 
 
 class XmlError(SkipError):

@@ -2,8 +2,8 @@ import gzip
 
 import pytest
 
-from sciencebeam_gym.generate.pdf import extract_page_text
-from sciencebeam_gym.pdf_render import PdfError, open_pdf, render_page
+from sciencebeam_gym.document.pdf import PdfError, open_pdf, render_page
+from sciencebeam_gym.document.text_layer import extract_page_text
 from tests.generate.factory import PAGE_HEIGHT, pdf_bytes
 
 

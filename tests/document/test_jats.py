@@ -2,8 +2,8 @@ import gzip
 
 import pytest
 
-from sciencebeam_gym.generate.jats import XmlError, element_text, extract_fields, parse_article
-from sciencebeam_gym.generate.mapping import parse_xml_mapping
+from sciencebeam_gym.document.jats import XmlError, element_text, extract_fields, parse_article
+from sciencebeam_gym.document.xml_mapping import parse_xml_mapping
 from tests.generate.factory import AFFILIATION, TITLE, article_xml
 
 MAPPING = parse_xml_mapping(
@@ -61,7 +61,7 @@ def test_xml_without_article_element_is_rejected():
 
 
 def test_the_publisher_group_leaves_corporate_words_out():
-    from sciencebeam_gym.generate.jats import publisher_group
+    from sciencebeam_gym.document.jats import publisher_group
 
     def xml(name):
         return (

@@ -11,7 +11,7 @@ import textwrap
 import pypdfium2 as pdfium
 import pytest
 
-from sciencebeam_gym.pdf_render import PdfError, count_pages, fit_dpi, render_pages
+from sciencebeam_gym.document.pdf import PdfError, count_pages, fit_dpi, render_pages
 
 
 def blank_pdf(pages: int, width: float, height: float) -> bytes:
@@ -57,8 +57,8 @@ def test_pages_are_rendered_one_at_a_time():
     script = textwrap.dedent(
         """
         import resource, sys
-        from tests.test_pdf_render import blank_pdf
-        from sciencebeam_gym.pdf_render import render_pages
+        from tests.document.test_pdf import blank_pdf
+        from sciencebeam_gym.document.pdf import render_pages
         data = blank_pdf(30, 1440, 1440)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         count = sum(1 for _ in render_pages(data, dpi=100))
