@@ -32,8 +32,8 @@ JPEG_QUALITY = 80
 MATCH_WINDOW = 12
 WORD_CHARACTERS = re.compile(r"[^\w]+", re.UNICODE)
 
-ordered_word = tuple[str, int, PageWord]  # label, page number, word
-box = list[float]  # page, x0, top, x1, bottom
+OrderedWord = tuple[str, int, PageWord]  # label, page number, word
+FieldBox = list[float]  # page, x0, top, x1, bottom
 
 
 class RecordingLabeller:
@@ -140,11 +140,13 @@ def _matches(token: str, word: PageWord) -> bool:
     return False
 
 
-def word_box(page: int, word: PageWord) -> box:
+def word_box(page: int, word: PageWord) -> FieldBox:
     return [page, *(round(float(v), 2) for v in word.box)]
 
 
-def locate_items(items: Sequence[str], words: Sequence[tuple[int, PageWord]]) -> list[list[box]]:
+def locate_items(
+    items: Sequence[str], words: Sequence[tuple[int, PageWord]]
+) -> list[list[FieldBox]]:
     """For each item (in the order the field lists them), the boxes of the words that spell it,
     looked for in reading order from where the previous item ended."""
     located, start = [], 0
@@ -162,15 +164,15 @@ def locate_items(items: Sequence[str], words: Sequence[tuple[int, PageWord]]) ->
     return located
 
 
-def words_of(ordered: Sequence[ordered_word], labels: Sequence[str]) -> list[tuple[int, PageWord]]:
+def words_of(ordered: Sequence[OrderedWord], labels: Sequence[str]) -> list[tuple[int, PageWord]]:
     return [(page, word) for label, page, word in ordered if label in labels]
 
 
-def field_boxes(article: ExtractedArticle, ordered: Sequence[ordered_word]) -> dict:
+def field_boxes(article: ExtractedArticle, ordered: Sequence[OrderedWord]) -> dict:
     """The words of each field (and of each author, affiliation, section, reference)."""
     fl = field_labels
 
-    def one(text: str, *labels: str) -> list[box]:
+    def one(text: str, *labels: str) -> list[FieldBox]:
         return locate_items([text], words_of(ordered, labels))[0] if text else []
 
     # titles and paragraphs in one pass: they alternate in reading order

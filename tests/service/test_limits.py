@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import socket
 import threading
 import time
@@ -242,3 +244,26 @@ def test_a_client_that_leaves_while_waiting_is_dropped_from_the_queue(tight):
     assert state["workers"][0]["busy"]  # the first request's work goes on
     first.join(30)
     assert first_answer[0].status_code == 504
+
+
+def test_a_body_that_does_not_arrive_in_time_is_a_408(tight):
+    head = post_head("/api/convert", {"Content-Type": "application/pdf", "Content-Length": "1000"})
+    started = time.monotonic()
+    answer = raw_exchange(tight, head, [b"%PDF-1.4\n"])  # and the other 991 bytes never come
+    assert (status_of(answer), json_of(answer)["reason"]) == (408, "timeout")
+    assert TIGHT_TIMEOUT <= time.monotonic() - started < TIGHT_TIMEOUT + 3
+
+
+def test_a_worker_that_dies_is_a_500_and_is_replaced(tight):
+    pid = tight.health()["workers"][0]["pid"]
+    thread, answers = post_in_background(tight, slow_pdf())
+    wait_for(tight, lambda s: s["workers"][0]["busy"])
+    os.kill(pid, signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    thread.join(30)
+    assert (answers[0].status_code, answers[0].json()["reason"]) == (500, "worker stopped")
+    state = tight.wait_idle()
+    assert state["workers"][0]["pid"] != pid
+    assert (
+        tight.client.post("/api/convert", content=pdf_bytes([(72, 700, 10, "x")])).status_code
+        == 200
+    )
