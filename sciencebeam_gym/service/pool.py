@@ -232,8 +232,11 @@ class WorkerPool:
         return max(1, math.ceil(mean * (len(self._waiting) + 1) / max(1, self.size)))
 
     async def _acquire(self, deadline: float) -> Worker:
-        if self._idle:
-            return self._idle.pop()
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.process.is_alive():
+                return worker
+            self._retire(worker, "it died while idle")
         if len(self._waiting) >= self.queue_limit:
             self.counts["refused_busy"] += 1
             seconds = self.retry_after()

@@ -267,3 +267,12 @@ def test_a_worker_that_dies_is_a_500_and_is_replaced(tight):
         tight.client.post("/api/convert", content=pdf_bytes([(72, 700, 10, "x")])).status_code
         == 200
     )
+
+
+def test_a_worker_that_died_while_idle_is_replaced_before_it_is_given_work(tight):
+    pid = tight.health()["workers"][0]["pid"]
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    answer = tight.client.post("/api/convert", content=pdf_bytes([(72, 700, 10, "x")]))
+    assert answer.status_code == 200  # waited for the new worker instead of failing
+    assert tight.wait_idle()["workers"][0]["pid"] != pid
