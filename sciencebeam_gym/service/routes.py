@@ -90,17 +90,15 @@ def plain_routes(app: FastAPI) -> None:
 
     @app.get("/api/health", summary="workers, queue, limits and counts")
     async def health(request: Request) -> dict:
-        pool, settings = request.app.state.pool, request.app.state.settings
+        pool, limits = request.app.state.pool, request.app.state.settings.limits
         state = pool.health()
-        ready = len(state["workers"])
-        limits = settings.limits
         state["limits"] = {
             "max_bytes": limits.max_bytes,
             "max_pages": limits.max_pages,
             "timeout": limits.timeout,
         }
-        # GROBID's own health answer: how many documents it works on at once
-        state.update(ready=ready > 0, pool={"maxActive": pool.size, "active": ready})
+        # as GROBID's health answer: whether it can work, and on how many documents at once
+        state.update(ready=bool(state["workers"]), pool={"maxActive": pool.size})
         return state
 
 
