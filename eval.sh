@@ -16,4 +16,4 @@ if ! gym_has_arg --eval_data_paths && ! gym_has_arg --eval-data-paths; then
   EVAL_ARGS+=("${DATA_ARGS[@]}")
 fi
 
-gym_run_module sciencebeam_gym.trainer.evaluate "${EVAL_ARGS[@]}" "${SCRIPT_ARGS[@]}"
+gym_run_module sciencebeam_gym.trainer.evaluate_checkpoint "${EVAL_ARGS[@]}" "${SCRIPT_ARGS[@]}"

@@ -89,7 +89,7 @@ def test_the_trainer_runs_its_file_work_without_apache_beam(tmp_path):
     (tmp_path / "part-00000-of-00001.tfrecord.gz").write_bytes(b"")
     script = (
         "import sys; sys.modules['apache_beam'] = None\n"
-        "from sciencebeam_gym.trainer import data, evaluate, task\n"
+        "from sciencebeam_gym.trainer import data, evaluate_checkpoint, task\n"
         "from sciencebeam_gym.staging import GcsStaging\n"
         f"print(len(data.find_files([{str(tmp_path / '*.tfrecord.gz')!r}])))\n"
     )

@@ -424,7 +424,7 @@ def dry_run_job(tmp_path, script: str, *args: str, **settings: str) -> dict:
     ("script", "module", "path_flag"),
     [
         ("train.sh", "sciencebeam_gym.trainer.task", "--output_path"),
-        ("eval.sh", "sciencebeam_gym.trainer.evaluate", "--model_path"),
+        ("eval.sh", "sciencebeam_gym.trainer.evaluate_checkpoint", "--model_path"),
     ],
 )
 def test_scripts_with_cloud_submit_their_module(tmp_path, script, module, path_flag):
