@@ -25,6 +25,8 @@ from collections.abc import Iterable, Sequence
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run went wrong (nothing written, a job failed, a non-finite loss)
 EXIT_USAGE = 2  # bad flags, settings or input: fix them and run again
+# 3 is the shell's: the toolkit is not installed (prepare-shell.sh, install.sh).
+EXIT_NO_INPUT = 4  # no file matched the input (preprocess: a split without pages is skipped)
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
 COLOR_MAP_HELP = "colour map file (default: the toolkit's color_map.conf)"
@@ -189,6 +191,17 @@ def positive_int(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number from 1, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number above 0 (resolutions)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
     return value
 
 

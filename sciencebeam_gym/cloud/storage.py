@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from sciencebeam_gym import cli, fs
+from sciencebeam_gym.data_layout import SPLITS
 
 # The paths, the client and the hints live in sciencebeam_gym.gcs (the trainer uses them too);
 # the names stay importable from here for the cloud commands.
@@ -93,7 +94,7 @@ def upload(
 def check_data_folder(data_dir: str) -> list[str]:
     """The train/ and test/ folders of a data folder; StorageError naming the one missing."""
     folders = []
-    for name in ("train", "test"):
+    for name in SPLITS:
         path = os.path.join(data_dir, name)
         if not os.path.isdir(path):
             raise StorageError(

@@ -42,7 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--export_path", default="", help="export used when complete")
     parser.add_argument("--model_path", default="", help="training folder (latest checkpoint)")
     parser.add_argument(
-        "--dpi", type=float, default=DEFAULT_DPI, help=f"render resolution ({DEFAULT_DPI:g})"
+        "--dpi",
+        type=float,
+        default=None,
+        help="render resolution (default: the one the model's training pages were rendered at, "
+        f"from its export; {DEFAULT_DPI:g} for a training folder)",
     )
     cli.add_cloud(parser, "Dataflow job name (--cloud; default extract)")
     cli.add_dry_run(parser, "print the Beam job (options, documents, settings) and stop")

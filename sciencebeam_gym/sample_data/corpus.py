@@ -22,7 +22,6 @@ from sciencebeam_gym.sample_data.render import (
     render_page_image,
 )
 
-SPLITS = ("train", "test")
 GROUP_PREFIX = "sample-"
 DOCS_PER_GROUP = 100
 MIN_HEIGHT_PX, MAX_HEIGHT_PX = 1150, 1650

@@ -33,12 +33,18 @@ from sciencebeam_gym.color_map import (
     ColorMap,
     color_map_of_config,
 )
-from sciencebeam_gym.trainer import data, losses, model
-from sciencebeam_gym.trainer.config import image_size_of, width_height
+from sciencebeam_gym.document.pdf import DEFAULT_DPI
+from sciencebeam_gym.model_contract import (
+    adjusted_logits,
+    image_size_of,
+    is_cross_entropy,
+    logit_offsets,
+    predict_class_index,
+    to_unit_range,
+    width_height,
+)
+from sciencebeam_gym.serving.metadata import METADATA_FORMAT, METADATA_VERSION
 
-METADATA_FILENAME = "metadata.json"
-METADATA_FORMAT = "sciencebeam-gym-export"
-METADATA_VERSION = 1
 # Softness of the class scores of an RGB-output model (distance to the class colours, 0..255).
 RGB_SCORE_SCALE = 32.0
 
@@ -58,8 +64,11 @@ class ModelInfo:
     classes: tuple[ColorClass, ...]
     training_step: int | None = None
     source_checkpoint: str = ""
-    # added to the logits of a weighted cross-entropy model (model.logit_offsets); () for none
+    # added to the logits of a weighted cross-entropy model (model_contract.logit_offsets); ()
+    # for none
     logit_offsets: tuple[float, ...] = ()
+    # the resolution the training pages were rendered at: PDF pages are rendered at it
+    dpi: float = DEFAULT_DPI
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -90,8 +99,10 @@ class ModelInfo:
         color_map: ColorMap | None = None,
         step: int | None = None,
         source_checkpoint: str = "",
+        dpi: float = DEFAULT_DPI,
     ) -> ModelInfo:
-        """From the trainer's resolved config (config.json); classes from it or the colour map."""
+        """From the trainer's resolved config (config.json); classes from it or the colour map;
+        `dpi` of the training pages (a training folder does not record it)."""
         if color_map is None:
             color_map = color_map_of_config(config)
         try:
@@ -104,7 +115,8 @@ class ModelInfo:
                 classes=tuple(color_map.classes),
                 training_step=step,
                 source_checkpoint=source_checkpoint,
-                logit_offsets=_offsets_tuple(model.logit_offsets(config)),
+                logit_offsets=_offsets_tuple(logit_offsets(config)),
+                dpi=float(dpi),
             )
         except KeyError as error:
             raise InferenceError(f"the training config lacks the setting {error}") from error
@@ -127,6 +139,7 @@ class ModelInfo:
             "training_step": self.training_step,
             "source_checkpoint": self.source_checkpoint,
             "logit_offsets": list(self.logit_offsets),
+            "dpi": self.dpi,
         }
 
     @classmethod
@@ -150,6 +163,7 @@ class ModelInfo:
                 training_step=metadata.get("training_step"),
                 source_checkpoint=str(metadata.get("source_checkpoint", "")),
                 logit_offsets=tuple(float(v) for v in metadata.get("logit_offsets", ())),
+                dpi=float(metadata.get("dpi", DEFAULT_DPI)),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise InferenceError(f"{source}: incomplete export metadata ({error!r})") from error
@@ -197,8 +211,8 @@ def class_probabilities(output: tf.Tensor, info: ModelInfo) -> tf.Tensor:
     of the negative distances to the class colours. The argmax is the predicted class in each case.
     """
     output = tf.cast(output, tf.float32)
-    if losses.is_cross_entropy(info.base_loss):
-        return tf.nn.softmax(model.adjusted_logits(output, info.offsets), axis=-1)
+    if is_cross_entropy(info.base_loss):
+        return tf.nn.softmax(adjusted_logits(output, info.offsets), axis=-1)
     if info.use_separate_channels:
         scores = (output + 1.0) / 2.0
         background = 1.0 - tf.reduce_max(scores, axis=-1, keepdims=True)
@@ -238,8 +252,8 @@ class PagePredictor(tf.Module):
 
     def outputs_from_model_images(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
         """(N, H, W, 3) uint8 at the model's size -> the outputs; the generator in inference mode."""
-        output = self.generator(data.to_unit_range(images), training=False)
-        classes = model.predict_class_index(
+        output = self.generator(to_unit_range(images), training=False)
+        classes = predict_class_index(
             output,
             self.info.base_loss,
             self.info.use_separate_channels,

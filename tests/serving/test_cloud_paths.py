@@ -10,7 +10,7 @@ from PIL import Image
 
 from sciencebeam_gym import fs
 from sciencebeam_gym.serving import export, predict
-from sciencebeam_gym.serving.inference import METADATA_FILENAME
+from sciencebeam_gym.serving.metadata import METADATA_FILENAME
 
 BUCKET = "gym-export-test"
 

@@ -11,9 +11,11 @@ import time
 import numpy as np
 import pytest
 
+from sciencebeam_gym import model_contract
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
 from sciencebeam_gym.serving import export
-from sciencebeam_gym.serving.inference import METADATA_FILENAME, ModelInfo
+from sciencebeam_gym.serving.inference import ModelInfo
+from sciencebeam_gym.serving.metadata import METADATA_FILENAME
 from sciencebeam_gym.trainer import model, model_dir
 
 from .conftest import (
@@ -151,7 +153,7 @@ def test_saved_model_in_a_fresh_process_equals_the_checkpoint(tmp_path, base_los
     generator, config, _step = model_dir.load_generator(str(training))
     raw = generator(tf.cast(pages, tf.float32) / 127.5 - 1.0, training=False)
     colors = model_dir.classes_colors(config)
-    classes = model.predict_class_index(raw, base_loss, separate, colors).numpy()
+    classes = model_contract.predict_class_index(raw, base_loss, separate, colors).numpy()
     info = ModelInfo.from_config(config)
     probabilities = class_probabilities(raw, info).numpy()
 

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from sciencebeam_gym.serving import predict
-from sciencebeam_gym.serving.inference import METADATA_FILENAME, ModelInfo
+from sciencebeam_gym.serving.inference import ModelInfo
+from sciencebeam_gym.serving.metadata import METADATA_FILENAME
 from sciencebeam_gym.serving.regions import class_boxes, connected_regions
 
 from .conftest import draw_page, read_json
