@@ -205,21 +205,6 @@ def positive_float(text: str) -> float:
     return value
 
 
-def page_selection(text: str):
-    """argparse type of --pages: 'all', '1', '1,3', '2-4' (document.pages.PageSelection)."""
-    from sciencebeam_gym.document.pages import PageSelectionError, parse_pages
-
-    try:
-        return parse_pages(text)
-    except PageSelectionError as error:
-        raise argparse.ArgumentTypeError(str(error)) from error
-
-
-def add_pages(parser, default: str, help: str) -> None:  # noqa: A002 - argparse's name
-    """--pages, parsed into a PageSelection (the default too)."""
-    parser.add_argument("--pages", type=page_selection, default=page_selection(default), help=help)
-
-
 def add_color_map(parser, help: str = COLOR_MAP_HELP) -> None:  # noqa: A002 - argparse's name
     """--color_map PATH; None when not given (the caller picks the default it documents)."""
     parser.add_argument("--color_map", default=None, metavar="PATH", help=help)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 
 from sciencebeam_gym import cli
+from sciencebeam_gym.document.pages import add_pages
 from sciencebeam_gym.document.pdf import DEFAULT_DPI
 from sciencebeam_gym.extract.writers import DEFAULT_FORMAT, FORMATS
 
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--format", choices=FORMATS, default=DEFAULT_FORMAT, help="JATS XML or JSON"
     )
-    cli.add_pages(parser, "all", "e.g. 1 or 1-3 (all)")
+    add_pages(parser, "all", "e.g. 1 or 1-3 (all)")
     parser.add_argument("--saved_model", default="", help="an export")
     parser.add_argument("--export_path", default="", help="export used when complete")
     parser.add_argument("--model_path", default="", help="training folder (latest checkpoint)")

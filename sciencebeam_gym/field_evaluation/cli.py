@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from sciencebeam_gym import cli
+from sciencebeam_gym.document.pages import add_pages
 
 OUTPUT_FOLDER = "evaluation"
 
@@ -60,7 +61,7 @@ def build_parser() -> cli.ArgumentParser:
         default="",
         help="the training folder (TRAIN_MODEL_PATH): the model otherwise",
     )
-    cli.add_pages(parser, "all", "pages to extract: all (default), 1, 1-3, ...")
+    add_pages(parser, "all", "pages to extract: all (default), 1, 1-3, ...")
     parser.add_argument(
         "--pictures",
         action="store_true",

@@ -28,7 +28,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from sciencebeam_gym import cli, fs
 from sciencebeam_gym.beam_steps import each_then_report
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
-from sciencebeam_gym.document.pages import as_selection
+from sciencebeam_gym.document.pages import add_pages, as_selection, page_selection
 from sciencebeam_gym.document.pdf import DEFAULT_DPI, DEFAULT_MAX_PAGE_PIXELS
 from sciencebeam_gym.document.sources import SourceError, SourcePair, find_pairs, safe_id
 from sciencebeam_gym.document.xml_mapping import (
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--xml_mapping", default=None, help="XML field -> class mapping (default: xml-mapping.conf)"
     )
-    cli.add_pages(parser, "1", "pages to write: 1 (default), 1,2, 1-3, all")
+    add_pages(parser, "1", "pages to write: 1 (default), 1,2, 1-3, all")
     parser.add_argument(
         "--dpi",
         type=cli.positive_float,
@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--test_pages",
-        type=cli.page_selection,
+        type=page_selection,
         default=None,
         help="pages of the test split's documents, like --pages (default: --pages); e.g. "
         "--pages all --test_pages 1 trains on whole articles and tests on first pages",
