@@ -108,7 +108,8 @@ def main(argv=None) -> int:
 
     from sciencebeam_gym import model_contract
     from sciencebeam_gym.serving import export
-    from sciencebeam_gym.serving.inference import ModelInfo, class_probabilities
+    from sciencebeam_gym.serving.inference import class_probabilities
+    from sciencebeam_gym.serving.metadata import ModelInfo
     from sciencebeam_gym.trainer import model_dir
 
     with tempfile.TemporaryDirectory(prefix="predict-benchmark-") as temp:

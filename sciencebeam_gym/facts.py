@@ -17,7 +17,6 @@ command answers at once.
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import sys
@@ -287,7 +286,7 @@ def describe(package: Path = PACKAGE) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.facts", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--json", action="store_true", help="print the facts as JSON")

@@ -7,10 +7,11 @@
 The export folder holds the SavedModel (serving signatures `serving_default` for uint8 RGB
 batches and `predict_png` for encoded images, see `inference.py`) and `metadata.json` (class
 names and colours, image size, training step, source checkpoint, and `--dpi`, the resolution the
-training pages were rendered at, which extraction and prediction render PDF pages at). `metadata.json` is written
-last: an export without it is incomplete and is never used. Locally the whole folder is written
+training pages were rendered at, which extraction and prediction render PDF pages at).
+`metadata.json` is written last: an export without it is incomplete and is never used. Locally the whole folder is written
 under a temporary name (`.<name>.tmp-<host>-<pid>-<random>`) and renamed into place; the
 temporary folders of killed runs are removed by the next export (see `leftovers`).
+TensorFlow is imported when a model is loaded, so --help answers at once.
 """
 
 from __future__ import annotations
@@ -25,19 +26,16 @@ import sys
 import tempfile
 import time
 
-import tensorflow as tf
-
 from sciencebeam_gym import cli, fs
 from sciencebeam_gym.color_map import ColorMapError, load_color_map
 from sciencebeam_gym.document.pdf import DEFAULT_DPI
-from sciencebeam_gym.serving.inference import (
+from sciencebeam_gym.serving.leftovers import owned_name, remove_stale
+from sciencebeam_gym.serving.metadata import (
+    METADATA_FILENAME,
     InferenceError,
     ModelInfo,
-    PagePredictor,
     check_same_classes,
 )
-from sciencebeam_gym.serving.leftovers import owned_name, remove_stale
-from sciencebeam_gym.serving.metadata import METADATA_FILENAME
 
 LOGGER = logging.getLogger(__name__)
 
@@ -53,8 +51,10 @@ def is_complete_export(export_path: str) -> bool:
     )
 
 
-def save_local(predictor: PagePredictor, folder: str) -> None:
-    """The SavedModel and its metadata into a new local folder."""
+def save_local(predictor, folder: str) -> None:
+    """The SavedModel of a PagePredictor and its metadata into a new local folder."""
+    import tensorflow as tf
+
     # tracing notes about renamed variable inputs and asset folders say nothing to a user
     loggers = [tf.get_logger(), logging.getLogger("absl")]
     levels = [logger.level for logger in loggers]
@@ -117,6 +117,8 @@ def _is_legacy_staging_of(name: str):
 
 def export_saved_model(generator, info: ModelInfo, export_path: str) -> str:
     """Save `generator` with its pre/post-processing as a SavedModel at `export_path`."""
+    from sciencebeam_gym.serving.inference import PagePredictor
+
     predictor = PagePredictor(generator, info)
     if fs.is_remote(export_path):
         with tempfile.TemporaryDirectory(prefix="export-") as temp:
@@ -138,6 +140,8 @@ def export_saved_model(generator, info: ModelInfo, export_path: str) -> str:
 
 def load_checkpoint(model_path: str):
     """(generator, config, step, checkpoint) of the latest checkpoint in a training folder."""
+    import tensorflow as tf
+
     from sciencebeam_gym.trainer import model_dir
 
     if not fs.exists(model_path):

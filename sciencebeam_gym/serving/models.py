@@ -15,8 +15,7 @@ import numpy as np
 from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import load_color_map
 from sciencebeam_gym.serving.errors import PredictError
-from sciencebeam_gym.serving.inference import ModelInfo, check_same_classes
-from sciencebeam_gym.serving.metadata import METADATA_FILENAME
+from sciencebeam_gym.serving.metadata import METADATA_FILENAME, ModelInfo, check_same_classes
 
 
 class SavedModelPredictor:

@@ -18,8 +18,8 @@ from PIL import Image
 
 from sciencebeam_gym import fs
 from sciencebeam_gym.page_image import page_to_rgb
-from sciencebeam_gym.serving.inference import ModelInfo
 from sciencebeam_gym.serving.leftovers import owned_name, remove_stale
+from sciencebeam_gym.serving.metadata import ModelInfo
 from sciencebeam_gym.serving.pages import BOXES_SUFFIX, OVERLAY_SUFFIX, PageSource
 from sciencebeam_gym.serving.regions import class_boxes, format_boxes_json
 

@@ -33,7 +33,7 @@ from sciencebeam_gym.color_map import ColorMapError
 from sciencebeam_gym.document.pdf import DEFAULT_DPI, DEFAULT_MAX_PAGE_PIXELS, PdfError
 from sciencebeam_gym.page_image import ImageError, page_at_size
 from sciencebeam_gym.serving.errors import PredictError
-from sciencebeam_gym.serving.inference import InferenceError
+from sciencebeam_gym.serving.metadata import InferenceError
 from sciencebeam_gym.serving.models import load_predictor
 from sciencebeam_gym.serving.outputs import PredictOptions, StagedOutputs, page_outputs
 from sciencebeam_gym.serving.pages import PageInputs, PdfOptions, check_output_folders, find_inputs

@@ -18,7 +18,8 @@ from PIL import Image
 from sciencebeam_gym import model_contract, records
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
 from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
-from sciencebeam_gym.serving.inference import ModelInfo, class_probabilities
+from sciencebeam_gym.serving.inference import class_probabilities
+from sciencebeam_gym.serving.metadata import ModelInfo
 from sciencebeam_gym.trainer import model_dir
 
 from .conftest import REPO_ROOT, assert_same_classes, draw_page, run_module

@@ -13,13 +13,8 @@ from PIL import Image
 
 from sciencebeam_gym import model_contract
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map, parse_color_map
-from sciencebeam_gym.serving.inference import (
-    InferenceError,
-    ModelInfo,
-    PagePredictor,
-    check_same_classes,
-    resize_to_model,
-)
+from sciencebeam_gym.serving.inference import PagePredictor, resize_to_model
+from sciencebeam_gym.serving.metadata import InferenceError, ModelInfo, check_same_classes
 from sciencebeam_gym.trainer import model
 
 from .conftest import IMAGE_SIZE, assert_same_classes, draw_page, png_bytes, sharpen_output
