@@ -25,14 +25,21 @@ def string_constants(tree: ast.AST) -> list[str]:
     ]
 
 
+def is_module(name: str) -> bool:
+    folder = PACKAGE.parent.joinpath(*name.split("."))
+    return folder.with_suffix(".py").is_file() or (folder / "__init__.py").is_file()
+
+
 def imported_modules(tree: ast.AST) -> set[str]:
+    """The modules an import names: `from a.b import c` is a.b.c when c is a module, else a.b."""
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                names.add(submodule if is_module(submodule) else node.module)
     return names
 
 
@@ -191,31 +198,13 @@ def allowed_units(unit: str) -> set[str]:
     return set(FLOOR) | stands_on(unit) | {unit}
 
 
-def is_module(name: str) -> bool:
-    folder = PACKAGE.parent.joinpath(*name.split("."))
-    return folder.with_suffix(".py").is_file() or (folder / "__init__.py").is_file()
-
-
-def imported_targets(tree: ast.AST) -> set[str]:
-    """The modules an import names: `from a.b import c` is a.b.c when c is a module, else a.b."""
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            for alias in node.names:
-                submodule = f"{node.module}.{alias.name}"
-                names.add(submodule if is_module(submodule) else node.module)
-    return names
-
-
 def imports_by_unit() -> dict[str, set[tuple[str, str]]]:
     """unit -> (importing file, imported module) of every import, at module level or lazy."""
     found: dict[str, set[tuple[str, str]]] = {}
     for path, tree in parsed_modules(PACKAGE):
         rel = path.relative_to(PACKAGE)
         unit = rel.parts[0].removesuffix(".py")
-        for name in imported_targets(tree):
+        for name in imported_modules(tree):
             if unit_of(name) and unit_of(name) != unit:
                 found.setdefault(unit, set()).add((str(rel), name))
     return found
@@ -266,7 +255,7 @@ def module_graph() -> dict[str, set[str]]:
         return {".".join(parts[:i]) for i in range(2, len(parts) + 1)} & modules.keys()
 
     return {
-        module: set().union(*map(with_packages, imported_targets(tree)))
+        module: set().union(*map(with_packages, imported_modules(tree)))
         - with_packages(module)
         - {module}
         for module, tree in modules.items()
