@@ -18,6 +18,7 @@ command answers at once.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import sys
 from collections.abc import Iterator
@@ -156,9 +157,13 @@ def same_value(a, b) -> bool:
     return type(a) is type(b) and a == b
 
 
-def parsed_modules(package: Path = PACKAGE) -> Iterator[tuple[Path, ast.Module]]:
-    for path in sorted(package.rglob("*.py")):
-        yield path, ast.parse(path.read_text("utf-8"), filename=str(path))
+@functools.cache
+def parsed_modules(package: Path = PACKAGE) -> tuple[tuple[Path, ast.Module], ...]:
+    """Every module of the package, parsed (once per run)."""
+    return tuple(
+        (path, ast.parse(path.read_text("utf-8"), filename=str(path)))
+        for path in sorted(package.rglob("*.py"))
+    )
 
 
 def bindings(tree: ast.Module) -> Iterator[tuple[str, ast.expr]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -198,6 +199,7 @@ def allowed_units(unit: str) -> set[str]:
     return set(FLOOR) | stands_on(unit) | {unit}
 
 
+@functools.cache
 def imports_by_unit() -> dict[str, set[tuple[str, str]]]:
     """unit -> (importing file, imported module) of every import, at module level or lazy."""
     found: dict[str, set[tuple[str, str]]] = {}
@@ -320,12 +322,19 @@ JATS_AND_FIELD_MODULES = {
 }
 
 
+@functools.cache
+def strings_by_module() -> dict[str, set[str]]:
+    return {
+        str(path.relative_to(PACKAGE)): set(string_constants(tree))
+        for path, tree in parsed_modules(PACKAGE)
+    }
+
+
 @pytest.mark.parametrize("label", class_labels.ALL)
 def test_each_class_label_is_written_once(label):
     places = [
-        str(path.relative_to(PACKAGE))
-        for path, tree in parsed_modules(PACKAGE)
-        if label in string_constants(tree)
-        and not ("_" not in label and str(path.relative_to(PACKAGE)) in JATS_AND_FIELD_MODULES)
+        path
+        for path, strings in strings_by_module().items()
+        if label in strings and not ("_" not in label and path in JATS_AND_FIELD_MODULES)
     ]
     assert places == ["class_labels.py"], f"{label!r} is written in {places}; use class_labels"
