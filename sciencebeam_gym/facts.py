@@ -43,8 +43,9 @@ class Fact:
     # `dpi` carries DEFAULT_DPI and pdf_dpi)
     carriers: tuple[str, ...] = ()
     shell: tuple[str, ...] = ()  # prepare-shell.sh variables whose default is the same value
-    # a string written anywhere else (not a docstring) is a copy, whatever it is bound to
-    string_anywhere: bool = False
+    # the same string or tuple written anywhere else (a docstring aside) is a copy, whatever it
+    # is bound to (`for split in ("train", "test")` copies the splits)
+    anywhere: bool = False
 
 
 def _exit_code(constant: str, meaning: str) -> Fact:
@@ -75,14 +76,14 @@ FACTS = (
         ("test_fraction",),
         ("GENERATE_TEST_FRACTION",),
     ),
-    Fact("the data splits", "sciencebeam_gym.data_layout", "SPLITS", ("splits",)),
+    Fact("the data splits", "sciencebeam_gym.data_layout", "SPLITS", ("splits",), anywhere=True),
     Fact(
         "export metadata file name",
         "sciencebeam_gym.serving.metadata",
         "METADATA_FILENAME",
-        string_anywhere=True,
+        anywhere=True,
     ),
-    Fact("class labels named in code", "sciencebeam_gym.class_labels", "ALL"),
+    Fact("class labels named in code", "sciencebeam_gym.class_labels", "ALL", anywhere=True),
     _exit_code("EXIT_OK", "done"),
     _exit_code("EXIT_FAILED", "the run went wrong"),
     _exit_code("EXIT_USAGE", "bad flags, settings or input"),
@@ -228,8 +229,8 @@ def copies(fact: Fact, package: Path = PACKAGE) -> list[Place]:
     found = []
     for path, tree in parsed_modules(package):
         candidates = [node for name, node in bindings(tree) if carries(fact, name)]
-        if fact.string_anywhere:
-            candidates += string_constants(tree)
+        if fact.anywhere:
+            candidates += literal_nodes(tree)
         for node in candidates:
             if _is_definition(path, node, defined, package):
                 continue
@@ -251,8 +252,8 @@ def carries(fact: Fact, name: str) -> bool:
     )
 
 
-def string_constants(tree: ast.Module) -> list[ast.Constant]:
-    """The string literals of a module, its docstrings left out."""
+def literal_nodes(tree: ast.Module) -> list[ast.expr]:
+    """The strings (docstrings left out), tuples and lists written in a module."""
     docstrings = {
         id(node.body[0].value)
         for node in ast.walk(tree)
@@ -260,13 +261,14 @@ def string_constants(tree: ast.Module) -> list[ast.Constant]:
         and node.body
         and isinstance(node.body[0], ast.Expr)
     }
-    return [
+    strings = [
         node
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant)
         and isinstance(node.value, str)
         and id(node) not in docstrings
     ]
+    return strings + [node for node in ast.walk(tree) if isinstance(node, ast.Tuple | ast.List)]
 
 
 def _is_definition(path: Path, node: ast.expr, defined: Place, package: Path) -> bool:
