@@ -3,7 +3,7 @@
 #   ./upload-config.sh [--workers N]
 # Always works on the cloud paths (no --cloud needed); files already there unchanged are skipped.
 set -euo pipefail
-GYM_MODULE=sciencebeam_gym.cloud.storage
+GYM_MODULE=sciencebeam_gym.cloud.upload
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" --cloud "$@"
 
 gym_python -m "$GYM_MODULE" upload \

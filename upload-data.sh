@@ -5,7 +5,7 @@
 # missing. Files already there with the same checksum are skipped, so re-running an interrupted
 # upload only sends what is missing.
 set -euo pipefail
-GYM_MODULE=sciencebeam_gym.cloud.storage
+GYM_MODULE=sciencebeam_gym.cloud.upload
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" --cloud "$@"
 
 data_dir="$LOCAL_DATA_PATH"

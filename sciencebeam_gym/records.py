@@ -205,7 +205,7 @@ def iter_framed_records(data: bytes, source: str = "<tfrecords>") -> Iterator[by
 
 def read_tfrecord_file(path: str) -> Iterator[bytes]:
     """The records of a TFRecord file (local or gs://), gunzipped when the name ends in .gz."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     data = fs.read_bytes(path)
     if path.endswith(".gz") or data[:2] == b"\x1f\x8b":
@@ -222,7 +222,7 @@ class IncompleteDataError(ValueError):
 
 def folders_without_report(files: Iterable[str]) -> list[str]:
     """The folders of `files` (sorted, each once) that hold no completion report."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     folders = sorted({fs.dirname(path) for path in files})
     return [folder for folder in folders if not fs.exists(fs.join(folder, COMPLETION_REPORT_NAME))]

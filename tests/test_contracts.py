@@ -56,23 +56,37 @@ def test_each_record_name_is_written_once_in_the_package(key):
 
 
 SERVING = ("sciencebeam_gym.preprocess", "sciencebeam_gym.trainer.task", "sciencebeam_gym.cloud")
+STAGES = tuple(
+    f"sciencebeam_gym.{stage}"
+    for stage in (
+        "generate",
+        "extract",
+        "preprocess",
+        "trainer",
+        "serving",
+        "field_evaluation",
+        "sample_data",
+        "cloud",
+    )
+)
+# The Cloud Storage client and uploads are for storage itself and the cloud commands; the
+# stages go through storage.fs (files) and storage.tensorflow_paths (opened by a command line).
+STORAGE_CLIENT = ("sciencebeam_gym.storage.gcs_client", "sciencebeam_gym.storage.uploads")
 
 
 @pytest.mark.parametrize(
     ("layer", "forbidden"),
     [
         ("trainer", ("sciencebeam_gym.cloud", "sciencebeam_gym.preprocess")),
-        ("preprocess", ("sciencebeam_gym.trainer", "sciencebeam_gym.cloud.storage")),
+        ("preprocess", ("sciencebeam_gym.trainer", "sciencebeam_gym.cloud.upload")),
         ("serving", SERVING),
         ("document", SERVING),
         ("page_image.py", SERVING),
-        ("staging.py", ("sciencebeam_gym.cloud",)),
-        ("gcs.py", ("sciencebeam_gym.cloud",)),
+        ("storage", STAGES),
     ],
 )
 def test_layers_import_only_downwards(layer, forbidden):
-    root = PACKAGE / layer
-    modules = parsed_modules(root) if root.is_dir() else [(root, ast.parse(root.read_text()))]
+    modules = modules_of(layer)
     offending = sorted(
         f"{path.relative_to(PACKAGE)}: {name}"
         for path, tree in modules
@@ -82,8 +96,37 @@ def test_layers_import_only_downwards(layer, forbidden):
     assert offending == []
 
 
+def modules_of(layer: str):
+    root = PACKAGE / layer
+    return parsed_modules(root) if root.is_dir() else [(root, ast.parse(root.read_text()))]
+
+
+def modules_importing(prefixes: tuple[str, ...]) -> list[str]:
+    """The package's modules outside storage/ importing any of `prefixes`."""
+    return sorted(
+        str(path.relative_to(PACKAGE))
+        for path, tree in parsed_modules(PACKAGE)
+        if not path.is_relative_to(PACKAGE / "storage")
+        and any(name.startswith(prefixes) for name in imported_modules(tree))
+    )
+
+
+def test_only_the_cloud_commands_hold_a_storage_client():
+    users = modules_importing(STORAGE_CLIENT)
+    assert [path for path in users if not path.startswith("cloud/")] == []
+
+
+# Only a command line maps paths for TensorFlow: what it calls receives paths, not a client.
+TENSORFLOW_PATHS_USERS = ["trainer/evaluate_checkpoint.py", "trainer/task.py"]
+
+
+def test_only_command_lines_open_the_tensorflow_paths():
+    users = modules_importing(("sciencebeam_gym.storage.tensorflow_paths",))
+    assert users == TENSORFLOW_PATHS_USERS
+
+
 def test_fs_imports_no_beam_at_module_level():
-    tree = ast.parse((PACKAGE / "fs.py").read_text("utf-8"))
+    tree = ast.parse((PACKAGE / "storage" / "fs.py").read_text("utf-8"))
     top_level = set()
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom):
@@ -98,7 +141,7 @@ def test_the_trainer_runs_its_file_work_without_apache_beam(tmp_path):
     script = (
         "import sys; sys.modules['apache_beam'] = None\n"
         "from sciencebeam_gym.trainer import data, evaluate_checkpoint, task\n"
-        "from sciencebeam_gym.staging import GcsStaging\n"
+        "from sciencebeam_gym.storage.tensorflow_paths import TensorflowPaths\n"
         f"print(len(data.find_files([{str(tmp_path / '*.tfrecord.gz')!r}])))\n"
     )
     result = subprocess.run(
@@ -134,11 +177,7 @@ def test_no_function_in_the_package_is_over_80_lines():
 FLOOR = {
     "cli": "the command lines' parser, errors and exit statuses (imports nothing of the toolkit)",
     "ini": "INI files (the colour map, the XML mapping)",
-    "gcs": "the Cloud Storage client (storage/)",
-    "fs": "local and gs:// files through one interface (storage/)",
-    "staging": "TensorFlow's view of gs:// paths (storage/)",
-    "storage": "files, paths, the client, uploads, the folder lock",
-    "folder_lock": "one run per output folder",
+    "storage": "local and gs:// files, paths, the client, uploads, TensorFlow paths, the lock",
     "records": "the TFRecord contract: feature names, encoding, the image size",
     "color_map": "color_map.conf <-> class ids, colours, labels",
     "class_labels": "the class labels the code names",

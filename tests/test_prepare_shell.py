@@ -165,7 +165,7 @@ def test_gcloud_is_asked_for_the_project_only_with_cloud(tmp_path):
 
 def test_glob_escape_makes_a_configured_path_match_only_itself(tmp_path):
     # train.sh / eval.sh / preprocess.sh build their globs on paths such as LOCAL_PATH_ROOT
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     for folder, name in [("models[1]", "a"), ("models1", "decoy")]:
         (tmp_path / folder / "train").mkdir(parents=True)

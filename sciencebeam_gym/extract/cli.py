@@ -74,7 +74,7 @@ def default_output(input_path: str) -> str:
 
 def check_writable(output: str) -> None:
     """Refuse an output folder that cannot be made or written, before any model is loaded."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     probe = fs.join(output, f".extract-probe-{os.getpid()}")
     try:

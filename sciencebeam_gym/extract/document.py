@@ -33,7 +33,7 @@ class ExtractError(ValueError):
 
 def read_pdf(pdf_path: str) -> bytes:
     """The bytes of a PDF file; ExtractError naming it when it cannot be read."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     try:
         return fs.read_bytes(pdf_path)
@@ -60,7 +60,7 @@ def extract_to(
     appears complete under its name); the article. ExtractError with a short reason when the PDF
     cannot be read or extracted or the file cannot be written. The one per-document step of
     extract.sh, its Beam pipeline, the field evaluation and the service."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     article = extract_document(read_pdf(pdf_path), labeller, pages, pdf_path, progress=progress)
     try:

@@ -74,8 +74,8 @@ def run_beam(pdfs: list[str], settings: JobSettings, options: list[str]) -> list
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from sciencebeam_gym import fs
     from sciencebeam_gym.beam_steps import each_then_report
+    from sciencebeam_gym.storage import fs
 
     report = fs.join(settings.output, REPORT_NAME)
     with beam.Pipeline(options=PipelineOptions(options)) as pipeline:
@@ -86,7 +86,7 @@ def run_beam(pdfs: list[str], settings: JobSettings, options: list[str]) -> list
 
 
 def write_report(results: list[dict], path: str) -> None:
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     rows = sorted(results, key=lambda r: r["pdf"])
     fs.write_bytes(path, (json.dumps(rows, indent=1) + "\n").encode("utf-8"))

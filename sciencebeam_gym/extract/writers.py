@@ -22,8 +22,8 @@ def encode_article(article: ExtractedArticle, fmt: str) -> bytes:
 
 def output_file(output: str, pdf_path: str, fmt: str) -> str:
     """`<output>/<name of the PDF>.<fmt>`."""
-    from sciencebeam_gym import fs
     from sciencebeam_gym.document.sources import PDF_SUFFIXES
+    from sciencebeam_gym.storage import fs
 
     stem = fs.basename(pdf_path)
     for suffix in PDF_SUFFIXES:

@@ -101,7 +101,7 @@ def choose_model(args: argparse.Namespace) -> tuple[str | None, str]:
     with --extracted."""
     if args.model or args.extracted:
         return args.model, "--model"
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     if args.export_path and (fs.is_remote(args.export_path) or fs.exists(args.export_path)):
         return args.export_path, "--export_path"
@@ -110,8 +110,8 @@ def choose_model(args: argparse.Namespace) -> tuple[str | None, str]:
 
 def prepare_output(output: str) -> str:
     """OUTPUT/evaluation, checked writable, without the results of an earlier run."""
-    from sciencebeam_gym import fs
     from sciencebeam_gym.field_evaluation.report import CSV_NAME, SUMMARY_NAME
+    from sciencebeam_gym.storage import fs
 
     path = fs.join(output, OUTPUT_FOLDER)
     probe = fs.join(path, ".write-check")
@@ -129,7 +129,7 @@ def check_model(model: str, flag: str = "--model") -> None:
     """EvaluationError unless the extraction can run with this model path."""
     import importlib.util
 
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     if importlib.util.find_spec("sciencebeam_gym.extract") is None:
         raise EvaluationError(
@@ -216,8 +216,8 @@ def run(argv: Sequence[str] | None = None) -> dict:
 
 
 def _evaluate(tasks, settings, beam_args, info, workers) -> dict:
-    from sciencebeam_gym import fs
     from sciencebeam_gym.field_evaluation.report import SUMMARY_NAME, write_report
+    from sciencebeam_gym.storage import fs
 
     if beam_args is None:
         from sciencebeam_gym.field_evaluation.local import default_workers, run_local

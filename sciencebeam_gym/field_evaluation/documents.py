@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.document.errors import SkipError
 from sciencebeam_gym.document.sources import PDF_SUFFIXES, XML_SUFFIXES, SourcePair, find_pairs
 from sciencebeam_gym.document.xml_mapping import XmlMapping
@@ -19,6 +18,7 @@ from sciencebeam_gym.field_evaluation.fields import (
     read_fields_from_element,
 )
 from sciencebeam_gym.field_evaluation.scoring import FieldScore, score_document
+from sciencebeam_gym.storage import fs
 
 SCORED = "scored"
 SKIPPED = "skipped"

@@ -9,12 +9,12 @@ import textwrap
 
 from PIL import Image, ImageDraw, ImageFont
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.document.errors import SkipError
 from sciencebeam_gym.document.pdf import DEFAULT_DPI
 from sciencebeam_gym.field_evaluation.fields import FIELDS, LIST_FIELDS, ArticleFields
 from sciencebeam_gym.field_evaluation.measures import SOFT
 from sciencebeam_gym.field_evaluation.scoring import FieldScore
+from sciencebeam_gym.storage import fs
 
 # the first page as extraction renders it by default
 DPI = DEFAULT_DPI

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import UNKNOWN_KEY, UNKNOWN_LABEL, ColorMap
 from sciencebeam_gym.data_layout import SPLITS, TEST
 from sciencebeam_gym.document.jats import XmlError, extract_fields, parse_article, publisher_group
@@ -31,6 +30,7 @@ from sciencebeam_gym.document.xml_mapping import XmlMapping
 from sciencebeam_gym.generate.align import FieldMatch, align_fields
 from sciencebeam_gym.generate.paint import overlay_image, paint_rotated_label_image
 from sciencebeam_gym.generate.splits import DEFAULT_TEST_FRACTION, split_for
+from sciencebeam_gym.storage import fs
 
 OK = "ok"
 SKIPPED = "skipped"

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from sciencebeam_gym import class_labels as labels
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import (
     ColorMap,
     ColorMapError,
@@ -39,6 +39,7 @@ from sciencebeam_gym.document.xml_mapping import (
 from sciencebeam_gym.generate.align import align_fields
 from sciencebeam_gym.generate.document import Settings
 from sciencebeam_gym.generate.paint import paint_rotated_label_image
+from sciencebeam_gym.storage import fs
 
 GROUND_TRUTH_SUFFIX = "-page1.annot.png"
 TARGET_F1 = 0.9

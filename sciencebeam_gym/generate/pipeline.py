@@ -25,7 +25,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.beam_steps import each_then_report
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
 from sciencebeam_gym.document.pages import add_pages, as_selection, page_selection
@@ -50,6 +50,7 @@ from sciencebeam_gym.generate.report import (
     write_report,
 )
 from sciencebeam_gym.generate.splits import DEFAULT_TEST_FRACTION, SPLIT_METHODS, assign_splits
+from sciencebeam_gym.storage import fs
 
 LOGGER = logging.getLogger(__name__)
 METRICS_NAMESPACE = "generate"

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import cli, fs, records
+from sciencebeam_gym import cli, records
 from sciencebeam_gym.color_map import (
     BACKGROUND_LABEL,
     UNKNOWN_LABEL,
@@ -32,6 +32,7 @@ from sciencebeam_gym.color_map import (
 )
 from sciencebeam_gym.data_layout import SPLITS
 from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
+from sciencebeam_gym.storage import fs
 
 UNMAPPED_LABEL = "(not in colour map)"
 

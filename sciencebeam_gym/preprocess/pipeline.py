@@ -35,7 +35,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from sciencebeam_gym import cli, folder_lock, fs, records
+from sciencebeam_gym import cli, records
 from sciencebeam_gym.color_map import ColorMap, ColorMapError, default_color_map_path
 from sciencebeam_gym.color_map import load_color_map as _load_color_map
 from sciencebeam_gym.preprocess import images
@@ -47,6 +47,7 @@ from sciencebeam_gym.preprocess.pairing import (
     find_pairs,
 )
 from sciencebeam_gym.preprocess.tfrecord_sink import DEFAULT_GZIP_LEVEL, WriteGzipTFRecords
+from sciencebeam_gym.storage import folder_lock, fs
 
 LOGGER = logging.getLogger(__name__)
 # Workers log each skipped file at INFO: visible in Dataflow's worker logs; locally the summary

@@ -16,11 +16,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.data_layout import PAGES_GLOB, SPLITS
-from sciencebeam_gym.folder_lock import FolderLockedError
 from sciencebeam_gym.preprocess import pipeline
 from sciencebeam_gym.preprocess.pipeline import PreprocessError
+from sciencebeam_gym.storage import fs
+from sciencebeam_gym.storage.folder_lock import FolderLockedError
 
 
 def get_args_parser() -> argparse.ArgumentParser:

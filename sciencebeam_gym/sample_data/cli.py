@@ -18,10 +18,9 @@ import time
 from collections import Counter
 
 from sciencebeam_gym import class_labels as labels
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
 from sciencebeam_gym.data_layout import SPLITS, TEST, TRAIN
-from sciencebeam_gym.gcs import StorageError
 from sciencebeam_gym.sample_data.corpus import (
     RenderedDocument,
     document_files,
@@ -29,6 +28,8 @@ from sciencebeam_gym.sample_data.corpus import (
     make_document,
     write_files,
 )
+from sciencebeam_gym.storage import fs
+from sciencebeam_gym.storage.errors import StorageError
 
 DEFAULT_TRAIN_PAGES = 400
 DEFAULT_TEST_PAGES = 20

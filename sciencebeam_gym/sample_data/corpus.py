@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.sample_data.article import Article, generate_article
 from sciencebeam_gym.sample_data.design import Style, compose_page
 from sciencebeam_gym.sample_data.layout import Page
@@ -21,6 +20,7 @@ from sciencebeam_gym.sample_data.render import (
     render_label_image,
     render_page_image,
 )
+from sciencebeam_gym.storage import fs
 
 GROUP_PREFIX = "sample-"
 DOCS_PER_GROUP = 100

@@ -11,12 +11,13 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import ColorMap, default_color_map_path, load_color_map
 from sciencebeam_gym.data_layout import TRAIN
 from sciencebeam_gym.sample_data.corpus import make_document
 from sciencebeam_gym.sample_data.fonts import font_key, font_path
 from sciencebeam_gym.sample_data.render import render_label_image, render_page_image
+from sciencebeam_gym.storage import fs
 
 GAP = 12
 BACKDROP = (225, 225, 225)

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import ANNOTATION_NAME_PATTERN
 from sciencebeam_gym.data_layout import SPLITS
 from sciencebeam_gym.document.pdf import DEFAULT_DPI, DEFAULT_MAX_PAGE_PIXELS, count_pages
 from sciencebeam_gym.document.pdf import render_pages as render_pdf_pages
 from sciencebeam_gym.page_image import READ_ERROR, ImageError, open_image
 from sciencebeam_gym.serving.errors import PredictError
+from sciencebeam_gym.storage import fs
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 OUTPUT_SUFFIX = ".out.png"

@@ -35,7 +35,7 @@ from sciencebeam_gym.page_image import ImageError, page_at_size
 from sciencebeam_gym.serving.errors import PredictError
 from sciencebeam_gym.serving.metadata import InferenceError
 from sciencebeam_gym.serving.models import load_predictor
-from sciencebeam_gym.serving.outputs import PredictOptions, StagedOutputs, page_outputs
+from sciencebeam_gym.serving.outputs import PendingOutputs, PredictOptions, page_outputs
 from sciencebeam_gym.serving.pages import PageInputs, PdfOptions, check_output_folders, find_inputs
 
 LOGGER = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def batches(items: Iterable, size: int) -> Iterator[list]:
 
 def predict_pages(predictor, inputs: PageInputs, options: PredictOptions) -> list[str]:
     """Predict every page and write the outputs once all succeeded; the paths written."""
-    staged = StagedOutputs()
+    pending = PendingOutputs()
     done = 0
     started = time.monotonic()
     try:
@@ -66,14 +66,14 @@ def predict_pages(predictor, inputs: PageInputs, options: PredictOptions) -> lis
             for index, (source, page) in enumerate(batch):
                 files = page_outputs(source, page, outputs, index, predictor.info, options)
                 for path, data in files.items():
-                    staged.add(path, data)
+                    pending.add(path, data)
             done += len(batch)
             LOGGER.info(
                 "[predict] %d/%d pages (%.1f s)", done, len(inputs), time.monotonic() - started
             )
-        return staged.commit()
+        return pending.commit()
     finally:
-        staged.discard()
+        pending.discard()
 
 
 # --- command line -----------------------------------------------------------------------------

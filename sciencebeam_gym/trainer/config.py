@@ -14,10 +14,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import CONFIG_CLASSES_KEY, ColorMap
 from sciencebeam_gym.model_contract import DEFAULT_LOGIT_ADJUSTMENT, image_size_of, width_height
 from sciencebeam_gym.records import DEFAULT_IMAGE_SIZE
+from sciencebeam_gym.storage import fs
 
 CONFIG_FILENAME = "config.json"
 

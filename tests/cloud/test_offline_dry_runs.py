@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from tests.cloud.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT
 
 PROJECT = "some-project"
 CLOSED = "127.0.0.1:9"

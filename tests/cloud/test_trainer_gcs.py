@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
-from tests.cloud.conftest import TEST_BUCKET
+from sciencebeam_gym.storage import fs
 from tests.cloud.test_distributed import COLOR_MAP, IMAGE_SIZE, write_tiny_records
+from tests.conftest import TEST_BUCKET
 
 ROOT = f"gs://{TEST_BUCKET}/trainer-gcs"
 MODEL = f"{ROOT}/training"

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from sciencebeam_gym.cloud import vertex_job
-from tests.cloud.conftest import REPO_ROOT, TEST_BUCKET, TEST_PROJECT
+from tests.conftest import REPO_ROOT, TEST_BUCKET, TEST_PROJECT
 
 MODULE = "sciencebeam_gym.trainer.task"
 TRAIN_MODEL_PATH = f"gs://{TEST_BUCKET}/sciencebeam/pix2pix/v4-default/training"

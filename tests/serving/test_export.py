@@ -38,7 +38,7 @@ def test_export_writes_a_saved_model_and_its_metadata(exported, trained_dir):
     assert metadata["training_step"] == 7
     assert metadata["source_checkpoint"] == model_dir.latest_checkpoint(str(trained_dir))
     assert export.is_complete_export(str(exported))
-    # nothing staged is left beside it
+    # no partial export is left beside it
     assert sorted(p.name for p in exported.parent.iterdir()) == ["export"]
 
 
@@ -184,18 +184,18 @@ def dead_pid() -> int:
     return process.pid
 
 
-def test_leftovers_of_killed_exports_are_removed_and_live_ones_kept(tmp_path, trained_dir):
-    from sciencebeam_gym.serving import leftovers
+def test_partial_exports_of_killed_runs_are_removed_and_live_ones_kept(tmp_path, trained_dir):
+    from sciencebeam_gym.serving import temp_folders
 
     export_path = tmp_path / "export"
-    host = leftovers._host()
+    host = temp_folders._host()
     dead = tmp_path / f".export.tmp-{host}-{dead_pid()}-0123abcd"
     live = tmp_path / f".export.tmp-{host}-{os.getppid()}-0123abcd"
     legacy_old, legacy_new = tmp_path / ".export.tmp-aaaa1111", tmp_path / ".export.tmp-bbbb2222"
     replaced = tmp_path / f"export.old-{host}-{dead_pid()}-0123abcd"
     for folder in (dead, live, legacy_old, legacy_new, replaced):
         (folder / "variables").mkdir(parents=True)
-    old = time.time() - leftovers.STALE_AGE_S - 60
+    old = time.time() - temp_folders.STALE_AGE_S - 60
     os.utime(legacy_old, (old, old))
     args = ["--model_path", str(trained_dir), "--export_path", str(export_path)]
     assert export.main(args) == 0

@@ -17,7 +17,7 @@ from tests.trainer.conftest import IMAGE_SIZE, train_args
 
 HOLD_SCRIPT = """
 import sys, time
-from sciencebeam_gym import folder_lock
+from sciencebeam_gym.storage import folder_lock
 folder_lock.acquire(sys.argv[1], "training")
 print("held", flush=True)
 time.sleep(600)
