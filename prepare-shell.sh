@@ -65,9 +65,9 @@ export SAMPLE_TRAIN_PAGES="${SAMPLE_TRAIN_PAGES:-400}"
 export SAMPLE_TEST_PAGES="${SAMPLE_TEST_PAGES:-20}"
 export SAMPLE_SEED="${SAMPLE_SEED:-1}"
 export GENERATE_SOURCE="${GENERATE_SOURCE:-}"
-export GENERATE_DPI="${GENERATE_DPI:-100}"
+export GENERATE_DPI="${GENERATE_DPI:-100}"  # also DEFAULT_DPI in Python: see IMAGE_WIDTH above
 export GENERATE_PAGES="${GENERATE_PAGES:-1}"
-export GENERATE_TEST_FRACTION="${GENERATE_TEST_FRACTION:-0.2}"
+export GENERATE_TEST_FRACTION="${GENERATE_TEST_FRACTION:-0.2}"  # also in Python: see above
 export USE_CLOUD=false
 
 # --- .config overrides ------------------------------------------------------------------------
