@@ -6,6 +6,7 @@
 # Model: --saved-model PATH if given, else the export in $EXPORT_MODEL_PATH (./save-model.sh)
 # when there is one, else the latest checkpoint of $TRAIN_MODEL_PATH. See doc/extract.md.
 set -euo pipefail
+GYM_MODULE=sciencebeam_gym.extract.cli
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 
@@ -14,7 +15,7 @@ if [ "$USE_CLOUD" = true ]; then
   cloud_args=(--cloud --job_name "extract-${JOB_ID:-run}")
 fi
 
-gym_python -m sciencebeam_gym.extract.cli \
+gym_python -m "$GYM_MODULE" \
   --export_path "$EXPORT_MODEL_PATH" \
   --model_path "$TRAIN_MODEL_PATH" \
   "${cloud_args[@]}" \

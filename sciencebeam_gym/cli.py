@@ -25,6 +25,8 @@ from collections.abc import Iterable, Sequence
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run went wrong (nothing written, a job failed, a non-finite loss)
 EXIT_USAGE = 2  # bad flags, settings or input: fix them and run again
+# 3 is the shell's: the toolkit is not installed (prepare-shell.sh, install.sh).
+EXIT_NO_INPUT = 4  # no file matched the input (preprocess: a split without pages is skipped)
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
 COLOR_MAP_HELP = "colour map file (default: the toolkit's color_map.conf)"
@@ -192,19 +194,15 @@ def positive_int(text: str) -> int:
     return value
 
 
-def page_selection(text: str):
-    """argparse type of --pages: 'all', '1', '1,3', '2-4' (document.pages.PageSelection)."""
-    from sciencebeam_gym.document.pages import PageSelectionError, parse_pages
-
+def positive_float(text: str) -> float:
+    """argparse type: a number above 0 (resolutions)."""
     try:
-        return parse_pages(text)
-    except PageSelectionError as error:
-        raise argparse.ArgumentTypeError(str(error)) from error
-
-
-def add_pages(parser, default: str, help: str) -> None:  # noqa: A002 - argparse's name
-    """--pages, parsed into a PageSelection (the default too)."""
-    parser.add_argument("--pages", type=page_selection, default=page_selection(default), help=help)
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
+    return value
 
 
 def add_color_map(parser, help: str = COLOR_MAP_HELP) -> None:  # noqa: A002 - argparse's name

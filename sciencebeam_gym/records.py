@@ -31,6 +31,9 @@ COMPRESSION = "GZIP"
 SHARD_SUFFIX = ".tfrecord.gz"
 # The preprocessing report, written last: a folder without it holds no complete run.
 COMPLETION_REPORT_NAME = "preprocess-report.json"
+# The side of the records' images and so of the model's input, unless a width and height are
+# given (IMAGE_WIDTH / IMAGE_HEIGHT, --image_width / --image_height).
+DEFAULT_IMAGE_SIZE = 256
 # The trainer flag that accepts record folders without a completion report.
 ALLOW_INCOMPLETE_FLAG = "--allow_incomplete_data"
 

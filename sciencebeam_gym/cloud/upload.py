@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from sciencebeam_gym import cli
+from sciencebeam_gym.data_layout import SPLITS
 from sciencebeam_gym.storage.errors import StorageError
 from sciencebeam_gym.storage.uploads import DEFAULT_WORKERS, UploadResult, format_bytes, upload
 
@@ -28,7 +29,7 @@ EXIT_FAILED = cli.EXIT_FAILED
 def check_data_folder(data_dir: str) -> list[str]:
     """The train/ and test/ folders of a data folder; StorageError naming the one missing."""
     folders = []
-    for name in ("train", "test"):
+    for name in SPLITS:
         path = os.path.join(data_dir, name)
         if not os.path.isdir(path):
             raise StorageError(

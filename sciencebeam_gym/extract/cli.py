@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 
 from sciencebeam_gym import cli
+from sciencebeam_gym.document.pages import add_pages
 from sciencebeam_gym.document.pdf import DEFAULT_DPI
 from sciencebeam_gym.extract.writers import DEFAULT_FORMAT, FORMATS
 
@@ -37,12 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--format", choices=FORMATS, default=DEFAULT_FORMAT, help="JATS XML, JSON or TEI"
     )
-    cli.add_pages(parser, "all", "e.g. 1 or 1-3 (all)")
+    add_pages(parser, "all", "e.g. 1 or 1-3 (all)")
     parser.add_argument("--saved_model", default="", help="an export")
     parser.add_argument("--export_path", default="", help="export used when complete")
     parser.add_argument("--model_path", default="", help="training folder (latest checkpoint)")
     parser.add_argument(
-        "--dpi", type=float, default=DEFAULT_DPI, help=f"render resolution ({DEFAULT_DPI:g})"
+        "--dpi",
+        type=float,
+        default=None,
+        help="render resolution (default: the one the model's training pages were rendered at, "
+        f"from its export; {DEFAULT_DPI:g} for a training folder)",
     )
     cli.add_cloud(parser, "Dataflow job name (--cloud; default extract)")
     cli.add_dry_run(parser, "print the Beam job (options, documents, settings) and stop")

@@ -28,7 +28,7 @@ class JobSettings:
     output: str
     fmt: str
     pages: PageSelection
-    dpi: float
+    dpi: float | None  # None: the model's
 
 
 def pipeline_args(args: argparse.Namespace, beam_args: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
+from sciencebeam_gym import class_labels as labels
 from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import (
     ColorMap,
@@ -42,7 +43,13 @@ from sciencebeam_gym.storage import fs
 
 GROUND_TRUTH_SUFFIX = "-page1.annot.png"
 TARGET_F1 = 0.9
-TARGET_LABELS = ("manuscript_title", "author", "author_aff", "abstract", "section_paragraph")
+TARGET_LABELS = (
+    labels.MANUSCRIPT_TITLE,
+    labels.AUTHOR,
+    labels.AUTHOR_AFF,
+    labels.ABSTRACT,
+    labels.SECTION_PARAGRAPH,
+)
 
 
 def pixel_counts(truth: np.ndarray, predicted: np.ndarray, keys: list[int]) -> np.ndarray:
@@ -157,11 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "write some with: python -m sciencebeam_gym.sample_data --format pdf --output_path DIR",
             file=sys.stderr,
         )
-        return 1
+        return cli.EXIT_FAILED
     print(format_f1_table(result))
     if args.output:
         fs.write_text(args.output, json.dumps(result, indent=1))
-    return 0
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

@@ -64,8 +64,6 @@ SHARD_PREFIX = "part"
 SHARD_SUFFIX = records.SHARD_SUFFIX
 TEMP_FOLDER_PREFIX = ".preprocess-tmp-"
 DEFAULT_MAX_ERROR_RATE = 0.1
-# Exit status when no file matches the input globs, so preprocess.sh can skip an empty split.
-EXIT_NO_INPUT = 4
 # Above this fraction of annotation pixels outside the colour map, a pair is skipped: the labels
 # were most likely made with another colour map. Below it the pixels train as background and the
 # file is listed in the report.
@@ -332,8 +330,12 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--output_path", required=True, help="folder for the *.tfrecord.gz shards and the report"
     )
-    parser.add_argument("--image_width", type=int, default=256, help="default: %(default)s")
-    parser.add_argument("--image_height", type=int, default=256, help="default: %(default)s")
+    parser.add_argument(
+        "--image_width", type=int, default=records.DEFAULT_IMAGE_SIZE, help="default: %(default)s"
+    )
+    parser.add_argument(
+        "--image_height", type=int, default=records.DEFAULT_IMAGE_SIZE, help="default: %(default)s"
+    )
     cli.add_color_map(parser)
     parser.add_argument(
         "--num_workers",
@@ -462,7 +464,7 @@ def find_work(data_paths: Sequence[str], target_pattern: str) -> tuple[list[Pair
         raise PreprocessError(
             f"no files match --data_paths {' '.join(data_paths)}; check the path "
             "(e.g. run ./generate-sample-data.sh first, or set DATA_PATH)",
-            exit_code=EXIT_NO_INPUT,
+            exit_code=cli.EXIT_NO_INPUT,
         )
     return find_pairs(paths, pattern)
 
@@ -755,11 +757,11 @@ def run(argv: Sequence[str] | None = None) -> dict:
             lock.release()
     print_summary(report, output_path)
     if report["failure"]:
-        raise PreprocessError(report["failure"], exit_code=1)
+        raise PreprocessError(report["failure"], exit_code=cli.EXIT_FAILED)
     return report
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def configure_logging() -> None:
     # Local multi-process workers relay their own start-up chatter at WARNING; keep errors only.
     cli.configure_logging(
         logging.WARNING, quiet=["apache_beam.runners.portability.local_job_service"]
@@ -768,6 +770,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Beam logs a failing step's traceback before raising it again; run() reports it instead.
     for name in ("apache_beam.runners.common", "apache_beam.runners.worker.sdk_worker"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    configure_logging()
     try:
         run(argv)
     except (PreprocessError, folder_lock.FolderLockedError) as error:

@@ -22,7 +22,6 @@ from sciencebeam_gym.sample_data.render import (
 )
 from sciencebeam_gym.storage import fs
 
-SPLITS = ("train", "test")
 GROUP_PREFIX = "sample-"
 DOCS_PER_GROUP = 100
 MIN_HEIGHT_PX, MAX_HEIGHT_PX = 1150, 1650

@@ -6,11 +6,13 @@
 
 The export folder holds the SavedModel (serving signatures `serving_default` for uint8 RGB
 batches and `predict_png` for encoded images, see `inference.py`) and `metadata.json` (class
-names and colours, image size, training step, source checkpoint). `metadata.json` is written
-last: an export without it is incomplete and is never used. Locally the whole folder is written
-as a partial export under a temporary name (`.<name>.tmp-<host>-<pid>-<random>`) and renamed
-into place; the partial exports of killed runs are removed by the next export (see
-`temp_folders`).
+names and colours, image size, training step, source checkpoint, and `--dpi`, the resolution the
+training pages were rendered at, which extraction and prediction render PDF pages at).
+`metadata.json` is written last: an export without it is incomplete and is never used. Locally
+the whole folder is written as a partial export under a temporary name
+(`.<name>.tmp-<host>-<pid>-<random>`) and renamed into place; the partial exports of killed runs
+are removed by the next export (see `temp_folders`). TensorFlow is imported when a model is
+loaded, so --help answers at once.
 """
 
 from __future__ import annotations
@@ -25,15 +27,13 @@ import sys
 import tempfile
 import time
 
-import tensorflow as tf
-
 from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import ColorMapError, load_color_map
-from sciencebeam_gym.serving.inference import (
+from sciencebeam_gym.document.pdf import DEFAULT_DPI
+from sciencebeam_gym.serving.metadata import (
     METADATA_FILENAME,
     InferenceError,
     ModelInfo,
-    PagePredictor,
     check_same_classes,
 )
 from sciencebeam_gym.serving.temp_folders import owned_name, remove_stale
@@ -53,8 +53,10 @@ def is_complete_export(export_path: str) -> bool:
     )
 
 
-def save_local(predictor: PagePredictor, folder: str) -> None:
-    """The SavedModel and its metadata into a new local folder."""
+def save_local(predictor, folder: str) -> None:
+    """The SavedModel of a PagePredictor and its metadata into a new local folder."""
+    import tensorflow as tf
+
     # tracing notes about renamed variable inputs and asset folders say nothing to a user
     loggers = [tf.get_logger(), logging.getLogger("absl")]
     levels = [logger.level for logger in loggers]
@@ -119,6 +121,8 @@ def _is_legacy_partial_export_of(name: str):
 
 def export_saved_model(generator, info: ModelInfo, export_path: str) -> str:
     """Save `generator` with its pre/post-processing as a SavedModel at `export_path`."""
+    from sciencebeam_gym.serving.inference import PagePredictor
+
     predictor = PagePredictor(generator, info)
     if fs.is_remote(export_path):
         with tempfile.TemporaryDirectory(prefix="export-") as temp:
@@ -140,6 +144,8 @@ def export_saved_model(generator, info: ModelInfo, export_path: str) -> str:
 
 def load_checkpoint(model_path: str):
     """(generator, config, step, checkpoint) of the latest checkpoint in a training folder."""
+    import tensorflow as tf
+
     from sciencebeam_gym.trainer import model_dir
 
     if not fs.exists(model_path):
@@ -155,10 +161,13 @@ def load_checkpoint(model_path: str):
     return generator, config, step, checkpoint or f"{model_path} (step {step})"
 
 
-def export_from_checkpoint(model_path: str, export_path: str, color_map_path: str = "") -> dict:
-    """Export the latest checkpoint of `model_path`; the metadata written."""
+def export_from_checkpoint(
+    model_path: str, export_path: str, color_map_path: str = "", dpi: float = DEFAULT_DPI
+) -> dict:
+    """Export the latest checkpoint of `model_path`, trained on pages rendered at `dpi`; the
+    metadata written."""
     generator, config, step, checkpoint = load_checkpoint(model_path)
-    info = ModelInfo.from_config(config, step=step, source_checkpoint=checkpoint)
+    info = ModelInfo.from_config(config, step=step, source_checkpoint=checkpoint, dpi=dpi)
     if color_map_path:
         check_same_classes(info.color_map, load_color_map(color_map_path), checkpoint)
     export_saved_model(generator, info, export_path)
@@ -183,6 +192,17 @@ def get_args_parser() -> argparse.ArgumentParser:
     cli.add_color_map(
         parser, help="colour map the model must have been trained with (checked, optional)"
     )
+    # The training pages' dpi comes from the configuration (save-model.sh passes GENERATE_DPI,
+    # the setting generate-data.sh rendered them with) rather than through the records and the
+    # trainer: preprocessing and training never render a page, and a mix of sources (the sample
+    # corpus picks a dpi per page) has no one dpi to carry.
+    parser.add_argument(
+        "--dpi",
+        type=cli.positive_float,
+        default=DEFAULT_DPI,
+        help="resolution the training pages were rendered at (GENERATE_DPI), saved in the "
+        f"metadata: extraction and prediction render PDF pages at it (default {DEFAULT_DPI:g})",
+    )
     return parser
 
 
@@ -192,20 +212,23 @@ def main(argv=None) -> int:
     started = time.monotonic()
     LOGGER.info("[export] loading the latest checkpoint of %s", args.model_path)
     try:
-        metadata = export_from_checkpoint(args.model_path, args.export_path, args.color_map)
+        metadata = export_from_checkpoint(
+            args.model_path, args.export_path, args.color_map, args.dpi
+        )
     except (ExportError, InferenceError, ColorMapError) as error:
         return cli.report_error(error, cli.EXIT_USAGE)
     LOGGER.info(
-        "[export] step %s (%s), %d classes, %dx%d input -> %s (%.1f s)",
+        "[export] step %s (%s), %d classes, %dx%d input, pages at %g dpi -> %s (%.1f s)",
         metadata["training_step"],
         metadata["source_checkpoint"],
         len(metadata["classes"]),
         metadata["image_width"],
         metadata["image_height"],
+        metadata["dpi"],
         args.export_path,
         time.monotonic() - started,
     )
-    return 0
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

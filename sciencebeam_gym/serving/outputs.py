@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from sciencebeam_gym.page_image import page_to_rgb
-from sciencebeam_gym.serving.inference import ModelInfo
+from sciencebeam_gym.serving.metadata import ModelInfo
 from sciencebeam_gym.serving.pages import BOXES_SUFFIX, OVERLAY_SUFFIX, PageSource
 from sciencebeam_gym.serving.regions import class_boxes, format_boxes_json
 from sciencebeam_gym.serving.temp_folders import owned_name, remove_stale

@@ -26,6 +26,8 @@ import socket
 import sys
 import time
 
+from sciencebeam_gym import cli
+
 LOCK_NAME = ".lock"
 
 try:  # not on Windows: there the exclusive creation is the lock
@@ -37,7 +39,7 @@ except ImportError:  # pragma: no cover - POSIX everywhere we run
 class FolderLockedError(RuntimeError):
     """Another live run holds the folder's lock; the message names its host and PID."""
 
-    exit_code = 2
+    exit_code = cli.EXIT_USAGE
 
 
 def lock_path(folder: str) -> str:

@@ -275,7 +275,7 @@ def main(argv=None) -> int:
     )
     for label, weight in zip(document["labels"], document["weights"], strict=True):
         print(f"  {label:28s} {weight:8.3f}", file=sys.stderr)
-    return 0
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

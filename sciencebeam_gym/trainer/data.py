@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from sciencebeam_gym.color_map import UNKNOWN_COLOR
+from sciencebeam_gym.model_contract import to_unit_range, width_height
 from sciencebeam_gym.records import (
     ANNOTATION_IMAGE,
     COMPLETION_REPORT_NAME,
@@ -33,7 +34,6 @@ from sciencebeam_gym.records import (
     check_completion_reports,
 )
 from sciencebeam_gym.storage import fs
-from sciencebeam_gym.trainer.config import width_height
 from sciencebeam_gym.trainer.losses import UNKNOWN_TARGET
 
 FEATURES = {
@@ -186,11 +186,6 @@ def separate_channels(annotation: tf.Tensor, colors: np.ndarray) -> tf.Tensor:
     channels = tf.cast(tf.equal(packed[..., None], packed_colors), tf.float32)
     unknown = tf.equal(packed, pack_rgb(tf.constant(UNKNOWN_COLOR)))[..., None]
     return tf.where(unknown, UNKNOWN_TARGET, channels)
-
-
-def to_unit_range(image: tf.Tensor) -> tf.Tensor:
-    """uint8 [0, 255] -> float32 [-1, 1]."""
-    return tf.cast(image, tf.float32) / 127.5 - 1.0
 
 
 def parse_example(serialized: tf.Tensor) -> dict:

@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from sciencebeam_gym.color_map import CONFIG_CLASSES_KEY, default_color_map_path, load_color_map
+from sciencebeam_gym.model_contract import image_size_of
 from sciencebeam_gym.storage import fs
 from sciencebeam_gym.trainer import config as config_module
 from sciencebeam_gym.trainer import (
@@ -180,7 +181,7 @@ def training_batches(config, train_sources, target_colors, seed, augment=0.0, sh
     return data.make_dataset(
         train_sources,
         config["batch_size"],
-        config_module.image_size_of(config),
+        image_size_of(config),
         target_colors,
         training=True,
         shuffle_buffer=shuffle_buffer or config["shuffle_buffer"],
@@ -229,7 +230,7 @@ def make_batch_norm_recalibration(config, train_sources, target_colors, generato
 
 def channel_images(output: np.ndarray, config: dict) -> dict:
     """Per-class channel tiles of one generator output (values in [0, 1])."""
-    from sciencebeam_gym.trainer.losses import is_cross_entropy
+    from sciencebeam_gym.model_contract import is_cross_entropy
 
     if not config["use_separate_channels"]:
         return {}
@@ -390,7 +391,7 @@ class Trainer:
         )
         log(
             "model",
-            "input {} x {} (W x H), ".format(*config_module.image_size_of(config))
+            "input {} x {} (W x H), ".format(*image_size_of(config))
             + f"generator {self.generator.count_params():,} parameters, discriminator "
             f"{discriminator.count_params():,}; loss {config['gan_weight']} x GAN + "
             f"{config['l1_weight']} x {config['base_loss']}",
@@ -512,7 +513,7 @@ class Trainer:
             raise data.explain_data_error(
                 error,
                 self.train_files,
-                config_module.image_size_of(self.config),
+                image_size_of(self.config),
                 self.target_colors,
             ) from error
 

@@ -79,6 +79,7 @@ def test_preprocess_prints_both_dataflow_jobs_without_reading_the_bucket(tmp_pat
         assert options["region"]
         assert options["dataflow_endpoint"].startswith("https://")
         assert options["setup_file"] == f"{REPO_ROOT}/setup.py"
+        assert options["job_name"] == f"offline-job-preprocess-{split}"  # one job per split
 
 
 @pytest.mark.parametrize("script", ["train.sh", "eval.sh", "save-model.sh"])

@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 
 from sciencebeam_gym import records
+from sciencebeam_gym.cli import EXIT_NO_INPUT
 from sciencebeam_gym.preprocess import images, pairing
 from sciencebeam_gym.preprocess.pipeline import (
-    EXIT_NO_INPUT,
     REPORT_NAME,
     TEMP_FOLDER_PREFIX,
     main,

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from sciencebeam_gym.serving import export, predict
-from sciencebeam_gym.serving.inference import METADATA_FILENAME
+from sciencebeam_gym.serving.metadata import METADATA_FILENAME
 from sciencebeam_gym.storage import fs
 
 BUCKET = "gym-export-test"

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from sciencebeam_gym.serving import predict
-from sciencebeam_gym.serving.inference import METADATA_FILENAME, ModelInfo
+from sciencebeam_gym.serving.metadata import METADATA_FILENAME, ModelInfo
 from sciencebeam_gym.serving.regions import class_boxes, connected_regions
 
 from .conftest import draw_page, read_json
@@ -310,3 +310,20 @@ def test_pending_output_folders_of_killed_runs_are_removed_and_live_ones_kept(
         os.utime(folder, (old, old))
     assert predict.main([str(page_file), "--saved_model", str(exported)]) == 0
     assert sorted(p.name for p in temp.iterdir()) == sorted([live.name, not_ours.name])
+
+
+def test_pdf_pages_are_rendered_at_the_dpi_the_model_was_trained_at(trained_dir, tmp_path):
+    from sciencebeam_gym.serving import export
+
+    exported_at_36 = tmp_path / "export"
+    args = ["--model_path", str(trained_dir), "--export_path", str(exported_at_36), "--dpi", "36"]
+    assert export.main(args) == 0
+    pdf = tmp_path / "article.pdf"
+    make_pdf(pdf, pages=1)
+    assert predict.main([str(pdf), str(tmp_path / "a"), "--saved_model", str(exported_at_36)]) == 0
+    # 200 x 260 points at the export's 36 dpi
+    assert Image.open(tmp_path / "a" / "article-page1.out.png").size == (100, 130)
+    # an explicit --pdf_dpi wins
+    args = [str(pdf), str(tmp_path / "b"), "--saved_model", str(exported_at_36), "--pdf_dpi", "72"]
+    assert predict.main(args) == 0
+    assert Image.open(tmp_path / "b" / "article-page1.out.png").size == (200, 260)

@@ -1,6 +1,6 @@
 """Evaluate the latest checkpoint on the test split.
 
-    python -m sciencebeam_gym.trainer.evaluate --model_path .models/pix2pix/v4-default/training \\
+    python -m sciencebeam_gym.trainer.evaluate_checkpoint --model_path .models/pix2pix/v4-default/training \\
         --eval_data_paths '.models/pix2pix/v4/preproc/test/*tfrecord*' [--write_predictions]
 
 Writes to `<model_path>/eval/` (or --output_path): `metrics.json` ({"step", "pixel_accuracy",
@@ -30,7 +30,7 @@ EVAL_DIR = "eval"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = cli.ArgumentParser(
-        prog="python -m sciencebeam_gym.trainer.evaluate",
+        prog="python -m sciencebeam_gym.trainer.evaluate_checkpoint",
         description="Evaluate the latest checkpoint of a model directory on TFRecords and "
         "write metrics.json, the confusion matrix and (optionally) prediction PNGs.",
     )
