@@ -6,9 +6,10 @@
 # Model: --model EXPORT if given, else the export in $EXPORT_MODEL_PATH (./save-model.sh).
 # Loopback only unless --host says otherwise: the service has no authentication. See doc/serve.md.
 set -euo pipefail
+GYM_MODULE=sciencebeam_gym.service.cli
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 
-gym_python -m sciencebeam_gym.service.cli \
+gym_python -m "$GYM_MODULE" \
   --export_path "$EXPORT_MODEL_PATH" \
   "${SCRIPT_ARGS[@]}"

@@ -373,11 +373,13 @@ def test_each_fact_is_defined_once(fact):
     assert copies == [], f"{fact.constant} is written again at {copies}; import it"
 
 
-# Plain-word labels are also JATS element or attribute names and field names, written as such by
-# the modules that read or write JATS and name the evaluated fields.
+# Plain-word labels are also JATS (and TEI) element or attribute names and field names, written
+# as such by the modules that read or write JATS or TEI and name the evaluated or shown fields.
 JATS_AND_FIELD_MODULES = {
     "extract/article.py",
     "extract/fields.py",  # headings such as "Abstract" and "Keywords"
+    "extract/tei.py",
+    "service/view.py",  # the fields the service's page shows
     "field_evaluation/fields.py",
     "sample_data/jats.py",
 }

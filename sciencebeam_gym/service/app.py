@@ -23,7 +23,7 @@ from starlette.requests import ClientDisconnect
 
 from sciencebeam_gym import __version__
 from sciencebeam_gym.service.limits import Limits, ServiceError
-from sciencebeam_gym.service.pool import DEFAULT_DPI, DEFAULT_LOADER, WorkerPool, WorkerSpec
+from sciencebeam_gym.service.pool import DEFAULT_LOADER, WorkerPool, WorkerSpec
 from sciencebeam_gym.service.routes import STATIC, document_routes, plain_routes
 
 LOGGER = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class ServiceSettings:
 
     model: str
     loader: str = DEFAULT_LOADER
-    dpi: float = DEFAULT_DPI
+    dpi: float | None = None  # the model's own (its training pages')
     workers: int = 1
     queue: int = 2
     threads: int = 0

@@ -30,7 +30,7 @@ from sciencebeam_gym.service.limits import (
     Limits,
     parse_size,
 )
-from sciencebeam_gym.service.pool import DEFAULT_DPI, DEFAULT_LOADER, PoolError
+from sciencebeam_gym.service.pool import DEFAULT_LOADER, PoolError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max_pages", type=int, default=DEFAULT_MAX_PAGES, help="most pages read per request"
     )
-    parser.add_argument("--dpi", type=float, default=DEFAULT_DPI, help="render resolution (100)")
+    parser.add_argument(
+        "--dpi", type=float, default=None, help="render resolution (the model's training pages')"
+    )
     parser.add_argument(
         "--max_connections", type=int, default=DEFAULT_MAX_CONNECTIONS, help="open at once (64)"
     )
@@ -87,7 +89,7 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
     for name, low in (("workers", 1), ("queue", -1), ("max_pages", 1), ("max_connections", 1)):
         if getattr(args, name) < low:
             parser.error(f"--{name} must be >= {low}, got {getattr(args, name)}")
-    if args.timeout <= 0 or args.max_bytes <= 0 or args.dpi <= 0:
+    if args.timeout <= 0 or args.max_bytes <= 0 or (args.dpi is not None and args.dpi <= 0):
         parser.error("--timeout, --max_bytes and --dpi must be > 0")
 
 

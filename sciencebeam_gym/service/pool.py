@@ -34,7 +34,6 @@ from sciencebeam_gym.service.limits import BUSY, TIMED_OUT, WORKER_STOPPED, Serv
 LOGGER = logging.getLogger(__name__)
 
 DEFAULT_LOADER = "sciencebeam_gym.extract.model:load_model"
-DEFAULT_DPI = 100.0
 # Loading TensorFlow and a model takes seconds, more on a busy machine.
 START_TIMEOUT = 300.0
 RESTART_DELAY = 5.0
@@ -49,11 +48,12 @@ class PoolError(RuntimeError):
 @dataclass(frozen=True)
 class WorkerSpec:
     """What a worker process needs to load its model: the model's path, the function that loads
-    it (`module:function`, called as `function(model, dpi=dpi)`), and its CPU threads."""
+    it (`module:function`, called as `function(model, dpi=dpi)`; no dpi: the model's own), and
+    its CPU threads."""
 
     model: str
     loader: str = DEFAULT_LOADER
-    dpi: float = DEFAULT_DPI
+    dpi: float | None = None
     threads: int = 0  # 0: the libraries' own default
 
 

@@ -47,14 +47,14 @@ def paint_answers(articles, pages: tuple[int, ...], path, known: dict | None = N
     return len(answers)
 
 
-def painted_answers(pdf: bytes, class_maps, dpi: float = 100.0) -> dict[str, np.ndarray]:
+def painted_answers(pdf: bytes, class_maps, dpi: float | None = None) -> dict[str, np.ndarray]:
     """Answers for a PDF whose class maps are known (painted as in tests/extract/pages.py)."""
-    from sciencebeam_gym.document.pdf import open_pdf, render_page
+    from sciencebeam_gym.document.pdf import DEFAULT_DPI, open_pdf, render_page
 
     document = open_pdf(pdf)
     try:
         return {
-            page_key(render_page(document[number], dpi)): class_map
+            page_key(render_page(document[number], dpi or DEFAULT_DPI)): class_map
             for number, class_map in enumerate(class_maps)
         }
     finally:
@@ -74,6 +74,10 @@ class OracleLabeller:
         return [self.answers.get(page_key(image), blank) for image in images]
 
 
-def load_oracle(path: str, dpi: float = 100.0) -> OracleLabeller:
+def load_oracle(path: str, dpi: float | None = None) -> OracleLabeller:
+    from sciencebeam_gym.document.pdf import DEFAULT_DPI
+
     with np.load(path) as answers:
-        return OracleLabeller({key: answers[key] for key in answers.files}, dpi, path)
+        return OracleLabeller(
+            {key: answers[key] for key in answers.files}, dpi or DEFAULT_DPI, path
+        )
