@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Extract structured articles from PDFs: JATS XML (or JSON) with title, authors, affiliations,
+# Extract structured articles from PDFs: JATS XML (or JSON, or TEI) with title, authors, affiliations,
 # abstract, keywords, sections and references, from the trained model and the PDF's text layer.
-#   ./extract.sh INPUT [OUTPUT] [--cloud] [--format json] [--pages 1-3] [--saved-model PATH]
+#   ./extract.sh INPUT [OUTPUT] [--cloud] [--format json|tei] [--pages 1-3] [--saved-model PATH]
 # INPUT: a PDF, a folder of PDFs or a file list; OUTPUT: a folder (default beside the input).
 # Model: --saved-model PATH if given, else the export in $EXPORT_MODEL_PATH (./save-model.sh)
 # when there is one, else the latest checkpoint of $TRAIN_MODEL_PATH. See doc/extract.md.

@@ -93,7 +93,9 @@ setup(
         "Programming Language :: Python :: 3.13",
     ],
     packages=find_packages(exclude=("tests", "tests.*", "benchmarks", "benchmarks.*")),
-    package_data={"sciencebeam_gym": ["color_map.conf", "xml-mapping.conf"]},
+    package_data={
+        "sciencebeam_gym": ["color_map.conf", "xml-mapping.conf", "service/static/*"],
+    },
     # TensorFlow 2.17 (the Vertex AI image) starts at 3.9 and Beam 2.6x at 3.9/3.10; TensorFlow
     # and Beam publish no wheels for 3.14 yet.
     python_requires=">=3.10,<3.14",

@@ -83,6 +83,16 @@ STORAGE_CLIENT = ("sciencebeam_gym.storage.gcs_client", "sciencebeam_gym.storage
         ("document", SERVING),
         ("page_image.py", SERVING),
         ("storage", STAGES),
+        (
+            "service",
+            (
+                *SERVING,
+                "sciencebeam_gym.trainer",
+                "sciencebeam_gym.generate",
+                "sciencebeam_gym.field_evaluation",
+                "sciencebeam_gym.sample_data",
+            ),
+        ),
     ],
 )
 def test_layers_import_only_downwards(layer, forbidden):
@@ -92,6 +102,18 @@ def test_layers_import_only_downwards(layer, forbidden):
         for path, tree in modules
         for name in imported_modules(tree)
         if name.startswith(forbidden)
+    )
+    assert offending == []
+
+
+def test_nothing_imports_the_service():
+    """The service stands on the stages; no stage (nor the floor) stands on it."""
+    offending = sorted(
+        f"{path.relative_to(PACKAGE)}: {name}"
+        for path, tree in parsed_modules(PACKAGE)
+        if "service" not in path.relative_to(PACKAGE).parts
+        for name in imported_modules(tree)
+        if name.startswith("sciencebeam_gym.service")
     )
     assert offending == []
 
@@ -351,11 +373,13 @@ def test_each_fact_is_defined_once(fact):
     assert copies == [], f"{fact.constant} is written again at {copies}; import it"
 
 
-# Plain-word labels are also JATS element or attribute names and field names, written as such by
-# the modules that read or write JATS and name the evaluated fields.
+# Plain-word labels are also JATS (and TEI) element or attribute names and field names, written
+# as such by the modules that read or write JATS or TEI and name the evaluated or shown fields.
 JATS_AND_FIELD_MODULES = {
     "extract/article.py",
     "extract/fields.py",  # headings such as "Abstract" and "Keywords"
+    "extract/tei.py",
+    "service/view.py",  # the fields the service's page shows
     "field_evaluation/fields.py",
     "sample_data/jats.py",
 }

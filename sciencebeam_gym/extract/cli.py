@@ -1,11 +1,11 @@
-"""Extract structured articles (JATS XML or JSON) from PDFs with a trained model.
+"""Extract structured articles (JATS XML, JSON or TEI) from PDFs with a trained model.
 
     python -m sciencebeam_gym.extract.cli paper.pdf /tmp/out --saved_model .models/pix2pix/export
 
 INPUT: a PDF, a folder (searched recursively for *.pdf) or a file list (one PDF path per line,
 relative to the list's folder). OUTPUT: a folder (default: beside the input); each PDF gives
-`<name>.xml` (or `<name>.json` with --format json), written under a temporary name and renamed
-when complete. A document that fails is reported with its reason and the run goes on.
+`<name>.xml` (`<name>.json` with --format json, `<name>.tei.xml` with --format tei), written
+under a temporary name and renamed when complete. A document that fails is reported with its reason and the run goes on.
 Exit status: 0 when at least one document was extracted, 2 when none could be.
 Model: --saved_model PATH, else the export at --export_path when complete, else the latest
 checkpoint of --model_path. TensorFlow is imported only once the arguments are parsed.
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("input", help="a PDF, a folder of PDFs, or a file list of PDF paths")
     parser.add_argument("output", nargs="?", help="output folder (default: beside the input)")
     parser.add_argument(
-        "--format", choices=FORMATS, default=DEFAULT_FORMAT, help="JATS XML or JSON"
+        "--format", choices=FORMATS, default=DEFAULT_FORMAT, help="JATS XML, JSON or TEI"
     )
     add_pages(parser, "all", "e.g. 1 or 1-3 (all)")
     parser.add_argument("--saved_model", default="", help="an export")
