@@ -43,7 +43,8 @@ GENERATE = [
 # the word labeller: a linear-chain CRF over each page's words
 WORDS = ["python-crfsuite>=0.9.10"]
 # ./serve.sh: the HTTP service (ASGI app, its server, multipart uploads)
-SERVE = ["fastapi>=0.110", "uvicorn>=0.29", "python-multipart>=0.0.9"]
+# fastapi-offline: the API docs' Swagger UI shipped in the package (the service works offline)
+SERVE = ["fastapi>=0.110", "fastapi-offline>=1.7", "uvicorn>=0.29", "python-multipart>=0.0.9"]
 # build + setuptools: cloud jobs build the sdist offline (python -m build --no-isolation)
 CLOUD = ["google-cloud-aiplatform>=1.60", "build>=1", "setuptools>=64"]
 TEST = [

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.requests import ClientDisconnect
 
 from sciencebeam_gym import __version__
@@ -55,8 +56,10 @@ def create_app(settings: ServiceSettings, pool: WorkerPool) -> FastAPI:
         yield
         await pool.stop()
 
-    app = FastAPI(
+    # FastAPIOffline: the API docs' Swagger UI served from the package, not a CDN (offline)
+    app = FastAPIOffline(
         lifespan=lifespan,
+        static_url="/api/docs-static",
         title="ScienceBeam Gym",
         version=__version__,
         description="PDF -> JATS / TEI / JSON with a trained page-structure model, "

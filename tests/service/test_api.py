@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 
 import pytest
 from PIL import Image
@@ -142,7 +143,12 @@ def test_plain_endpoints_the_page_and_the_api_docs(oracle_server, answers):
     assert page.status_code == 200 and "/static/page.js" in page.text
     for asset in ("/static/page.js", "/static/page.css"):
         assert client.get(asset).status_code == 200
-    assert "swagger" in client.get("/api/docs").text.lower()
+    docs = client.get("/api/docs").text
+    assert "swagger" in docs.lower()
+    # the docs work offline: every script and style they load is served by the app itself
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs)
+    assert assets and not [a for a in assets if a.startswith(("http:", "https:", "//"))]
+    assert all(client.get(a).status_code == 200 for a in assets)
     paths = client.get("/api/openapi.json").json()["paths"]
     for path in (
         "/api/convert",
