@@ -8,6 +8,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
+# the configuration first (it answers --help and stops on a wrong setting before any install)
+export TRAINING_PRESET="${TRAINING_PRESET:-quick}"
+export GYM_QUIET=true
+source "$root/prepare-shell.sh" "$@"
 
 started=$(date +%s)
 stage_started=$started
@@ -23,10 +27,6 @@ stage_done() {
 stage "1/7 install: .venv with the toolkit and its dependencies"
 ./install.sh
 stage_done
-
-export TRAINING_PRESET="${TRAINING_PRESET:-quick}"
-export GYM_QUIET=true
-source "$root/prepare-shell.sh" "$@"
 gym_print_config
 
 stage "2/7 sample corpus: synthetic article first pages -> $DATA_PATH"

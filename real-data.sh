@@ -23,7 +23,7 @@ shared="$GYM_ROOT/../shared/data"
 : "${REAL_SOURCE:=$shared/pdf-jats-hindawi}"
 : "${REAL_UNSEEN_SOURCE:=$shared/pdf-jats}"
 : "${REAL_PAGES:=all}"
-: "${REAL_TEST_FRACTION:=0.2}"
+: "${REAL_TEST_FRACTION:=$GENERATE_TEST_FRACTION}"
 : "${REAL_SAMPLE_WEIGHT:=1}"
 : "${REAL_WEIGHT:=1}"
 export TRAINING_PRESET="${TRAINING_PRESET:-real}"
@@ -59,12 +59,6 @@ sample_version="${base}-sample"
 real_version="${base}-real"
 unseen_version="${base}-unseen"
 
-# the PREPROC_PATH (or another path) of a version, printed: version_path VERSION VARIABLE
-version_path() {
-  VERSION_NAME="$1" GYM_QUIET=true bash -c 'source "$1/prepare-shell.sh" "${@:3}" && echo "${!2}"' \
-    _ "$GYM_ROOT" "$2" "${cloud_args[@]}"
-}
-
 has_stage() {
   [[ ",$stages," == *",$1,"* ]]
 }
@@ -92,17 +86,20 @@ if has_stage unseen; then
   VERSION_NAME="$unseen_version" ./preprocess.sh "${cloud_args[@]}"
 fi
 
-sample_records="$(gym_glob_escape "$(version_path "$sample_version" PREPROC_PATH)")"
-real_records="$(gym_glob_escape "$(version_path "$real_version" PREPROC_PATH)")"
-unseen_records="$(gym_glob_escape "$(version_path "$unseen_version" PREPROC_PATH)")"
+sample_records="$(gym_glob_escape "$(gym_version_path "$sample_version" PREPROC_PATH)")"
+real_records="$(gym_glob_escape "$(gym_version_path "$real_version" PREPROC_PATH)")"
+unseen_records="$(gym_glob_escape "$(gym_version_path "$unseen_version" PREPROC_PATH)")"
 if has_stage train; then
   run_stage "train (preset $TRAINING_PRESET): sample x $REAL_SAMPLE_WEIGHT + real x $REAL_WEIGHT"
-  TRAIN_DATA_PATHS="$sample_records/train/*tfrecord*:$REAL_SAMPLE_WEIGHT $real_records/train/*tfrecord*:$REAL_WEIGHT" \
-    EVAL_DATA_PATHS="$real_records/test/*tfrecord*" \
-    VERSION_NAME="$real_version" ./train.sh "${cloud_args[@]}" "${train_args[@]}"
+  # record flags given to train.sh replace the configuration's TRAIN_DATA_PATHS / EVAL_DATA_PATHS
+  VERSION_NAME="$real_version" ./train.sh "${cloud_args[@]}" \
+    --train_data_paths "$sample_records/train/*tfrecord*:$REAL_SAMPLE_WEIGHT" \
+    --train_data_paths "$real_records/train/*tfrecord*:$REAL_WEIGHT" \
+    --eval_data_paths "$real_records/test/*tfrecord*" \
+    "${train_args[@]}"
 fi
 if has_stage eval; then
-  model_path="$(version_path "$real_version" TRAIN_MODEL_PATH)"
+  model_path="$(gym_version_path "$real_version" TRAIN_MODEL_PATH)"
   run_stage "evaluate on the real test pages -> $model_path/eval"
   VERSION_NAME="$real_version" ./eval.sh "${cloud_args[@]}" \
     --eval_data_paths "$real_records/test/*tfrecord*" --output_path "$model_path/eval"

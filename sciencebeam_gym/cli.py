@@ -28,10 +28,12 @@ from collections.abc import Iterable, Sequence
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run went wrong (nothing written, a job failed, a non-finite loss)
 EXIT_USAGE = 2  # bad flags, settings or input: fix them and run again
+# 3 is the shell's: the toolkit is not installed (prepare-shell.sh, install.sh).
+EXIT_NO_INPUT = 4  # no file matched the input (preprocess: a split without pages is skipped)
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
-# A batch of documents: every one done (EXIT_OK), some failed, none done.
-EXIT_SOME_FAILED = 1
-EXIT_NONE_DONE = 2
+# A batch of documents: every one done (EXIT_OK), some failed, none done (or a bad flag).
+EXIT_SOME_FAILED = EXIT_FAILED
+EXIT_NONE_DONE = EXIT_USAGE
 
 COLOR_MAP_HELP = "colour map file (default: the toolkit's color_map.conf)"
 KEBAB_NOTE = "Every flag also takes its kebab-case spelling (--dry-run = --dry_run)."
@@ -239,7 +241,7 @@ def positive_int(text: str) -> int:
     return value
 
 
-def positive_number(text: str) -> float:
+def positive_float(text: str) -> float:
     """argparse type: a finite number above 0 (resolutions, time limits); 'nan', 'inf', 0 and
     negative numbers are refused with the value named."""
     try:
@@ -249,21 +251,6 @@ def positive_number(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
     return value
-
-
-def page_selection(text: str):
-    """argparse type of --pages: 'all', '1', '1,3', '2-4' (document.pages.PageSelection)."""
-    from sciencebeam_gym.document.pages import PageSelectionError, parse_pages
-
-    try:
-        return parse_pages(text)
-    except PageSelectionError as error:
-        raise argparse.ArgumentTypeError(str(error)) from error
-
-
-def add_pages(parser, default: str, help: str) -> None:  # noqa: A002 - argparse's name
-    """--pages, parsed into a PageSelection (the default too)."""
-    parser.add_argument("--pages", type=page_selection, default=page_selection(default), help=help)
 
 
 def add_color_map(parser, help: str = COLOR_MAP_HELP) -> None:  # noqa: A002 - argparse's name

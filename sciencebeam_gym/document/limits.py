@@ -31,6 +31,9 @@ MAX_PAGE_GLYPHS = 50_000
 # Text objects of one page (pdfium's text layer costs the square of them: 2 s at 20,000 and
 # minutes at 200,000); real article pages hold at most a few thousand.
 MAX_PAGE_TEXT_OBJECTS = 20_000
+# Seconds one document may take (--timeout of extract, generate and the evaluation): a whole
+# 2,000-page document on a busy machine stays within it, a hostile one is cut off.
+DEFAULT_TIMEOUT = 600.0
 # Pages one document may have read; a selection asking more is refused (fewer with --pages).
 MAX_DOCUMENT_PAGES = 2_000
 
@@ -116,7 +119,7 @@ def read_document(path: str, max_bytes: int) -> bytes:
     """A document's bytes, gunzipped when gzip, within `max_bytes` (decompressed): a local file
     is checked (regular, not larger than the cap) before it is opened and a .gz is decompressed
     in a stream; LimitError past a bound, OSError when it cannot be read."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     if fs.is_remote(path):
         size = fs.size(path)

@@ -9,7 +9,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from sciencebeam_gym import fs
+from sciencebeam_gym.storage import fs
 
 PDF_SUFFIXES = (".pdf", ".pdf.gz")
 XML_SUFFIXES = (".xml", ".nxml", ".xml.gz", ".nxml.gz")

@@ -1,16 +1,16 @@
-"""Extract structured articles (JATS XML or JSON) from PDFs with a trained model.
+"""Extract structured articles (JATS XML, JSON or TEI) from PDFs with a trained model.
 
     python -m sciencebeam_gym.extract.cli papers/ --saved_model .models/pix2pix/export
 
 INPUT: a PDF (also .pdf.gz), a folder (searched recursively for them) or a file list (one PDF
 path per line, relative to the list's folder). OUTPUT: a folder, by default a new one beside the
-input (`papers-extracted/`). Each PDF gives `<its path below INPUT>.xml` (or `.json` with
---format json): `papers/a/x.pdf` -> `OUTPUT/a/x.xml`, written under a temporary name and renamed
-when complete. Two PDFs that would share an output, or an output file that exists and was not
-written by the extraction (the publisher's `x.xml`), are refused before any work.
-A document that fails (unreadable, beyond a bound, over --timeout) is reported with its reason
-and the run goes on. Exit status: 0 every document extracted, 1 some could not be, 2 none could
-(or a flag or path is wrong), 130 interrupted (Ctrl-C; what was written is listed).
+input (`papers-extracted/`). Each PDF gives `<its path below INPUT>.xml` (`.json` with --format
+json, `.tei.xml` with --format tei): `papers/a/x.pdf` -> `OUTPUT/a/x.xml`, written under a
+temporary name and renamed when complete. Two PDFs that would share an output, or an output file
+that exists and was not written by the extraction (the publisher's `x.xml`), are refused before
+any work. A document that fails (unreadable, beyond a bound, over --timeout) is reported with its
+reason and the run goes on. Exit status: 0 every document extracted, 1 some could not be, 2 none
+could (or a flag or path is wrong), 130 interrupted (Ctrl-C; what was written is listed).
 Model: --saved_model PATH, else the export at --export_path when complete, else the latest
 checkpoint of --model_path. TensorFlow is imported only once the arguments are parsed.
 """
@@ -24,11 +24,10 @@ import time
 from collections.abc import Sequence
 
 from sciencebeam_gym import cli
+from sciencebeam_gym.document.limits import DEFAULT_TIMEOUT
+from sciencebeam_gym.document.pages import add_pages
 from sciencebeam_gym.document.pdf import DEFAULT_DPI
 from sciencebeam_gym.extract.writers import DEFAULT_FORMAT, FORMATS, default_output
-
-# A whole 2,000-page document on a busy machine stays within it; a hostile one is cut off.
-DEFAULT_TIMEOUT = 600.0
 
 
 class ExtractCliError(cli.CliError):
@@ -44,21 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
         "output", nargs="?", help="output folder (default: a new folder INPUT-extracted)"
     )
     parser.add_argument(
-        "--format", choices=FORMATS, default=DEFAULT_FORMAT, help="JATS XML or JSON"
+        "--format", choices=FORMATS, default=DEFAULT_FORMAT, help="JATS XML, JSON or TEI"
     )
-    cli.add_pages(parser, "all", "e.g. 1 or 1-3 (all)")
+    add_pages(parser, "all", "e.g. 1 or 1-3 (all)")
     parser.add_argument("--saved_model", default="", help="an export")
     parser.add_argument("--export_path", default="", help="export used when complete")
     parser.add_argument("--model_path", default="", help="training folder (latest checkpoint)")
     parser.add_argument(
         "--dpi",
-        type=cli.positive_number,
-        default=DEFAULT_DPI,
-        help=f"render resolution ({DEFAULT_DPI:g})",
+        type=cli.positive_float,
+        default=None,
+        help="render resolution (default: the one the model's training pages were rendered at, "
+        f"from its export; {DEFAULT_DPI:g} for a training folder)",
     )
     parser.add_argument(
         "--timeout",
-        type=cli.positive_number,
+        type=cli.positive_float,
         default=DEFAULT_TIMEOUT,
         help=f"seconds one document may take before it is skipped ({DEFAULT_TIMEOUT:g})",
     )
@@ -95,7 +95,7 @@ def plan_outputs(args: argparse.Namespace, pdfs: list[str], output: str, check_e
 
 def check_writable(output: str) -> None:
     """Refuse an output folder that cannot be made or written, before any model is loaded."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     probe = fs.join(output, f".extract-probe-{os.getpid()}")
     try:

@@ -94,7 +94,7 @@ def extract_to(
 
 
 def _extract_to(pdf_path, labeller, target, fmt, pages, progress, timeout) -> ExtractedArticle:
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     data = read_pdf(pdf_path)
     article = extract_document(data, labeller, pages, pdf_path, progress=progress, timeout=timeout)
@@ -123,7 +123,7 @@ def extract_document(
     """The fields of PDF bytes; `timings` (if given) sums seconds per stage. ExtractError when
     the PDF cannot be read, a page cannot be loaded or a bound (pages, glyphs, `timeout`
     seconds) is hit."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     timings = timings if timings is not None else {}
     name = fs.printable_path(source)

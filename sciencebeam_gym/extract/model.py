@@ -2,8 +2,10 @@
 
 A labeller is anything with `labels_by_value` (class map value -> class label) and
 `label_pages(images) -> class maps` ((H, W) uint8 arrays, 0 for background, any size: they are
-laid over the page by scaling). `load_model` gives one for an export or a training folder;
-`PaintedLabeller` serves label images painted beforehand (generate/, tests).
+laid over the page by scaling), and `dpi`, the resolution PDF pages are rendered at for it.
+`load_model` gives one for an export or a training folder; its dpi is the one its training pages
+were rendered at (the export's metadata; the one default for a training folder) unless a dpi is
+given. `PaintedLabeller` serves label images painted beforehand (generate/, tests).
 """
 
 from __future__ import annotations
@@ -14,18 +16,18 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-# Pages are rendered as generate-data.sh renders training pages (GENERATE_DPI's default).
-DEFAULT_DPI = 100.0
-METADATA_FILENAME = "metadata.json"
+from sciencebeam_gym.document.pdf import DEFAULT_DPI
+from sciencebeam_gym.serving.metadata import METADATA_FILENAME
 
 
 class ModelLabeller:
     """A SavedModel export (or a training folder's latest checkpoint) painting pages."""
 
-    def __init__(self, predictor, dpi: float = DEFAULT_DPI):
+    def __init__(self, predictor, dpi: float | None = None):
         self.predictor = predictor
-        self.dpi = dpi
         self.info = predictor.info
+        # an explicit dpi (--dpi) wins over the one the model was trained at
+        self.dpi = float(dpi) if dpi else self.info.dpi
         self.labels_by_value = {i: label for i, label in enumerate(self.info.labels, start=1)}
         self.source = predictor.source
 
@@ -55,15 +57,19 @@ class PaintedLabeller:
         return maps
 
 
-def load_model(path: str, dpi: float = DEFAULT_DPI) -> ModelLabeller:
-    """A labeller from an export (a folder with metadata.json) or a training folder."""
+def load_model(path: str, dpi: float | None = None) -> ModelLabeller:
+    """A labeller from an export (a folder with metadata.json) or a training folder; pages
+    rendered at `dpi` when given, else at the model's."""
     if os.path.exists(os.path.join(path, METADATA_FILENAME)) or path.startswith("gs://"):
         return load_labeller(saved_model=path, dpi=dpi)
     return load_labeller(model_path=path, dpi=dpi)
 
 
 def load_labeller(
-    saved_model: str = "", export_path: str = "", model_path: str = "", dpi: float = DEFAULT_DPI
+    saved_model: str = "",
+    export_path: str = "",
+    model_path: str = "",
+    dpi: float | None = None,
 ) -> ModelLabeller:
     """The model chosen as predict.sh chooses it: an export, a complete export at
     `export_path`, else the latest checkpoint of `model_path`; ValueError naming what is wrong."""

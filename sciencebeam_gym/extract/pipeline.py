@@ -28,7 +28,7 @@ class JobSettings:
     output: str
     fmt: str
     pages: PageSelection
-    dpi: float
+    dpi: float | None  # None: the model's
     timeout: float | None = None
 
 
@@ -79,8 +79,8 @@ def run_beam(jobs: list[tuple[str, str]], settings: JobSettings, options: list[s
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from sciencebeam_gym import fs
     from sciencebeam_gym.beam_steps import each_then_report
+    from sciencebeam_gym.storage import fs
 
     report = fs.join(settings.output, REPORT_NAME)
     with beam.Pipeline(options=PipelineOptions(options)) as pipeline:
@@ -91,7 +91,7 @@ def run_beam(jobs: list[tuple[str, str]], settings: JobSettings, options: list[s
 
 
 def write_report(results: list[dict], path: str) -> None:
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     rows = sorted(results, key=lambda r: r["pdf"])
     fs.write_bytes(path, (json.dumps(rows, indent=1) + "\n").encode("utf-8"))

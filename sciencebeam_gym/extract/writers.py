@@ -1,13 +1,14 @@
 """The formats an extracted article is written in, and where its file goes.
 
-    data = encode_article(article, "xml")       # JATS XML bytes; "json": the article as JSON
+    data = encode_article(article, "xml")       # JATS XML bytes; "json": the article as JSON;
+                                                # "tei": GROBID's TEI (extract/tei.py)
     jobs = plan_outputs(pdfs, "in/", "out/", "xml")   # [(in/a/paper.pdf, out/a/paper.xml), ...]
 
 An output keeps its PDF's path below the input (`in/a/paper.pdf` -> `out/a/paper.xml`), so two
 PDFs of one name in two folders never share an output; two PDFs that would still share one
 (`x.pdf` and `x.pdf.gz`) are refused before any work. Without OUTPUT the outputs go to a new
 folder beside the input (`in-extracted/`), never into the input folder, where the publisher's
-`x.xml` may sit beside `x.pdf`. Every output carries the toolkit's mark (`output_marks`): an
+`x.xml` may sit beside `x.pdf`. Every output carries the toolkit's mark (`storage/output_marks.py`): an
 existing file without it is someone else's and is never overwritten.
 """
 
@@ -19,8 +20,10 @@ from collections.abc import Sequence
 
 from sciencebeam_gym.extract.article import ExtractedArticle
 
-FORMATS = ("xml", "json")
+FORMATS = ("xml", "json", "tei")
 DEFAULT_FORMAT = "xml"
+# the file name ending of each format (TEI as GROBID's clients name it, without "grobid")
+SUFFIXES = {"xml": "xml", "json": "json", "tei": "tei.xml"}
 MARK_STAGE = "extract"
 # The default output: the input's path with this added (papers/ -> papers-extracted/).
 DEFAULT_OUTPUT_SUFFIX = "-extracted"
@@ -34,8 +37,8 @@ def encode_article(article: ExtractedArticle, fmt: str) -> bytes:
     """The article's bytes in `fmt` (one of FORMATS), with the toolkit's mark."""
     import json
 
-    from sciencebeam_gym import fs
-    from sciencebeam_gym.output_marks import mark_json, mark_xml
+    from sciencebeam_gym.storage import fs
+    from sciencebeam_gym.storage.output_marks import mark_json, mark_xml
 
     if fmt == "json":
         body = {**article.to_dict(), "source": fs.printable_path(article.source)}
@@ -43,6 +46,10 @@ def encode_article(article: ExtractedArticle, fmt: str) -> bytes:
         return (text + "\n").encode("utf-8")
     if fmt == "xml":
         return mark_xml(article.to_jats(), MARK_STAGE)
+    if fmt == "tei":
+        from sciencebeam_gym.extract.tei import article_to_tei
+
+        return mark_xml(article_to_tei(article), MARK_STAGE)
     raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
 
 
@@ -69,7 +76,7 @@ def default_output(input_path: str) -> str:
 def input_root(input_path: str) -> str:
     """The folder the outputs' relative paths start from: the input folder, or the folder of
     a PDF or of a file list."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     if os.path.isdir(input_path) or input_path.endswith("/"):
         return input_path.rstrip("/") or input_path
@@ -79,7 +86,7 @@ def input_root(input_path: str) -> str:
 def relative_name(pdf_path: str, root: str) -> str:
     """The PDF's '/'-separated path below `root`, or its name when it is not below it (a file
     list may name PDFs anywhere)."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     prefix = root.rstrip("/") + "/" if root else ""
     path = pdf_path.replace(os.sep, "/") if not fs.is_remote(pdf_path) else pdf_path
@@ -91,13 +98,13 @@ def relative_name(pdf_path: str, root: str) -> str:
 
 
 def output_file(output: str, pdf_path: str, fmt: str, root: str = "") -> str:
-    """`<output>/<the PDF's path below root, without .pdf / .pdf.gz>.<fmt>` (its name alone
-    when it is not below `root`)."""
-    from sciencebeam_gym import fs
+    """`<output>/<the PDF's path below root, without .pdf / .pdf.gz>.<suffix of fmt>` (its name
+    alone when it is not below `root`)."""
     from sciencebeam_gym.document.sources import PDF_SUFFIXES
+    from sciencebeam_gym.storage import fs
 
     parts = relative_name(pdf_path, root).split("/")
-    parts[-1] = f"{_strip_suffix(parts[-1], PDF_SUFFIXES)}.{fmt}"
+    parts[-1] = f"{_strip_suffix(parts[-1], PDF_SUFFIXES)}.{SUFFIXES[fmt]}"
     return fs.join(output, *parts)
 
 
@@ -123,7 +130,7 @@ def plan_outputs(
 
 def check_not_overwriting(jobs: Sequence[tuple[str, str]], output: str) -> None:
     """OutputError when an output file exists and was not written by the extraction."""
-    from sciencebeam_gym.output_marks import unmarked_files
+    from sciencebeam_gym.storage.output_marks import unmarked_files
 
     foreign = unmarked_files([target for _pdf, target in jobs], output)
     if foreign:

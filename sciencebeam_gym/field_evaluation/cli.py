@@ -19,9 +19,10 @@ import sys
 from collections.abc import Sequence
 
 from sciencebeam_gym import cli
+from sciencebeam_gym.document.limits import DEFAULT_TIMEOUT
+from sciencebeam_gym.document.pages import add_pages
 
 OUTPUT_FOLDER = "evaluation"
-DEFAULT_TIMEOUT = 600.0  # as extract.sh's
 
 
 class EvaluationError(cli.CliError):
@@ -42,12 +43,26 @@ def build_parser() -> cli.ArgumentParser:
     )
     parser.add_argument("--output", required=True, help="results go to OUTPUT/evaluation/")
     what = parser.add_mutually_exclusive_group()
-    what.add_argument("--model", help="model for the extraction (exported SavedModel folder)")
+    what.add_argument(
+        "--model",
+        help="model for the extraction (an export, or a training folder); used when given",
+    )
     what.add_argument(
         "--extracted",
         help="folder of already extracted JATS (<name>.xml per PDF): score them, no model needed",
     )
-    cli.add_pages(parser, "all", "pages to extract: all (default), 1, 1-3, ...")
+    parser.add_argument(
+        "--export_path",
+        default="",
+        help="the configured export (EXPORT_MODEL_PATH): the model when there is one there "
+        "(a gs:// one is taken as it is)",
+    )
+    parser.add_argument(
+        "--model_path",
+        default="",
+        help="the training folder (TRAIN_MODEL_PATH): the model otherwise",
+    )
+    add_pages(parser, "all", "pages to extract: all (default), 1, 1-3, ...")
     parser.add_argument(
         "--pictures",
         action="store_true",
@@ -59,7 +74,7 @@ def build_parser() -> cli.ArgumentParser:
     )
     parser.add_argument(
         "--timeout",
-        type=cli.positive_number,
+        type=cli.positive_float,
         default=DEFAULT_TIMEOUT,
         help=f"seconds one document's extraction may take before it is skipped "
         f"({DEFAULT_TIMEOUT:g})",
@@ -88,10 +103,23 @@ def _beam_args(args: argparse.Namespace, extra: list[str]) -> list[str] | None:
     return extra or None
 
 
+def choose_model(args: argparse.Namespace) -> tuple[str | None, str]:
+    """(model, the flag it came from): --model; else the configured export when there is one
+    (a gs:// one as it is: a cloud run reads it there), else the training folder; no model
+    with --extracted."""
+    if args.model or args.extracted:
+        return args.model, "--model"
+    from sciencebeam_gym.storage import fs
+
+    if args.export_path and (fs.is_remote(args.export_path) or fs.exists(args.export_path)):
+        return args.export_path, "--export_path"
+    return args.model_path or None, "--model_path"
+
+
 def prepare_output(output: str) -> str:
     """OUTPUT/evaluation, checked writable, without the results of an earlier run."""
-    from sciencebeam_gym import fs
     from sciencebeam_gym.field_evaluation.report import CSV_NAME, SUMMARY_NAME
+    from sciencebeam_gym.storage import fs
 
     path = fs.join(output, OUTPUT_FOLDER)
     probe = fs.join(path, ".write-check")
@@ -105,11 +133,11 @@ def prepare_output(output: str) -> str:
     return path
 
 
-def check_model(model: str) -> None:
+def check_model(model: str, flag: str = "--model") -> None:
     """EvaluationError unless the extraction can run with this model path."""
     import importlib.util
 
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     if importlib.util.find_spec("sciencebeam_gym.extract") is None:
         raise EvaluationError(
@@ -118,7 +146,7 @@ def check_model(model: str) -> None:
         )
     if not fs.exists(model):
         raise EvaluationError(
-            f"--model {model} does not exist; export one with ./save-model.sh or pass --model PATH"
+            f"{flag} {model} does not exist; export one with ./save-model.sh or pass --model PATH"
         )
 
 
@@ -165,6 +193,7 @@ def _info(args: argparse.Namespace, settings, beam_args: list[str] | None) -> di
 def run(argv: Sequence[str] | None = None) -> dict:
     """Evaluate; returns the summary (empty for a dry run). EvaluationError for user errors."""
     args, extra = cli.parse_beam_args(build_parser(), argv)
+    args.model, model_flag = choose_model(args)
     if not args.model and not args.extracted:
         raise EvaluationError("pass --model PATH (to extract the PDFs) or --extracted DIR")
     beam_args = _beam_args(args, extra)
@@ -188,7 +217,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
         )
         return {}
     if args.model:
-        check_model(args.model)
+        check_model(args.model, model_flag)
     settings = _settings(args, prepare_output(args.output))
     tasks = _tasks(args)
     info = _info(args, settings, beam_args)
@@ -197,8 +226,8 @@ def run(argv: Sequence[str] | None = None) -> dict:
 
 
 def _evaluate(tasks, settings, beam_args, info, workers) -> dict:
-    from sciencebeam_gym import fs
     from sciencebeam_gym.field_evaluation.report import SUMMARY_NAME, write_report
+    from sciencebeam_gym.storage import fs
 
     if beam_args is None:
         from sciencebeam_gym.field_evaluation.local import (
@@ -227,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "no summary was written (the extracted files so far are complete); run again"
         )
     if not summary:
-        return 0
+        return cli.EXIT_OK
     from sciencebeam_gym.field_evaluation.report import format_table
 
     print(format_table(summary))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.document import limits
 from sciencebeam_gym.document.errors import SkipError
 from sciencebeam_gym.document.pages import PageSelection
@@ -21,6 +20,7 @@ from sciencebeam_gym.field_evaluation.fields import (
     read_fields_from_element,
 )
 from sciencebeam_gym.field_evaluation.scoring import FieldScore, score_document
+from sciencebeam_gym.storage import fs
 
 SCORED = "scored"
 SKIPPED = "skipped"

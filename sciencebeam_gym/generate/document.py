@@ -14,13 +14,14 @@ import numpy as np
 import pypdfium2 as pdfium
 from PIL import Image
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import UNKNOWN_KEY, UNKNOWN_LABEL, ColorMap
+from sciencebeam_gym.data_layout import SPLITS, TEST
 from sciencebeam_gym.document import limits
 from sciencebeam_gym.document.errors import SkipError
 from sciencebeam_gym.document.jats import XmlError, extract_fields, parse_article, publisher_group
 from sciencebeam_gym.document.pages import FIRST_PAGE, PageSelection, as_selection
 from sciencebeam_gym.document.pdf import (
+    DEFAULT_DPI,
     DEFAULT_MAX_PAGE_PIXELS,
     UNRENDERABLE_PAGE,
     PdfError,
@@ -32,7 +33,8 @@ from sciencebeam_gym.document.text_layer import PageText, extract_page_text
 from sciencebeam_gym.document.xml_mapping import XmlMapping
 from sciencebeam_gym.generate.align import FieldMatch, align_fields
 from sciencebeam_gym.generate.paint import overlay_image, paint_rotated_label_image
-from sciencebeam_gym.generate.splits import SPLITS, split_for
+from sciencebeam_gym.generate.splits import DEFAULT_TEST_FRACTION, split_for
+from sciencebeam_gym.storage import fs
 
 OK = "ok"
 SKIPPED = "skipped"
@@ -71,8 +73,8 @@ class Settings:
     mapping: XmlMapping
     pages: PageSelection | tuple[int, ...] = FIRST_PAGE  # 1-based; empty means every page
     test_pages: PageSelection | tuple[int, ...] | None = None  # of test documents; None: `pages`
-    dpi: float = 100.0
-    test_fraction: float = 0.2
+    dpi: float = DEFAULT_DPI
+    test_fraction: float = DEFAULT_TEST_FRACTION
     group: str = "generated"
     group_by_publisher: bool = False  # `--group publisher`: each document's publisher is its group
     overlay_path: str | None = None
@@ -274,7 +276,7 @@ def write_pages(
 
 def settings_for_split(settings: Settings, split: str) -> Settings:
     """In the test split, `test_pages` (e.g. train on whole articles, test on first pages)."""
-    if split == "test" and settings.test_pages is not None:
+    if split == TEST and settings.test_pages is not None:
         return dataclasses.replace(settings, pages=settings.test_pages)
     return settings
 

@@ -25,11 +25,12 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.beam_steps import each_then_report
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
-from sciencebeam_gym.document.pages import as_selection
-from sciencebeam_gym.document.pdf import DEFAULT_MAX_PAGE_PIXELS
+from sciencebeam_gym.document.limits import DEFAULT_TIMEOUT
+from sciencebeam_gym.document.pages import add_pages, as_selection, page_selection
+from sciencebeam_gym.document.pdf import DEFAULT_DPI, DEFAULT_MAX_PAGE_PIXELS
 from sciencebeam_gym.document.sources import SourceError, SourcePair, find_pairs, safe_id
 from sciencebeam_gym.document.xml_mapping import (
     MappingError,
@@ -49,7 +50,8 @@ from sciencebeam_gym.generate.report import (
     report_folder,
     write_report,
 )
-from sciencebeam_gym.generate.splits import SPLIT_METHODS, assign_splits
+from sciencebeam_gym.generate.splits import DEFAULT_TEST_FRACTION, SPLIT_METHODS, assign_splits
+from sciencebeam_gym.storage import fs
 
 LOGGER = logging.getLogger(__name__)
 METRICS_NAMESPACE = "generate"
@@ -57,7 +59,6 @@ OVERLAY_FOLDER = "overlays"
 
 
 GROUP_BY_PUBLISHER = "publisher"  # the --group value that groups documents by publisher
-DEFAULT_TIMEOUT = 600.0  # as extract.sh's
 
 
 class GenerateError(cli.CliError):
@@ -124,9 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--xml_mapping", default=None, help="XML field -> class mapping (default: xml-mapping.conf)"
     )
-    cli.add_pages(parser, "1", "pages to write: 1 (default), 1,2, 1-3, all")
+    add_pages(parser, "1", "pages to write: 1 (default), 1,2, 1-3, all")
     parser.add_argument(
-        "--dpi", type=cli.positive_number, default=100.0, help="render resolution (100)"
+        "--dpi",
+        type=cli.positive_float,
+        default=DEFAULT_DPI,
+        help=f"render resolution (default {DEFAULT_DPI:g}; GENERATE_DPI)",
     )
     parser.add_argument(
         "--max_page_pixels",
@@ -137,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--test_pages",
-        type=cli.page_selection,
+        type=page_selection,
         default=None,
         help="pages of the test split's documents, like --pages (default: --pages); e.g. "
         "--pages all --test_pages 1 trains on whole articles and tests on first pages",
@@ -153,8 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--test_fraction",
         type=_fraction,
-        default=0.2,
-        help="share of documents in test/ (by a hash of the document id; default 0.2)",
+        default=DEFAULT_TEST_FRACTION,
+        help="share of documents in test/ (by a hash of the document id; default "
+        f"{DEFAULT_TEST_FRACTION:g}; GENERATE_TEST_FRACTION)",
     )
     parser.add_argument(
         "--group",
@@ -186,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--timeout",
-        type=cli.positive_number,
+        type=cli.positive_float,
         default=DEFAULT_TIMEOUT,
         help=f"seconds one document may take before it is skipped ({DEFAULT_TIMEOUT:g})",
     )

@@ -15,8 +15,8 @@ import io
 import json
 from dataclasses import asdict
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.generate.document import OK, DocumentResult
+from sciencebeam_gym.storage import fs
 
 REPORT_FOLDER = "generate-report"
 DOCUMENT_COLUMNS = (

@@ -1,4 +1,4 @@
-"""The files written for each predicted page, staged until every page succeeded.
+"""The files written for each predicted page, held back until every page succeeded.
 
 `<name>.out.png` (the page painted in the class colours; background black), with `--overlay`
 `<name>.overlay.png` (the colours laid over the page), with `--boxes` `<name>.boxes.json`. Each
@@ -17,24 +17,24 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import fs
-from sciencebeam_gym.output_marks import mark_json, png_info, unmarked_files
 from sciencebeam_gym.page_image import page_to_rgb
 from sciencebeam_gym.serving.errors import PredictError
-from sciencebeam_gym.serving.inference import ModelInfo
-from sciencebeam_gym.serving.leftovers import owned_name, remove_stale
+from sciencebeam_gym.serving.metadata import ModelInfo
 from sciencebeam_gym.serving.pages import BOXES_SUFFIX, OVERLAY_SUFFIX, PageSource
 from sciencebeam_gym.serving.regions import class_boxes, format_boxes_json
+from sciencebeam_gym.serving.temp_folders import owned_name, remove_stale
+from sciencebeam_gym.storage import fs
+from sciencebeam_gym.storage.output_marks import mark_json, png_info, unmarked_files
 
-STAGING_PREFIX = "sciencebeam-gym-predict-"
+PENDING_PREFIX = "sciencebeam-gym-predict-"
 MARK_STAGE = "predict"
-# the staging folders of earlier versions: tempfile's `predict-` + 8 random characters
-LEGACY_STAGING_RE = re.compile(r"predict-[a-z0-9_]{8}")
+# the pending-output folders of earlier versions: tempfile's `predict-` + 8 random characters
+LEGACY_PENDING_RE = re.compile(r"predict-[a-z0-9_]{8}")
 
 
-def is_legacy_staging(path: str) -> bool:
-    """An earlier version's staging folder: its name, and only numbered files inside."""
-    if not LEGACY_STAGING_RE.fullmatch(os.path.basename(path)) or not os.path.isdir(path):
+def is_legacy_pending_folder(path: str) -> bool:
+    """An earlier version's pending-output folder: its name, and only numbered files inside."""
+    if not LEGACY_PENDING_RE.fullmatch(os.path.basename(path)) or not os.path.isdir(path):
         return False
     try:
         return all(name.isdigit() for name in os.listdir(path))
@@ -105,30 +105,30 @@ def check_output_files(sources: list[PageSource], options: PredictOptions) -> No
         )
 
 
-class StagedOutputs:
+class PendingOutputs:
     """Outputs kept in a local temporary folder and written to their places only on `commit`.
 
-    The folder is named for this process (see `leftovers`): the next run removes the folder of
+    The folder is named for this process (see `temp_folders`): the next run removes the folder of
     a run that was killed, and leaves a live one's alone.
     """
 
     def __init__(self):
         temp = tempfile.gettempdir()
-        remove_stale(temp, STAGING_PREFIX, is_legacy_staging)
-        self._folder = os.path.join(temp, owned_name(STAGING_PREFIX))
+        remove_stale(temp, PENDING_PREFIX, is_legacy_pending_folder)
+        self._folder = os.path.join(temp, owned_name(PENDING_PREFIX))
         os.makedirs(self._folder)
-        self._staged: list[tuple[str, str]] = []
+        self._pending: list[tuple[str, str]] = []
 
     def add(self, path: str, data: bytes) -> None:
-        staged = os.path.join(self._folder, f"{len(self._staged)}")
-        with open(staged, "wb") as f:
+        pending = os.path.join(self._folder, f"{len(self._pending)}")
+        with open(pending, "wb") as f:
             f.write(data)
-        self._staged.append((staged, path))
+        self._pending.append((pending, path))
 
     def commit(self) -> list[str]:
         written = []
-        for staged, path in self._staged:
-            with open(staged, "rb") as f:
+        for pending, path in self._pending:
+            with open(pending, "rb") as f:
                 fs.write_bytes(path, f.read())
             written.append(path)
         self.discard()
@@ -136,7 +136,7 @@ class StagedOutputs:
 
     def discard(self) -> None:
         shutil.rmtree(self._folder, ignore_errors=True)
-        self._staged = []
+        self._pending = []
 
 
 def page_outputs(

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import UNKNOWN_COLOR
+from sciencebeam_gym.model_contract import to_unit_range, width_height
 from sciencebeam_gym.records import (
     ANNOTATION_IMAGE,
     COMPLETION_REPORT_NAME,
@@ -33,7 +33,7 @@ from sciencebeam_gym.records import (
     IncompleteDataError,
     check_completion_reports,
 )
-from sciencebeam_gym.trainer.config import width_height
+from sciencebeam_gym.storage import fs
 from sciencebeam_gym.trainer.losses import UNKNOWN_TARGET
 
 FEATURES = {
@@ -60,9 +60,7 @@ def find_files(
         raise DataError(f"no {what} given: pass {flag} (a glob of *.tfrecord.gz files)")
     files = fs.glob_many(patterns)
     if not files:
-        from sciencebeam_gym.gcs import explain_no_match
-
-        hints = [hint for hint in (explain_no_match(p) for p in patterns) if hint]
+        hints = [hint for hint in (fs.explain_no_match(p) for p in patterns) if hint]
         raise DataError(
             f"no {what} files match {', '.join(patterns)} ({flag}); "
             "run ./preprocess.sh first, or check PREPROC_PATH"
@@ -153,6 +151,18 @@ def find_sources(
     ]
 
 
+def find_run_files(config: dict) -> tuple[list[SourceFiles], list[str]]:
+    """The training sources and the evaluation files of a training config, as found."""
+    complete = not config["allow_incomplete_data"]
+    sources = find_sources(config["train_data_paths"], "training", "--train_data_paths", complete)
+    eval_files = []
+    if config["eval_data_paths"]:
+        eval_files = find_files(
+            config["eval_data_paths"], "evaluation", "--eval_data_paths", complete
+        )
+    return sources, eval_files
+
+
 def shares(weights: Sequence[float]) -> list[float]:
     """Each weight's share of their sum; the weights are divided by the largest first, so that
     huge ones (1e308 twice) do not overflow the sum to infinity and every share to 0."""
@@ -196,11 +206,6 @@ def separate_channels(annotation: tf.Tensor, colors: np.ndarray) -> tf.Tensor:
     channels = tf.cast(tf.equal(packed[..., None], packed_colors), tf.float32)
     unknown = tf.equal(packed, pack_rgb(tf.constant(UNKNOWN_COLOR)))[..., None]
     return tf.where(unknown, UNKNOWN_TARGET, channels)
-
-
-def to_unit_range(image: tf.Tensor) -> tf.Tensor:
-    """uint8 [0, 255] -> float32 [-1, 1]."""
-    return tf.cast(image, tf.float32) / 127.5 - 1.0
 
 
 def parse_example(serialized: tf.Tensor) -> dict:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -140,3 +141,22 @@ def test_the_beam_pipeline_extracts_on_the_direct_runner(tmp_path, tiny_export):
     assert by_name["empty.pdf"]["reason"] == "empty PDF"
     assert etree.parse(str(out / "good.xml")).getroot().tag == "article"
     assert (out / REPORT_NAME).exists()
+
+
+def test_pages_are_rendered_at_the_dpi_of_the_model_unless_one_is_given(tmp_path, tiny_export):
+    from sciencebeam_gym.document.pdf import DEFAULT_DPI
+    from sciencebeam_gym.extract import load_model
+    from sciencebeam_gym.serving import export
+    from sciencebeam_gym.serving.metadata import METADATA_FILENAME
+
+    assert load_model(str(tiny_export)).dpi == DEFAULT_DPI
+    assert load_model(str(tiny_export), dpi=50).dpi == 50
+    source = json.loads((tiny_export / METADATA_FILENAME).read_text())["source_checkpoint"]
+    training = Path(source).parents[1]  # <training>/checkpoints/ckpt-N
+    at_36 = tmp_path / "export"
+    args = ["--model_path", str(training), "--export_path", str(at_36), "--dpi", "36"]
+    assert export.main(args) == 0
+    assert load_model(str(at_36)).dpi == 36
+    assert load_model(str(at_36), dpi=72).dpi == 72
+    # a training folder records no dpi: the one default
+    assert load_model(str(training)).dpi == DEFAULT_DPI

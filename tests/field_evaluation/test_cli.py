@@ -178,3 +178,25 @@ def test_the_script_answers_help_at_once():
     )
     assert result.returncode == 0 and "--extracted" in result.stdout
     assert time.monotonic() - started < 10
+
+
+def _chosen_model(capsys, *args) -> str | None:
+    assert main([*args, "--dry_run"]) == 0
+    return json.loads(capsys.readouterr().out)["evaluation"]["model"]
+
+
+def test_the_model_is_the_export_when_there_is_one_else_the_training_folder(
+    corpus, tmp_path, capsys
+):
+    source, extracted, output = corpus
+    export, training = tmp_path / "export", tmp_path / "training"
+    base = ["--source", source, "--output", output]
+    configured = [*base, "--export_path", str(export), "--model_path", str(training)]
+    assert _chosen_model(capsys, *configured) == str(training)
+    export.mkdir()
+    assert _chosen_model(capsys, *configured) == str(export)
+    assert _chosen_model(capsys, *configured, "--model", "/given") == "/given"
+    assert _chosen_model(capsys, *configured, "--extracted", extracted) is None
+    # a bucket's export is taken as it is: a cloud run reads it there
+    remote = [*base, "--export_path", "gs://bucket/export", "--model_path", str(training)]
+    assert _chosen_model(capsys, *remote) == "gs://bucket/export"

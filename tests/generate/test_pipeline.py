@@ -241,8 +241,8 @@ def image_size(path: Path) -> tuple[int, int]:
 def test_a_killed_rerun_never_pairs_a_page_with_a_label_of_another_run(
     tmp_path, monkeypatch, writes_before_kill
 ):
-    from sciencebeam_gym import fs
     from sciencebeam_gym.generate.document import process_pair
+    from sciencebeam_gym.storage import fs
 
     pair = two_page_document(tmp_path / "source")
     output = tmp_path / "data"

@@ -14,15 +14,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sciencebeam_gym import fs, records
-from sciencebeam_gym.folder_lock import LOCK_NAME
+from sciencebeam_gym import records
+from sciencebeam_gym.cli import EXIT_NO_INPUT
 from sciencebeam_gym.preprocess import images, pairing
 from sciencebeam_gym.preprocess.pipeline import (
-    EXIT_NO_INPUT,
     REPORT_NAME,
     TEMP_FOLDER_PREFIX,
     main,
 )
+from sciencebeam_gym.storage import fs
+from sciencebeam_gym.storage.folder_lock import LOCK_NAME
 from tests.preprocess.conftest import (
     decompression_bomb_png,
     draw_label,

@@ -9,8 +9,8 @@ import os
 import pytest
 from PIL import Image
 
-from sciencebeam_gym.output_marks import is_marked, read_head
 from sciencebeam_gym.serving import predict
+from sciencebeam_gym.storage.output_marks import is_marked, read_head
 
 from .conftest import draw_page
 from .test_predict import all_files, make_pdf

@@ -10,14 +10,14 @@ import sys
 
 import pytest
 
-from sciencebeam_gym.trainer import class_weights, evaluate, model_dir, task
+from sciencebeam_gym.trainer import class_weights, evaluate_checkpoint, model_dir, task
 from sciencebeam_gym.trainer.data import DataError
 from tests.trainer import fixtures
 from tests.trainer.conftest import IMAGE_SIZE, train_args
 
 HOLD_SCRIPT = """
 import sys, time
-from sciencebeam_gym import folder_lock
+from sciencebeam_gym.storage import folder_lock
 folder_lock.acquire(sys.argv[1], "training")
 print("held", flush=True)
 time.sleep(600)
@@ -101,11 +101,11 @@ def test_damaged_checkpoint_eval_falls_back_and_all_damaged_is_one_clear_error(
     model = copy_of(trained, tmp_path)
     overwrite_middle(data_file(model, 4))
     args = ["--model_path", str(model), "--eval_data_paths", tiny_data["test"]]
-    assert evaluate.main(args) == 0
+    assert evaluate_checkpoint.main(args) == 0
     err = capsys.readouterr().err
     assert "ckpt-4 is damaged" in err and "[eval] step 2 of" in err
     truncate(data_file(model, 2))
-    assert evaluate.main(args) == 2
+    assert evaluate_checkpoint.main(args) == 2
     err = capsys.readouterr().err
     assert "every checkpoint" in err and "ckpt-2" in err and "Traceback" not in err
 

@@ -1,6 +1,6 @@
 """Evaluate the latest checkpoint on the test split.
 
-    python -m sciencebeam_gym.trainer.evaluate --model_path .models/pix2pix/v4-default/training \\
+    python -m sciencebeam_gym.trainer.evaluate_checkpoint --model_path .models/pix2pix/v4-default/training \\
         --eval_data_paths '.models/pix2pix/v4/preproc/test/*tfrecord*' [--write_predictions]
 
 Writes to `<model_path>/eval/` (or --output_path): `metrics.json` ({"step", "pixel_accuracy",
@@ -11,9 +11,9 @@ Writes to `<model_path>/eval/` (or --output_path): `metrics.json` ({"step", "pix
 `predictions/<name>.png` (prediction in the colour map's colours) beside `<name>.input.png` and
 `<name>.target.png`.
 
-A gs:// model path is read through `sciencebeam_gym.staging.GcsStaging` (checkpoints
-copied down when a storage emulator is used), as are gs:// records; the outputs are written
-straight to their gs:// folder.
+A gs:// model path and gs:// records are mapped for TensorFlow by `run`, at this command
+line's edge (`sciencebeam_gym.storage.tensorflow_paths`: checkpoints copied down when a storage
+emulator is used); the outputs are written straight to their gs:// folder.
 """
 
 from __future__ import annotations
@@ -22,14 +22,15 @@ import argparse
 import sys
 import time
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
+from sciencebeam_gym.storage import fs
 
 EVAL_DIR = "eval"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = cli.ArgumentParser(
-        prog="python -m sciencebeam_gym.trainer.evaluate",
+        prog="python -m sciencebeam_gym.trainer.evaluate_checkpoint",
         description="Evaluate the latest checkpoint of a model directory on TFRecords and "
         "write metrics.json, the confusion matrix and (optionally) prediction PNGs.",
     )
@@ -65,13 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(args, gcs=None) -> dict:
-    from sciencebeam_gym.staging import GcsStaging
+def run(args) -> dict:
+    """Evaluate as the flags say; gs:// inputs are mapped for TensorFlow here, at the edge."""
+    from sciencebeam_gym.storage.tensorflow_paths import TensorflowPaths
+    from sciencebeam_gym.trainer import model_dir
 
-    if gcs is not None:
-        return run_with(args, gcs)
-    with GcsStaging() as own_gcs:
-        return run_with(args, own_gcs)
+    model_path = args.model_path or args.job_dir
+    if not model_path:
+        raise model_dir.ModelDirError("pass --model_path (the training output directory)")
+    with TensorflowPaths() as tf_paths:
+        readable_model = tf_paths.readable_folder(model_path)
+        files = tf_paths.readable_files(find_eval_files(args))
+        return evaluate_model(args, model_path, readable_model, files)
 
 
 def local_checkpoint(checkpoint: str, model_path: str, local_model: str) -> str:
@@ -82,17 +88,14 @@ def local_checkpoint(checkpoint: str, model_path: str, local_model: str) -> str:
     return checkpoint
 
 
-def run_with(args, gcs) -> dict:
+def evaluate_model(args, model_path: str, readable_model: str, files: list[str]) -> dict:
+    """Score the model on `files`; `readable_model` and `files` are paths TensorFlow can read
+    (`model_path` as given, where the outputs go)."""
     from sciencebeam_gym.trainer import evaluation, model_dir
 
-    model_path = args.model_path or args.job_dir
-    if not model_path:
-        raise model_dir.ModelDirError("pass --model_path (the training output directory)")
-    local_model = gcs.input_dir(model_path)
-    checkpoint = local_checkpoint(args.checkpoint, model_path, local_model)
-    generator, config, step = model_dir.load_generator(local_model, checkpoint or None)
+    checkpoint = local_checkpoint(args.checkpoint, model_path, readable_model)
+    generator, config, step = model_dir.load_generator(readable_model, checkpoint or None)
     colors = model_dir.classes_colors(config)
-    files = find_eval_files(args, gcs)
     output_dir = args.output_path or fs.join(model_path, EVAL_DIR)
     fs.makedirs(output_dir)
     print(f"[eval] step {step} of {model_path}; {len(files)} file(s)", file=sys.stderr)
@@ -117,11 +120,10 @@ def run_with(args, gcs) -> dict:
     return report(result, config, step, output_dir, time.time() - started, args.exclude_groups)
 
 
-def find_eval_files(args, gcs) -> list[str]:
+def find_eval_files(args) -> list[str]:
     from sciencebeam_gym.trainer import data
 
-    patterns = args.eval_data_paths or []
-    return gcs.local_files(data.find_files(patterns, "evaluation", "--eval_data_paths"))
+    return data.find_files(args.eval_data_paths or [], "evaluation", "--eval_data_paths")
 
 
 def report(result, config: dict, step: int, output_dir: str, seconds: float, excluded=()) -> dict:
@@ -166,7 +168,7 @@ def print_groups(groups: dict) -> None:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)  # before TensorFlow's import: --help at once
-    from sciencebeam_gym.gcs import StorageError
+    from sciencebeam_gym.storage.errors import StorageError
     from sciencebeam_gym.trainer import data, model_dir
 
     try:

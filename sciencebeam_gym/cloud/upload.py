@@ -1,13 +1,14 @@
 """Copy local files and folders to Cloud Storage: parallel, checksummed, safe to re-run.
 
-    python -m sciencebeam_gym.cloud.storage upload color_map.conf gs://my-project-ml/sciencebeam/pix2pix/v4/config/
-    python -m sciencebeam_gym.cloud.storage upload-data .models/pix2pix/v4/data gs://my-project-ml/.../data/
+    python -m sciencebeam_gym.cloud.upload upload color_map.conf gs://my-project-ml/sciencebeam/pix2pix/v4/config/
+    python -m sciencebeam_gym.cloud.upload upload-data .models/pix2pix/v4/data gs://my-project-ml/.../data/
 
 A folder `dir` is copied to `DEST/<name of dir>/...`, a file to `DEST/<file name>`. Objects already
 there with the same CRC32C checksum are skipped, so an interrupted upload is finished by running
 the same command again. Each object is sent with the checksum computed before sending; Cloud
 Storage refuses it when the bytes differ (the file changed while it was read), and no object is
 created. With STORAGE_EMULATOR_HOST set, everything goes to that emulator instead.
+The work is done by `sciencebeam_gym.storage.uploads`; this module is its command line.
 """
 
 from __future__ import annotations
@@ -16,84 +17,19 @@ import os
 import sys
 from collections.abc import Sequence
 
-from sciencebeam_gym import cli, fs
-
-# The paths, the client and the hints live in sciencebeam_gym.gcs (the trainer uses them too);
-# the names stay importable from here for the cloud commands.
-from sciencebeam_gym.gcs import (  # noqa: F401
-    DEFAULT_WORKERS,
-    EMULATOR_ENV_VAR,
-    FileChangedError,
-    LocalFile,
-    Progress,
-    StorageError,
-    UploadItem,
-    UploadResult,
-    check_bucket_exists,
-    describe_missing,
-    explain_no_match,
-    format_bytes,
-    join_object_name,
-    list_children,
-    make_client,
-    parse_gcs_url,
-    snapshot_file,
-    upload_items,
-    upload_snapshot,
-)
+from sciencebeam_gym import cli
+from sciencebeam_gym.data_layout import SPLITS
+from sciencebeam_gym.storage.errors import StorageError
+from sciencebeam_gym.storage.uploads import DEFAULT_WORKERS, UploadResult, format_bytes, upload
 
 EXIT_USER_ERROR = cli.EXIT_USAGE
 EXIT_FAILED = cli.EXIT_FAILED
 
 
-# --- planning: which local file goes to which object -------------------------------------------
-
-
-def plan_uploads(sources: Sequence[str], destination: str) -> list[UploadItem]:
-    """Map files and folders to objects under the destination folder (hidden files skipped)."""
-    bucket, prefix = parse_gcs_url(destination)
-    items = []
-    for source in sources:
-        source = source.rstrip("/") or "/"
-        if os.path.isfile(source):
-            name = join_object_name(prefix, os.path.basename(source))
-            items.append(UploadItem(source, bucket, name))
-        elif os.path.isdir(source):
-            items.extend(_plan_folder(source, bucket, prefix))
-        else:
-            raise StorageError(f"{source} does not exist (nothing to upload)")
-    return sorted(items, key=lambda item: item.object_name)
-
-
-def _plan_folder(folder: str, bucket: str, prefix: str) -> list[UploadItem]:
-    base = os.path.basename(os.path.abspath(folder))
-    return [
-        UploadItem(
-            os.path.join(folder, *relative.split("/")),
-            bucket,
-            join_object_name(prefix, base, relative),
-        )
-        for relative in fs.list_tree(folder)
-        if not any(part.startswith(".") for part in relative.split("/"))
-    ]
-
-
-def upload(
-    sources: Sequence[str],
-    destination: str,
-    workers: int = DEFAULT_WORKERS,
-    project: str | None = None,
-) -> UploadResult:
-    items = plan_uploads(sources, destination)
-    make_client(project)  # fails early on missing extras or credentials
-    print(f"upload: {len(items)} files -> {destination}", file=sys.stderr, flush=True)
-    return upload_items(items, lambda: make_client(project), workers=workers)
-
-
 def check_data_folder(data_dir: str) -> list[str]:
     """The train/ and test/ folders of a data folder; StorageError naming the one missing."""
     folders = []
-    for name in ("train", "test"):
+    for name in SPLITS:
         path = os.path.join(data_dir, name)
         if not os.path.isdir(path):
             raise StorageError(
@@ -110,7 +46,7 @@ def check_data_folder(data_dir: str) -> list[str]:
 
 def build_parser() -> cli.ArgumentParser:
     parser = cli.ArgumentParser(
-        prog="python -m sciencebeam_gym.cloud.storage",
+        prog="python -m sciencebeam_gym.cloud.upload",
         description=(
             "Copy files and folders to Cloud Storage: parallel, skipping objects already there "
             "with the same checksum (re-run to finish an interrupted upload)."

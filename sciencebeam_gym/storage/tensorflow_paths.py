@@ -1,4 +1,4 @@
-"""Give TensorFlow a path it can use for each gs:// input and output of a training run.
+"""Give TensorFlow a path it can use for each gs:// input and output of a run.
 
 TensorFlow reads and writes gs:// itself (tf.io.gfile, TFRecordDataset, checkpoints, summaries)
 against real Cloud Storage, but it cannot be pointed at a storage emulator. So for each gs://
@@ -10,21 +10,21 @@ path this module picks, in order:
    the same object through the mount;
 3. otherwise -> *native*: the gs:// path unchanged, for TensorFlow's own Cloud Storage support.
 
-`GYM_GCS_MODE=stage|fuse|native` forces one. Local paths always pass through unchanged.
+`GYM_GCS_MODE=stage|fuse|native` forces one. Local paths always pass through unchanged. Only a
+command line opens this context; what it calls receives the mapped paths and `sync`.
 
-    with GcsStaging() as staging:
-        train_files = staging.local_files(train_files)
-        model_dir = staging.output_dir(output_path)   # resume: existing files come down first
-        ...                                           # train, writing under model_dir
-        staging.sync()                                # after each checkpoint
-        checkpoints = staging.input_dir(url)          # a folder to read only
+    with TensorflowPaths() as tf_paths:
+        train_files = tf_paths.readable_files(train_files)
+        model_dir = tf_paths.writable_folder(output_path)  # resume: what is there comes down
+        ...                                                 # train, writing under model_dir
+        tf_paths.sync()                                     # after each checkpoint
+        checkpoints = tf_paths.readable_folder(url)         # a folder to read only
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import io
-import json
 import os
 import shutil
 import sys
@@ -33,7 +33,9 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sciencebeam_gym import fs, gcs
+from sciencebeam_gym.storage import fs, gcs_client, uploads
+from sciencebeam_gym.storage.errors import StorageError
+from sciencebeam_gym.storage.paths import is_gcs, join_object_name, parse_gcs_url
 
 MODES = ("stage", "fuse", "native")
 MODE_ENV_VAR = "GYM_GCS_MODE"
@@ -46,51 +48,32 @@ def choose_mode(env: dict | None = None, fuse_root: str = FUSE_ROOT, bucket: str
     forced = env.get(MODE_ENV_VAR, "")
     if forced:
         if forced not in MODES:
-            raise gcs.StorageError(
+            raise StorageError(
                 f"{MODE_ENV_VAR}={forced!r} is not one of {', '.join(MODES)} (or unset for auto)"
             )
         return forced
-    if env.get(gcs.EMULATOR_ENV_VAR):
+    if env.get(gcs_client.EMULATOR_ENV_VAR):
         return "stage"
     if os.path.isdir(os.path.join(fuse_root, bucket) if bucket else fuse_root):
         return "fuse"
     return "native"
 
 
-def is_chief(env: dict | None = None) -> bool:
-    """Whether this process writes the shared outputs (checkpoints, summaries) of a run.
-
-    True without TF_CONFIG; with it, for the `chief` (or `master`) task, or for worker 0 when
-    the cluster has no chief (as with local multi-worker runs). Vertex AI names its first
-    worker pool `chief`. The other workers should write to a folder of their own.
-    """
-    env = os.environ if env is None else env
-    text = env.get("TF_CONFIG", "")
-    if not text:
-        return True
-    config = json.loads(text)
-    task = config.get("task", {})
-    task_type, index = task.get("type", ""), int(task.get("index", 0))
-    if task_type in ("chief", "master"):
-        return True
-    cluster = config.get("cluster", {})
-    has_chief = bool(cluster.get("chief") or cluster.get("master"))
-    return task_type == "worker" and index == 0 and not has_chief
-
-
 def fuse_path(url: str, fuse_root: str = FUSE_ROOT) -> str:
     """gs://bucket/a/b -> /gcs/bucket/a/b (where Vertex AI mounts buckets)."""
-    bucket, name = gcs.parse_gcs_url(url)
+    bucket, name = parse_gcs_url(url)
     return os.path.join(fuse_root, bucket, *[p for p in name.split("/") if p])
 
 
 @dataclass
 class StagedOutput:
+    """An output folder written locally (stage mode) and copied to `url` by `sync()`."""
+
     url: str
     local_dir: str
     # (size, mtime) of each local file as last downloaded or sent, by relative path: only files
     # that differ from it are sent, so a file written to the bucket directly meanwhile (through
-    # sciencebeam_gym.fs) is not overwritten by an older local copy.
+    # storage.fs) is not overwritten by an older local copy.
     synced: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
@@ -106,7 +89,7 @@ def scan_files(folder: str) -> dict[str, tuple[int, int]]:
     return found
 
 
-class GcsStaging:
+class TensorflowPaths:
     """Maps gs:// paths to paths TensorFlow can use; copies staged outputs back on sync()."""
 
     def __init__(
@@ -142,30 +125,30 @@ class GcsStaging:
     def mode_for(self, url: str) -> str:
         if self.forced_mode:
             return self.forced_mode
-        bucket, _ = gcs.parse_gcs_url(url)
+        bucket, _ = parse_gcs_url(url)
         return choose_mode(fuse_root=self.fuse_root, bucket=bucket)
 
     def client(self):
         with self._lock:
             if self._client is None:
-                self._client = gcs.make_client()
+                self._client = gcs_client.make_client()
             return self._client
 
     def cache_path(self, url: str, area: str) -> str:
-        bucket, name = gcs.parse_gcs_url(url)
+        bucket, name = parse_gcs_url(url)
         return os.path.join(self.cache_dir, area, bucket, *[p for p in name.split("/") if p])
 
     # --- inputs --------------------------------------------------------------------------------
 
-    def local_file(self, path: str) -> str:
-        return self.local_files([path])[0]
+    def readable_file(self, path: str) -> str:
+        return self.readable_files([path])[0]
 
-    def local_files(self, paths: Sequence[str]) -> list[str]:
+    def readable_files(self, paths: Sequence[str]) -> list[str]:
         """A path TensorFlow can read for each file (same order); staged files come down once."""
         result = list(paths)
         to_download = []
         for i, path in enumerate(paths):
-            if not path.startswith("gs://"):
+            if not is_gcs(path):
                 continue
             mode = self.mode_for(path)
             if mode == "fuse":
@@ -182,28 +165,28 @@ class GcsStaging:
         with concurrent.futures.ThreadPoolExecutor(max_workers=self.workers) as pool:
             list(pool.map(lambda pair: download_if_changed(client, *pair), pairs))
 
+    def readable_folder(self, url: str) -> str:
+        """A folder TensorFlow can read for `url` (e.g. a model's checkpoints); never synced."""
+        if not is_gcs(url) or self.mode_for(url) != "stage":
+            return self._mapped_folder(url)
+        local = self.cache_path(url, "in")
+        self._download_folder(url, local)
+        return local
+
     # --- outputs -------------------------------------------------------------------------------
 
-    def output_dir(self, url: str) -> str:
+    def writable_folder(self, url: str) -> str:
         """A folder TensorFlow can write for `url`; when staged, what is there comes down first
         (so a run resumes from its checkpoints) and sync() sends changes back."""
-        if not url.startswith("gs://") or self.mode_for(url) != "stage":
-            return self._mapped_dir(url)
+        if not is_gcs(url) or self.mode_for(url) != "stage":
+            return self._mapped_folder(url)
         local = self.cache_path(url, "out")
         self._download_folder(url, local)
         self.outputs.append(StagedOutput(url.rstrip("/"), local, synced=scan_files(local)))
         return local
 
-    def input_dir(self, url: str) -> str:
-        """A folder TensorFlow can read for `url` (e.g. a model's checkpoints); never synced."""
-        if not url.startswith("gs://") or self.mode_for(url) != "stage":
-            return self._mapped_dir(url)
-        local = self.cache_path(url, "in")
-        self._download_folder(url, local)
-        return local
-
-    def _mapped_dir(self, url: str) -> str:
-        if url.startswith("gs://") and self.mode_for(url) == "fuse":
+    def _mapped_folder(self, url: str) -> str:
+        if is_gcs(url) and self.mode_for(url) == "fuse":
             local = fuse_path(url, self.fuse_root)
             os.makedirs(local, exist_ok=True)
             return local
@@ -211,71 +194,70 @@ class GcsStaging:
 
     def _download_folder(self, url: str, local: str) -> None:
         os.makedirs(local, exist_ok=True)
-        bucket, _ = gcs.parse_gcs_url(url.rstrip("/"))
-        gcs.check_bucket_exists(self.client(), bucket)
+        bucket, _ = parse_gcs_url(url.rstrip("/"))
+        gcs_client.check_bucket_exists(self.client(), bucket)
         relative = fs.list_tree(url)
         url = url.rstrip("/")
         self._download_all([(f"{url}/{r}", os.path.join(local, *r.split("/"))) for r in relative])
 
-    def sync(self) -> gcs.UploadResult:
+    def sync(self) -> uploads.UploadResult:
         """Send new and changed staged output files; delete objects whose local file is gone."""
-        total = gcs.UploadResult()
+        total = uploads.UploadResult()
         for output in self.outputs:
-            result = self._sync_output(output)
-            total.uploaded += result.uploaded
-            total.skipped += result.skipped
-            total.failed.update(result.failed)
-            total.bytes_sent += result.bytes_sent
+            total.add(self._sync_output(output))
         for name, message in sorted(total.failed.items()):
-            print(f"[staging] not copied yet: {name}: {message}", file=sys.stderr, flush=True)
+            print(f"[storage] not copied yet: {name}: {message}", file=sys.stderr, flush=True)
         return total
 
-    def _sync_output(self, output: StagedOutput) -> gcs.UploadResult:
-        bucket, prefix = gcs.parse_gcs_url(output.url)
+    def _sync_output(self, output: StagedOutput) -> uploads.UploadResult:
+        bucket, prefix = parse_gcs_url(output.url)
         current = scan_files(output.local_dir)
         changed = sorted(rel for rel, state in current.items() if output.synced.get(rel) != state)
         items = [
-            gcs.UploadItem(
+            uploads.UploadItem(
                 os.path.join(output.local_dir, *rel.split("/")),
                 bucket,
-                gcs.join_object_name(prefix, rel),
+                join_object_name(prefix, rel),
             )
             for rel in changed
         ]
-        progress = gcs.Progress(len(items), stream=io.StringIO())  # quiet: runs often
-        result = gcs.upload_items(items, gcs.make_client, progress=progress)
+        progress = uploads.Progress(len(items), stream=io.StringIO())  # quiet: runs often
+        result = uploads.upload_items(items, gcs_client.make_client, progress=progress)
         gone = sorted(set(output.synced) - set(current))
         if gone:
             bucket_ref = self.client().bucket(bucket)
             for rel in gone:
-                blob = bucket_ref.blob(gcs.join_object_name(prefix, rel))
+                blob = bucket_ref.blob(join_object_name(prefix, rel))
                 if blob.exists():
                     blob.delete()
-        failed = {rel for rel in changed if gcs.join_object_name(prefix, rel) in result.failed}
+        failed = {rel for rel in changed if join_object_name(prefix, rel) in result.failed}
         output.synced = {rel: state for rel, state in current.items() if rel not in failed}
         return result
 
 
 def download_if_changed(client, url: str, local_path: str) -> None:
     """Copy an object to a local file unless the file already has the same CRC32C."""
-    bucket, name = gcs.parse_gcs_url(url)
+    bucket, name = parse_gcs_url(url)
     blob = client.bucket(bucket).get_blob(
-        name, timeout=gcs.request_timeout(), retry=gcs.request_retry()
+        name, timeout=gcs_client.request_timeout(), retry=gcs_client.request_retry()
     )
     if blob is None:
-        raise gcs.StorageError(describe_missing_object(client, url))
-    if os.path.exists(local_path) and gcs.snapshot_file(local_path).crc32c == blob.crc32c:
+        raise StorageError(describe_missing_object(client, url))
+    if os.path.exists(local_path) and uploads.snapshot_file(local_path).crc32c == blob.crc32c:
         return
     os.makedirs(os.path.dirname(local_path), exist_ok=True)
     temp_path = f"{local_path}.part-{os.getpid()}-{threading.get_ident()}"
     blob.download_to_filename(
-        temp_path, checksum="crc32c", timeout=gcs.request_timeout(), retry=gcs.request_retry()
+        temp_path,
+        checksum="crc32c",
+        timeout=gcs_client.request_timeout(),
+        retry=gcs_client.request_retry(),
     )
     os.replace(temp_path, local_path)
 
 
 def describe_missing_object(client, url: str) -> str:
     try:
-        return gcs.describe_missing(client, url)
-    except gcs.StorageError as e:
+        return gcs_client.describe_missing(client, url)
+    except StorageError as e:
         return str(e)

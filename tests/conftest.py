@@ -1,4 +1,5 @@
-"""A Cloud Storage emulator on 127.0.0.1 for the cloud tests (one per session, wiped per test)."""
+"""A Cloud Storage emulator on 127.0.0.1 for the storage and cloud tests (one per session, started
+by the first test that asks for it, wiped per test)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from sciencebeam_gym.cloud.emulator import gcs_emulator
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_PROJECT = "gym-test"
 TEST_BUCKET = f"{TEST_PROJECT}-ml"  # the default BUCKET for PROJECT=gym-test
 

@@ -26,6 +26,8 @@ import socket
 import sys
 import time
 
+from sciencebeam_gym import cli
+
 LOCK_NAME = ".lock"
 
 try:  # not on Windows: there the exclusive creation is the lock
@@ -37,7 +39,7 @@ except ImportError:  # pragma: no cover - POSIX everywhere we run
 class LockError(RuntimeError):
     """The folder cannot be locked for this run; the message says why and what to do."""
 
-    exit_code = 2
+    exit_code = cli.EXIT_USAGE
 
 
 class FolderLockedError(LockError):

@@ -1,4 +1,4 @@
-"""sciencebeam_gym.fs on local paths: globs, atomic replace, tree copies, no Beam needed."""
+"""storage.fs on local paths: globs, atomic replace, tree copies, no Beam needed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from sciencebeam_gym import fs
+from sciencebeam_gym.storage import fs
 
 
 def make_tree(root) -> None:
@@ -111,7 +111,7 @@ def test_fs_works_without_apache_beam(tmp_path):
     # the training image has no Beam: blocking the import must change nothing for local files
     script = (
         "import sys; sys.modules['apache_beam'] = None\n"
-        "from sciencebeam_gym import fs\n"
+        "from sciencebeam_gym.storage import fs\n"
         f"root = {str(tmp_path)!r}\n"
         "fs.write_text(fs.join(root, 'a', 'b.txt'), 'x')\n"
         "assert fs.glob(fs.join(root, '**')) == [fs.join(root, 'a', 'b.txt')]\n"

@@ -1,12 +1,12 @@
-"""sciencebeam_gym.fs on gs:// paths, through the Cloud Storage client, against the emulator."""
+"""storage.fs on gs:// paths, through the Cloud Storage client, against the emulator."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-from sciencebeam_gym import fs
-from tests.cloud.conftest import TEST_BUCKET
+from sciencebeam_gym.storage import fs
+from tests.conftest import TEST_BUCKET
 
 ROOT = f"gs://{TEST_BUCKET}/fs-test"
 
@@ -52,7 +52,7 @@ def test_gcs_without_apache_beam_and_tree_copies(gcs, storage_client, tmp_path):
     # the trainer's image has no Beam: gs:// goes through the storage client alone
     script = (
         "import sys; sys.modules['apache_beam'] = None\n"
-        "from sciencebeam_gym import fs\n"
+        "from sciencebeam_gym.storage import fs\n"
         f"root = {ROOT!r}\n"
         "fs.write_text(root + '/model/config.json', '{}')\n"
         "fs.write_text(root + '/model/checkpoints/ckpt-1.index', 'i')\n"

@@ -1,5 +1,8 @@
 """Local and gs:// files through one interface, tree copies included.
 
+    from sciencebeam_gym.storage import fs
+    fs.write_text(fs.join(output, "report.json"), text)   # output: a folder or gs://bucket/x
+
 Everything in the toolkit that reads or writes data goes through here, so a path may be a local
 path or a URL. Each kind has its backend, chosen when first used so that no stage installs
 another's stack: local paths use the standard library, gs:// the Cloud Storage client (which
@@ -7,9 +10,9 @@ honours STORAGE_EMULATOR_HOST, and which the trainer and the pipelines both have
 other scheme Apache Beam's FileSystems (only pipelines use those).
 
 Failures are OSError on every kind (FileNotFoundError for a missing file); a malformed gs://
-URL or missing credentials are `gcs.StorageError`. Globs work alike on every kind: `*` and `?` stay within a folder, `**` crosses folders, `[...]`
-is a character class. Small files are replaced atomically: a reader sees the old or the new
-file, never a part, and a kill never leaves neither.
+URL or missing credentials are `StorageError`. Globs work alike on every kind (see `paths`).
+Small files are replaced atomically: a reader sees the old or the new file, never a part, and a
+kill never leaves neither.
 """
 
 from __future__ import annotations
@@ -17,40 +20,27 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import posixpath
-import re
-import threading
 import uuid
 from collections.abc import Iterable
 
-_GLOB_CHARS = re.compile(r"[*?\[]")
-_clients = threading.local()
+from sciencebeam_gym.storage import gcs_client
 
-
-def is_remote(path: str) -> bool:
-    """True for URLs such as gs://bucket/x (anything with a scheme), False for local paths."""
-    return "://" in path
-
-
-def is_gcs(path: str) -> bool:
-    return path.startswith("gs://")
-
-
-def join(base: str, *parts: str) -> str:
-    if is_remote(base):
-        return posixpath.join(base, *parts)
-    return os.path.join(base, *parts)
-
-
-def dirname(path: str) -> str:
-    return posixpath.dirname(path) if is_remote(path) else os.path.dirname(path)
-
-
-def basename(path: str) -> str:
-    return posixpath.basename(path.rstrip("/")) if is_remote(path) else os.path.basename(path)
-
-
-# --- backends ------------------------------------------------------------------------------------
+# The path helpers are part of this interface (fs.join beside fs.read_bytes); they live in
+# `paths`, which needs no client.
+from sciencebeam_gym.storage.paths import (  # noqa: F401
+    basename,
+    dirname,
+    escape_glob,
+    gcs_url,
+    glob_regex,
+    is_gcs,
+    is_remote,
+    is_utf8_name,
+    join,
+    parse_gcs_url,
+    printable_path,
+    static_prefix,
+)
 
 
 def _beam():
@@ -59,79 +49,7 @@ def _beam():
     return FileSystems
 
 
-def _gcs_client():
-    """One client per thread (requests sessions are not shared across threads), made again
-    when the endpoint setting changes (an emulator started later in the same process)."""
-    from sciencebeam_gym.gcs import EMULATOR_ENV_VAR, make_client
-
-    key = (os.environ.get(EMULATOR_ENV_VAR), os.environ.get("PROJECT"))
-    if getattr(_clients, "key", None) != key:
-        _clients.client, _clients.key = make_client(), key
-    return _clients.client
-
-
-def _blob(url: str):
-    from sciencebeam_gym.gcs import parse_gcs_url
-
-    bucket, name = parse_gcs_url(url)
-    return _gcs_client().bucket(bucket).blob(name)
-
-
-def _gcs_call(method, *args, **kwargs):
-    """A client call with the short timeouts of `gcs`; its failures as OSError, like local ones.
-
-    A missing object is FileNotFoundError.
-    """
-    from google.api_core import exceptions
-    from requests import RequestException
-
-    from sciencebeam_gym.gcs import request_retry, request_timeout
-
-    try:
-        return method(*args, timeout=request_timeout(), retry=request_retry(), **kwargs)
-    except exceptions.NotFound as error:
-        raise FileNotFoundError(str(error.message)) from error
-    except (exceptions.GoogleAPIError, RequestException) as error:
-        raise OSError(f"{type(error).__name__}: {error}") from error
-
-
 # --- globs ---------------------------------------------------------------------------------------
-
-
-def glob_regex(pattern: str) -> re.Pattern:
-    """The regex of a glob: `*` and `?` within a folder, `**` across folders, `[...]` classes.
-
-    Written here because the standard library's glob is for local paths only and its `**` must
-    be a whole path component (fnmatch lets `*` cross folders).
-    """
-    parts, i = [], 0
-    while i < len(pattern):
-        char = pattern[i]
-        if pattern.startswith("**", i):
-            parts.append(".*")
-            i += 2
-            continue
-        if char == "*":
-            parts.append("[^/]*")
-        elif char == "?":
-            parts.append("[^/]")
-        elif char == "[" and "]" in pattern[i + 2 :]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1 : end]
-            body = "^" + body[1:] if body.startswith("!") else body
-            # `\` and `[` literal inside the class (`[[]` is how escape_glob writes a `[`).
-            body = body.replace("\\", "\\\\").replace("[", "\\[")
-            parts.append(f"[{body}]")
-            i = end
-        else:
-            parts.append(re.escape(char))
-        i += 1
-    return re.compile("".join(parts), re.DOTALL)
-
-
-def _static_prefix(pattern: str) -> str:
-    match = _GLOB_CHARS.search(pattern)
-    return pattern if match is None else pattern[: match.start()]
 
 
 def _local_files_under(folder: str, max_depth: int | None = None) -> Iterable[str]:
@@ -147,7 +65,7 @@ def _local_files_under(folder: str, max_depth: int | None = None) -> Iterable[st
 
 
 def _glob_local(pattern: str) -> list[str]:
-    prefix = _static_prefix(pattern)
+    prefix = static_prefix(pattern)
     if prefix == pattern:
         return [pattern] if os.path.isfile(pattern) else []
     regex = glob_regex(pattern.replace(os.sep, "/"))
@@ -158,13 +76,10 @@ def _glob_local(pattern: str) -> list[str]:
 
 
 def _glob_gcs(pattern: str) -> list[str]:
-    from sciencebeam_gym.gcs import parse_gcs_url
-
-    prefix = _static_prefix(pattern)
-    bucket, name_prefix = parse_gcs_url(prefix)
+    bucket, name_prefix = parse_gcs_url(static_prefix(pattern))
     regex = glob_regex(pattern)
-    blobs = _gcs_call(_gcs_client().list_blobs, bucket, prefix=name_prefix)
-    urls = (f"gs://{bucket}/{blob.name}" for blob in blobs if not blob.name.endswith("/"))
+    blobs = gcs_client.call(gcs_client.thread_client().list_blobs, bucket, prefix=name_prefix)
+    urls = (gcs_url(bucket, blob.name) for blob in blobs if not blob.name.endswith("/"))
     return [url for url in urls if regex.fullmatch(url)]
 
 
@@ -177,17 +92,14 @@ def glob(pattern: str) -> list[str]:
     return sorted(_glob_local(pattern))
 
 
-def escape_glob(path: str) -> str:
-    """A path with its glob characters (`*`, `?`, `[`) matching only themselves.
-
-    These globs, like fnmatch and Beam's matcher, have no escape character; a one-character class
-    such as `[[]` is the way to match a literal character (like `glob.escape`, on every backend).
-    """
-    return re.sub(r"([*?[])", r"[\1]", path)
-
-
 def glob_many(patterns: Iterable[str]) -> list[str]:
     return sorted({path for pattern in patterns for path in glob(pattern)})
+
+
+def explain_no_match(pattern: str) -> str:
+    """What is there instead, for a glob that matched nothing: for gs://, the folder's names
+    and the near ones; "" when nothing more can be said (local paths say it in their error)."""
+    return gcs_client.explain_no_match(pattern) if is_gcs(pattern) else ""
 
 
 def list_tree(folder: str) -> list[str]:
@@ -202,7 +114,7 @@ def list_tree(folder: str) -> list[str]:
 def exists(path: str) -> bool:
     """Whether a file exists (locally also a folder)."""
     if is_gcs(path):
-        return bool(_gcs_call(_blob(path).exists))
+        return bool(gcs_client.call(gcs_client.blob_of(path).exists))
     if is_remote(path):
         return _beam().exists(path)
     return os.path.exists(path)
@@ -210,8 +122,8 @@ def exists(path: str) -> bool:
 
 def size(path: str) -> int:
     if is_gcs(path):
-        blob = _blob(path)
-        _gcs_call(blob.reload)
+        blob = gcs_client.blob_of(path)
+        gcs_client.call(blob.reload)
         return int(blob.size)
     if is_remote(path):
         return _beam().match([path])[0].metadata_list[0].size_in_bytes
@@ -222,7 +134,7 @@ def read_bytes(path: str) -> bytes:
     """The whole file; FileNotFoundError naming the path when it is not there."""
     if is_gcs(path):
         try:
-            return _gcs_call(_blob(path).download_as_bytes)
+            return gcs_client.call(gcs_client.blob_of(path).download_as_bytes)
         except FileNotFoundError as error:
             raise FileNotFoundError(f"{path} does not exist") from error
     if is_remote(path):
@@ -244,7 +156,11 @@ def write_bytes(path: str, data: bytes) -> None:
     atomic already (the object appears whole when the upload completes).
     """
     if is_gcs(path):
-        _gcs_call(_blob(path).upload_from_string, data, content_type="application/octet-stream")
+        gcs_client.call(
+            gcs_client.blob_of(path).upload_from_string,
+            data,
+            content_type="application/octet-stream",
+        )
         return
     if is_remote(path):
         _write_beam(path, data)
@@ -272,20 +188,6 @@ def _write_beam(path: str, data: bytes) -> None:
 
 def write_text(path: str, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
-
-
-def printable_path(path: str) -> str:
-    """The path with bytes that are not UTF-8 (kept by Python as surrogates) shown as \\xNN."""
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def is_utf8_name(path: str) -> bool:
-    """False for a path holding bytes that are not UTF-8 (os.fsdecode keeps them as surrogates)."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def is_disk_full(error: BaseException) -> bool:
@@ -324,7 +226,7 @@ def delete(paths: Iterable[str]) -> None:
 
 def _delete_gcs(url: str) -> None:
     with contextlib.suppress(FileNotFoundError):  # gone meanwhile: what was asked for
-        _gcs_call(_blob(url).delete)
+        gcs_client.call(gcs_client.blob_of(url).delete)
 
 
 def delete_matching(pattern: str) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from sciencebeam_gym import fs
+from sciencebeam_gym.storage import fs
 
 GENERATOR = "sciencebeam-gym"
 JSON_KEY = "generator"

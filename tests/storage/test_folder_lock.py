@@ -10,12 +10,12 @@ import time
 
 import pytest
 
-from sciencebeam_gym import folder_lock
-from sciencebeam_gym.folder_lock import FolderLock, FolderLockedError
+from sciencebeam_gym.storage import folder_lock
+from sciencebeam_gym.storage.folder_lock import FolderLock, FolderLockedError
 
 HOLD_SCRIPT = """
 import sys, time
-from sciencebeam_gym import folder_lock
+from sciencebeam_gym.storage import folder_lock
 lock = folder_lock.acquire(sys.argv[1], "training")
 print("held", flush=True)
 time.sleep(600)

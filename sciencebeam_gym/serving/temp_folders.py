@@ -1,7 +1,8 @@
-"""Temporary folders named for the process that made them, and the removal of dead ones.
+"""Temporary folders of interrupted runs: named for the process that made them, found and
+removed once that process is gone (an export's partial folder, predict's pending outputs).
 
 A run killed mid-way (kill -9, a lost machine) leaves its temporary folder behind. The next run
-removes such leftovers, but never a live run's: a name made by `owned_name` carries the host and
+removes such folders, but never a live run's: a name made by `owned_name` carries the host and
 process id, and is stale once that process is gone (on this host), or once it is older than
 `STALE_AGE_S` (another host, whose processes cannot be checked). Names from before this scheme
 are stale by age alone.
@@ -63,8 +64,8 @@ def is_stale(path: str, prefix: str) -> bool:
 def remove_stale(
     folder: str, prefix: str, legacy: Callable[[str], bool] | None = None
 ) -> list[str]:
-    """Remove the stale `<prefix>*` entries of a local folder, and the old-style leftovers
-    (`legacy(path)` true) older than STALE_AGE_S; the paths removed."""
+    """Remove the stale `<prefix>*` entries of a local folder, and the old-style temporary
+    folders (`legacy(path)` true) older than STALE_AGE_S; the paths removed."""
     try:
         names = os.listdir(folder)
     except OSError:
