@@ -2,7 +2,7 @@
 # Extract structured articles from PDFs: JATS XML (or JSON, or TEI) with title, authors, affiliations,
 # abstract, keywords, sections and references, from the trained model and the PDF's text layer.
 #   ./extract.sh INPUT [OUTPUT] [--cloud] [--format json|tei] [--pages 1-3] [--saved-model PATH]
-# INPUT: a PDF, a folder of PDFs or a file list; OUTPUT: a folder (default beside the input).
+# INPUT: a PDF, a folder of PDFs or a file list; OUTPUT: a folder (default: INPUT-extracted).
 # Model: --saved-model PATH if given, else the export in $EXPORT_MODEL_PATH (./save-model.sh)
 # when there is one, else the latest checkpoint of $TRAIN_MODEL_PATH. See doc/extract.md.
 set -euo pipefail

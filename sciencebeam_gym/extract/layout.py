@@ -19,6 +19,7 @@ The rules, in the order they run (each has its own function):
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -208,13 +209,14 @@ def _continues(block: Block, line: Line) -> bool:
 
 
 def reading_order(blocks: list[Block]) -> list[Block]:
-    """The blocks of one page in reading order (rule 5)."""
+    """The blocks of one page in reading order (rule 5), in O(n log n) of the blocks."""
     spans = _spanning_mask(blocks)
     spanning = sorted((b for b, s in zip(blocks, spans, strict=True) if s), key=lambda b: b.box[1])
+    tops = [b.box[1] for b in spanning]
     bands: list[list[Block]] = [[] for _ in range(len(spanning) + 1)]
     for block, is_spanning in zip(blocks, spans, strict=True):
         if not is_spanning:
-            bands[sum(1 for s in spanning if s.box[1] <= block.box[1])].append(block)
+            bands[bisect.bisect_right(tops, block.box[1])].append(block)
     ordered: list[Block] = []
     for index, band in enumerate(bands):
         ordered.extend(_columns_in_order(band))
@@ -223,26 +225,36 @@ def reading_order(blocks: list[Block]) -> list[Block]:
     return ordered
 
 
-def _overlap_x(a: Box, b: Box) -> bool:
-    return min(a[2], b[2]) > max(a[0], b[0])
-
-
 def _spanning_mask(blocks: list[Block]) -> list[bool]:
-    """Per block, whether two blocks it overlaps horizontally lie side by side (no overlap)."""
+    """Per block, whether the blocks it overlaps horizontally leave a gap between them: some
+    lie wholly left of a point inside it and others wholly right of it, none across it.
+
+    Such a point g is where another block ends (g = x1 of some block) and which no block but
+    this one crosses (x0 < g < x1); that one block is the only one whose x1 is beyond g among
+    those starting before g, so it is found from sorted ends and a running maximum, and it
+    spans when some block starts in [g, its x1). O(n log n), where comparing every pair was
+    quadratic in time and memory (a page of 30,000 one-glyph blocks asked for 6 GiB).
+    """
     if not blocks:
         return []
-    boxes = np.array([b.box for b in blocks], dtype=np.float64)
+    boxes = np.array([b.box for b in blocks], dtype=np.float64).reshape(-1, 4)
     x0, x1 = boxes[:, 0], boxes[:, 2]
-    overlaps = np.minimum(x1[:, None], x1[None, :]) > np.maximum(x0[:, None], x0[None, :])
-    np.fill_diagonal(overlaps, False)
-    result = []
-    for row in overlaps:
-        order = np.argsort(x0[row], kind="stable")
-        starts, ends = x0[row][order], x1[row][order]
-        # side by side: some block starts right of everything before it ends
-        reach = np.maximum.accumulate(ends)[:-1]
-        result.append(bool(np.any(starts[1:] >= reach)))
-    return result
+    wide = np.flatnonzero(x1 > x0)  # a block of no width overlaps nothing
+    order = wide[np.argsort(x0[wide], kind="stable")]
+    starts, ends = x0[order], x1[order]
+    sorted_ends = np.sort(ends)
+    cuts = np.unique(sorted_ends)
+    begun = np.searchsorted(starts, cuts, side="left")  # blocks with x0 < g
+    crossing = begun - np.searchsorted(sorted_ends, cuts, side="right")  # and x1 > g
+    cuts, begun = cuts[crossing == 1], begun[crossing == 1]
+    # the crossing block: the one reaching furthest among those begun before g
+    reach = np.maximum.accumulate(ends)
+    furthest = np.maximum.accumulate(np.where(ends == reach, np.arange(len(ends)), 0))
+    crosser = furthest[begun - 1]
+    right_of_cut = np.searchsorted(starts, ends[crosser], side="left") - begun
+    result = np.zeros(len(blocks), dtype=bool)
+    result[order[crosser[right_of_cut > 0]]] = True
+    return result.tolist()
 
 
 def _columns_in_order(blocks: list[Block]) -> list[Block]:

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from sciencebeam_gym import cli
+from sciencebeam_gym.document.limits import DEFAULT_TIMEOUT
 from sciencebeam_gym.document.pages import add_pages
 
 OUTPUT_FOLDER = "evaluation"
@@ -70,6 +71,13 @@ def build_parser() -> cli.ArgumentParser:
     )
     parser.add_argument(
         "--workers", type=cli.positive_int, default=None, help="processes (all cores)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=cli.positive_float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds one document's extraction may take before it is skipped "
+        f"({DEFAULT_TIMEOUT:g})",
     )
     parser.add_argument(
         "--limit", type=cli.positive_int, default=None, help="only the first N pairs"
@@ -151,7 +159,9 @@ def _settings(args: argparse.Namespace, evaluation_path: str):
         mapping = load_evaluation_mapping(args.xml_mapping)
     except (MappingError, ValueError) as error:
         raise EvaluationError(f"--xml_mapping: {error}") from error
-    return Settings(mapping, evaluation_path, args.model, args.pages, args.pictures)
+    return Settings(
+        mapping, evaluation_path, args.model, args.pages, args.pictures, timeout=args.timeout
+    )
 
 
 def _tasks(args: argparse.Namespace):
@@ -220,9 +230,14 @@ def _evaluate(tasks, settings, beam_args, info, workers) -> dict:
     from sciencebeam_gym.storage import fs
 
     if beam_args is None:
-        from sciencebeam_gym.field_evaluation.local import default_workers, run_local
+        from sciencebeam_gym.field_evaluation.local import (
+            HARD_LIMIT_GRACE,
+            default_workers,
+            run_local,
+        )
 
-        results = run_local(tasks, settings, workers or default_workers())
+        hard_limit = settings.timeout + HARD_LIMIT_GRACE if settings.timeout else None
+        results = run_local(tasks, settings, workers or default_workers(), hard_limit=hard_limit)
         return write_report(settings.evaluation_path, results, info)
     from sciencebeam_gym.field_evaluation.pipeline import run_beam
 
@@ -231,17 +246,22 @@ def _evaluate(tasks, settings, beam_args, info, workers) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit 0 every document scored, 1 some skipped, 2 none scored or a wrong flag, 130 Ctrl-C."""
     try:
         summary = run(argv)
     except EvaluationError as error:
         return cli.report_error(error)
+    except KeyboardInterrupt:
+        return cli.report_interrupted(
+            "no summary was written (the extracted files so far are complete); run again"
+        )
     if not summary:
         return cli.EXIT_OK
     from sciencebeam_gym.field_evaluation.report import format_table
 
     print(format_table(summary))
     print(f"results: {summary['settings']['output']}/")
-    if summary["documents"]["scored"] == 0:
+    documents = summary["documents"]
+    if documents["scored"] == 0:
         print("error: no document could be scored (see the reasons above)", file=sys.stderr)
-        return cli.EXIT_USAGE
-    return cli.EXIT_OK
+    return cli.batch_exit_code(documents["scored"], documents["skipped"])

@@ -28,6 +28,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from sciencebeam_gym import cli
 from sciencebeam_gym.beam_steps import each_then_report
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
+from sciencebeam_gym.document.limits import DEFAULT_TIMEOUT
 from sciencebeam_gym.document.pages import add_pages, as_selection, page_selection
 from sciencebeam_gym.document.pdf import DEFAULT_DPI, DEFAULT_MAX_PAGE_PIXELS
 from sciencebeam_gym.document.sources import SourceError, SourcePair, find_pairs, safe_id
@@ -97,6 +98,16 @@ def _fraction(text: str) -> float:
     return value
 
 
+def group_name(text: str) -> str:
+    """argparse type of --group: one folder name, so no page lands outside --output_path."""
+    if text != safe_id(text):
+        raise argparse.ArgumentTypeError(
+            f"must be one folder name of letters, digits, '.', '_' and '-' (not starting or "
+            f"ending with '.' or '_'), got {text!r}; e.g. {safe_id(text)}"
+        )
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = cli.ArgumentParser(
         prog="python -m sciencebeam_gym.generate.pipeline",
@@ -152,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--group",
+        type=group_name,
         default=None,
         help="folder between split and document (default: the source's name); 'publisher': "
         "each document's publisher as named in its XML (a file list's group column wins)",
@@ -174,7 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="page text no XML field claims: unknown (grey 255, ignored by the loss and the "
         "metrics; default) or background (as in the original)",
     )
-    parser.add_argument("--limit", type=int, default=None, help="only the first N documents")
+    parser.add_argument(
+        "--limit", type=cli.positive_int, default=None, help="only the first N documents"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=cli.positive_float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds one document may take before it is skipped ({DEFAULT_TIMEOUT:g})",
+    )
     cli.add_cloud(parser)
     return parser
 
@@ -205,6 +225,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         group_by_publisher=by_publisher,
         overlay_path=overlay_path,
         unknown_text=args.unknown_text,
+        timeout=args.timeout,
     )
 
 

@@ -716,8 +716,9 @@ def run(argv: Sequence[str] | None = None) -> dict:
         file=sys.stderr,
         flush=True,
     )
-    fs.makedirs(output_path)
-    lock = folder_lock.acquire(output_path, "preprocessing")  # a second run is refused here
+    # made by the lock (one clear error when it cannot be); a second run is refused here
+    lock = folder_lock.acquire(output_path, "preprocessing")
+    fs.makedirs(output_path)  # gs://: nothing to make
     remove_stale_staging(output_path)
     staging_path = fs.join(output_path, f"{TEMP_FOLDER_PREFIX}{uuid.uuid4().hex[:12]}")
     fs.makedirs(staging_path)
@@ -776,7 +777,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
     try:
         run(argv)
-    except (PreprocessError, folder_lock.FolderLockedError) as error:
+    except (PreprocessError, folder_lock.LockError) as error:
         return cli.report_error(error)
     except KeyboardInterrupt:
         return cli.report_interrupted("the output folder was left as it was before this run")

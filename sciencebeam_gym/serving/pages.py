@@ -16,8 +16,10 @@ from PIL import Image
 
 from sciencebeam_gym.color_map import ANNOTATION_NAME_PATTERN
 from sciencebeam_gym.data_layout import SPLITS
+from sciencebeam_gym.document import limits
 from sciencebeam_gym.document.pdf import DEFAULT_DPI, DEFAULT_MAX_PAGE_PIXELS, count_pages
 from sciencebeam_gym.document.pdf import render_pages as render_pdf_pages
+from sciencebeam_gym.document.sources import PDF_SUFFIXES
 from sciencebeam_gym.page_image import READ_ERROR, ImageError, open_image
 from sciencebeam_gym.serving.errors import PredictError
 from sciencebeam_gym.storage import fs
@@ -86,7 +88,7 @@ def output_base_for_file(output: str) -> str:
 
 
 def is_pdf_path(path: str) -> bool:
-    return path.lower().endswith(".pdf")
+    return path.lower().endswith(PDF_SUFFIXES)
 
 
 def is_folder(path: str) -> bool:
@@ -95,10 +97,20 @@ def is_folder(path: str) -> bool:
     return os.path.isdir(path)
 
 
+def pdf_stem(name: str) -> str:
+    """`x.pdf` and `x.pdf.gz` -> `x`."""
+    for suffix in PDF_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 def read_input(path: str) -> bytes:
+    """An input file's bytes; PredictError when it cannot be read, is no regular file (a FIFO
+    would never end) or is beyond limits.MAX_PDF_BYTES."""
     try:
-        return fs.read_bytes(path)
-    except (OSError, ValueError) as error:
+        return limits.read_document(path, limits.MAX_PDF_BYTES)
+    except (OSError, ValueError) as error:  # LimitError is a ValueError
         raise PredictError(f"{path}: cannot be read ({error})") from error
 
 
@@ -113,7 +125,7 @@ def load_image(path: str) -> Image.Image:
 
 def find_folder_pages(folder: str) -> list[str]:
     """Page images under a folder, recursively, without annotations and earlier outputs."""
-    found = fs.glob(fs.join(folder.rstrip("/"), "**"))
+    found = fs.glob(fs.join(fs.escape_glob(folder.rstrip("/")), "**"))
     return [
         path
         for path in found
@@ -150,7 +162,7 @@ def pdf_inputs(path: str, output: str | None, options: PdfOptions, max_pages: in
     out_folder = output or fs.dirname(path) or "."
     if names_an_image(out_folder):
         raise PredictError(f"the output for a PDF must be a folder, got {out_folder}")
-    stem = os.path.splitext(fs.basename(path))[0]
+    stem = pdf_stem(fs.basename(path))
     sources = [
         PageSource(
             name=f"{fs.basename(path)} page {number}",

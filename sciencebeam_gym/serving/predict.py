@@ -35,7 +35,12 @@ from sciencebeam_gym.page_image import ImageError, page_at_size
 from sciencebeam_gym.serving.errors import PredictError
 from sciencebeam_gym.serving.metadata import InferenceError
 from sciencebeam_gym.serving.models import load_predictor
-from sciencebeam_gym.serving.outputs import PendingOutputs, PredictOptions, page_outputs
+from sciencebeam_gym.serving.outputs import (
+    PendingOutputs,
+    PredictOptions,
+    check_output_files,
+    page_outputs,
+)
 from sciencebeam_gym.serving.pages import PageInputs, PdfOptions, check_output_folders, find_inputs
 
 LOGGER = logging.getLogger(__name__)
@@ -156,7 +161,7 @@ def add_run_arguments(run) -> None:
     """How the input is read and the model called."""
     run.add_argument(
         "--pdf_dpi",
-        type=float,
+        type=cli.positive_float,
         default=None,
         help="resolution PDF pages are rendered at (default: the one the model's training pages "
         f"were rendered at, from its export; {DEFAULT_DPI:g} for a training folder)",
@@ -192,8 +197,6 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         parser.error(f"--overlay_alpha must be between 0 and 1, got {args.overlay_alpha}")
     if args.batch_size < 1:
         parser.error(f"--batch_size must be >= 1, got {args.batch_size}")
-    if args.pdf_dpi is not None and args.pdf_dpi <= 0:
-        parser.error(f"--pdf_dpi must be > 0, got {args.pdf_dpi}")
     if args.max_page_pixels < 1:
         parser.error(f"--max_page_pixels must be >= 1, got {args.max_page_pixels}")
     if args.max_pages < 0:
@@ -217,6 +220,7 @@ def run(args: argparse.Namespace) -> tuple[int, list[str]]:
     pdf = PdfOptions(dpi=args.pdf_dpi, max_pixels=args.max_page_pixels)
     inputs = find_inputs(args.input, args.output, pdf, args.max_pages)
     check_output_folders(inputs, args.data_path)
+    check_output_files(inputs.sources, options_from_args(args))
     LOGGER.info("[predict] %d page(s) from %s", len(inputs), args.input)
     predictor = load_predictor(
         saved_model=args.saved_model,

@@ -9,6 +9,7 @@
 - `tensorflow_paths`  a path TensorFlow can use for each gs:// input and output (stage, fuse,
                       native), opened by a command line only
 - `folder_lock`       an exclusive lock on an output folder
+- `output_marks`      the mark on files a run writes beside a user's own (never overwrite theirs)
 - `errors`            StorageError, the storage problem a user can fix
 
 This package imports no stage: the stages stand on it.

@@ -36,10 +36,19 @@ except ImportError:  # pragma: no cover - POSIX everywhere we run
     fcntl = None
 
 
-class FolderLockedError(RuntimeError):
-    """Another live run holds the folder's lock; the message names its host and PID."""
+class LockError(RuntimeError):
+    """The folder cannot be locked for this run; the message says why and what to do."""
 
     exit_code = cli.EXIT_USAGE
+
+
+class FolderLockedError(LockError):
+    """Another live run holds the folder's lock; the message names its host and PID."""
+
+
+class FolderUnwritableError(LockError):
+    """The folder (or its lock file) cannot be made or written: read-only, no permission, a
+    file in the way."""
 
 
 def lock_path(folder: str) -> str:
@@ -94,12 +103,19 @@ class FolderLock:
         self._fd: int | None = None
 
     def acquire(self) -> FolderLock:
-        os.makedirs(self.folder, exist_ok=True)
-        for _attempt in range(10):
-            self._fd = self._try_lock()
-            if self._fd is not None:
-                self._write_body()
-                return self
+        try:
+            os.makedirs(self.folder, exist_ok=True)
+            for _attempt in range(10):
+                self._fd = self._try_lock()
+                if self._fd is not None:
+                    self._write_body()
+                    return self
+        except OSError as error:
+            self.release()
+            raise FolderUnwritableError(
+                f"{self.folder} cannot be written ({error.strerror or error}); choose another "
+                "output folder, or make this one writable"
+            ) from error
         raise FolderLockedError(self.refusal())
 
     def _try_lock(self) -> int | None:
@@ -193,7 +209,8 @@ def acquire(folder: str, purpose: str = "a run") -> FolderLock | None:
 
 @contextlib.contextmanager
 def hold(folder: str, purpose: str = "a run"):
-    """Hold `folder`'s lock for the block; FolderLockedError when a live run holds it."""
+    """Hold `folder`'s lock for the block; FolderLockedError when a live run holds it,
+    FolderUnwritableError when the folder cannot be written (both LockError)."""
     lock = acquire(folder, purpose)
     try:
         yield lock

@@ -74,6 +74,11 @@ def find_files(
     return files
 
 
+# A source's smallest share of the mix: tf.data draws by float32 shares, and a source drawn
+# less than once in a million examples is a weight typed wrong.
+MIN_SHARE = 1e-6
+
+
 @dataclass(frozen=True)
 class Source:
     """One `--train_data_paths GLOB[,GLOB...][:WEIGHT]` value: its globs and its weight."""
@@ -122,7 +127,13 @@ def find_sources(
     sources = [parse_source(value, flag) for value in values]
     if not sources:
         find_files([], what, flag)  # raises: no data given
-    total = sum(source.weight for source in sources)
+    source_shares = shares([source.weight for source in sources])
+    for source, share in zip(sources, source_shares, strict=True):
+        if share < MIN_SHARE:
+            raise DataError(
+                f"{flag} {source.text}: its weight is too small beside the others (a share of "
+                f"{share:.3g}, below {MIN_SHARE:g}); give it a larger weight or leave it out"
+            )
     return [
         SourceFiles(
             source,
@@ -134,9 +145,9 @@ def find_sources(
                     require_complete,
                 )
             ),
-            source.weight / total,
+            share,
         )
-        for source in sources
+        for source, share in zip(sources, source_shares, strict=True)
     ]
 
 
@@ -150,6 +161,15 @@ def find_run_files(config: dict) -> tuple[list[SourceFiles], list[str]]:
             config["eval_data_paths"], "evaluation", "--eval_data_paths", complete
         )
     return sources, eval_files
+
+
+def shares(weights: Sequence[float]) -> list[float]:
+    """Each weight's share of their sum; the weights are divided by the largest first, so that
+    huge ones (1e308 twice) do not overflow the sum to infinity and every share to 0."""
+    largest = max(weights)
+    scaled = [weight / largest for weight in weights]
+    total = sum(scaled)
+    return [weight / total for weight in scaled]
 
 
 def estimate_records(files: Sequence[str]) -> int | None:

@@ -219,7 +219,7 @@ def main(argv=None) -> int:
         StorageError,
         ModelDirError,
         OutputFullError,
-        folder_lock.FolderLockedError,
+        folder_lock.LockError,
     ) as error:
         return cli.report_error(error, EXIT_BAD_INPUT)
     except NonFiniteLossError as error:

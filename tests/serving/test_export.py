@@ -219,7 +219,7 @@ def test_the_dpi_of_the_training_pages_is_kept_in_the_metadata(tmp_path, exporte
     assert ModelInfo.from_metadata(older).dpi == DEFAULT_DPI
 
 
-@pytest.mark.parametrize("dpi", ["0", "-5", "many"])
+@pytest.mark.parametrize("dpi", ["0", "-5", "many", "nan", "inf"])
 def test_a_dpi_that_is_not_a_positive_number_is_refused(tmp_path, trained_dir, dpi, capsys):
     target = tmp_path / "export"
     args = ["--model_path", str(trained_dir), "--export_path", str(target), "--dpi", dpi]

@@ -96,3 +96,22 @@ def test_object_store_folders_are_not_locked(capsys):
     with folder_lock.hold("gs://bucket/model") as lock:
         assert lock is None
     assert "not locked" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_a_folder_that_cannot_be_written_is_one_clear_error(tmp_path, inside):
+    from tests.read_only import read_only
+
+    with read_only(tmp_path / "locked") as folder:
+        target = folder / "model" if inside else folder
+        with pytest.raises(folder_lock.LockError) as error:
+            folder_lock.acquire(str(target), "training")
+    message = str(error.value)
+    assert str(target) in message and "cannot be written" in message
+    assert "another output folder" in message
+
+
+def test_an_output_path_under_a_file_is_one_clear_error(tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(folder_lock.LockError, match="cannot be written"):
+        folder_lock.acquire(str(tmp_path / "a-file" / "model"), "preprocessing")

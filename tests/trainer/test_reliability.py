@@ -198,3 +198,13 @@ def test_full_disk_stops_with_one_line_naming_the_folder(tiny_data, small_disk, 
     assert len(lines) == 1 and "no space left" in lines[0] and str(output) in lines[0]
     latest = model_dir.latest_checkpoint(str(output))  # the old checkpoint is intact
     assert latest is not None
+
+
+def test_training_into_a_read_only_folder_is_one_line_naming_it(tiny_data, tmp_path, capsys):
+    from tests.read_only import read_only
+
+    with read_only(tmp_path / "models") as folder:
+        assert task.main(train_args(tiny_data, folder / "model")) == 2
+    error = capsys.readouterr().err
+    assert "Traceback" not in error and "OSError" not in error
+    assert f"{folder / 'model'}" in error and "cannot be written" in error
