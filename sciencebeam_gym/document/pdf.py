@@ -77,7 +77,10 @@ def open_pdf(data: bytes, source: str = "", max_bytes: int | None = None) -> pdf
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as error:
         message = str(error)
-        if "password" in message.lower() or "security" in message.lower():
+        # pdfium keeps its last error across documents and refuses some (no pages) without
+        # one of their own: "password" counts only for a file that declares encryption
+        said_encrypted = "password" in message.lower() or "security" in message.lower()
+        if said_encrypted and b"/Encrypt" in data:
             raise PdfError(ENCRYPTED_PDF, message, source) from error
         raise PdfError(CORRUPT_PDF, f"the PDF does not open ({message})", source) from error
     if len(document) == 0:

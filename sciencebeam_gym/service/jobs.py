@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sciencebeam_gym.document.limits import LimitError
 from sciencebeam_gym.document.pages import EVERY_PAGE, PageSelection
 from sciencebeam_gym.document.pdf import (
     DEFAULT_MAX_PAGE_PIXELS,
@@ -178,7 +179,8 @@ def run_job(labeller, job: Job) -> tuple:
         return ("ok", body, media_type, timings)
     except ServiceError as error:
         return ("error", error.status, error.reason, error.detail)
-    except (ExtractError, PdfError, ImageError) as error:
+    except (ExtractError, PdfError, ImageError, LimitError) as error:
+        # a gzip bomb or a corrupt gzip body (LimitError) is the client's input, not our fault
         return ("error", STATUS_BY_REASON.get(error.reason, 422), error.reason, str(error))
     except Exception as error:  # the worker must answer and live on, whatever went wrong
         detail = f"{job.source}: {type(error).__name__}: {error}"

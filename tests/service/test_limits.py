@@ -114,8 +114,6 @@ def test_a_chunked_body_is_refused_once_it_passes_max_bytes(tight):
     assert json_of(answer)["reason"] == "request too large"
 
 
-# In this order: pdfium keeps its last error across documents, and a PDF it refuses without an
-# error of its own (no pages) would take the error of the encrypted one before it.
 @pytest.mark.parametrize(
     ("name", "data", "status", "reason"),
     [

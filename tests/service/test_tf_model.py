@@ -81,3 +81,15 @@ def test_predict_refuses_an_image_bomb_and_a_missing_page(tf_server):
     assert (answer.status_code, answer.json()["reason"]) == (422, "page out of range")
     answer = tf_server.client.post("/api/predict", content=b"not an image at all")
     assert (answer.status_code, answer.json()["reason"]) == (400, "not_an_image")
+
+
+def test_a_gzip_bomb_to_predict_is_refused_as_the_clients_input(tf_server):
+    import gzip
+
+    from sciencebeam_gym.document.limits import MAX_PDF_BYTES
+
+    # a quarter of a megabyte that would expand past the decompression cap
+    bomb = gzip.compress(b"%PDF-1.4\n" + bytes(MAX_PDF_BYTES + 2**20), compresslevel=9)
+    answer = tf_server.client.post("/api/predict", content=bomb)
+    assert (answer.status_code, answer.json()["reason"]) == (422, "too large")
+    assert tf_server.client.get("/api/isalive").text == "true"
