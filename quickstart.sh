@@ -55,6 +55,9 @@ if [ "$USE_CLOUD" = true ]; then
 else
   page="$(find "$DATA_PATH/test" -name '*-page1.png' ! -name '*annot*' | sort | head -n 1)"
   prediction_dir="$GYM_ROOT/.temp/quickstart"
+  # the quick start's own scratch folder, made anew: predict.sh refuses to overwrite files it
+  # cannot tell are its own (those of an earlier version carry no output mark)
+  rm -rf "$prediction_dir"
   mkdir -p "$prediction_dir"
   prediction="$prediction_dir/$(basename "${page%.png}").out.png"
   ./predict.sh "$page" "$prediction" --overlay --boxes
