@@ -4,12 +4,8 @@
 # The source defaults to GENERATE_SOURCE (.config), else ../shared/data/pdf-jats beside the
 # repository. Run with --help for every option; the report goes to $DATA_PATH/generate-report/.
 set -euo pipefail
+GYM_MODULE=sciencebeam_gym.generate.pipeline
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
-
-: "${XML_MAPPING_PATH:=$GYM_ROOT/xml-mapping.conf}"
-: "${GENERATE_DPI:=100}"
-: "${GENERATE_PAGES:=1}"
-: "${GENERATE_TEST_FRACTION:=0.2}"
 
 source_args=()
 if ! gym_has_arg --source; then
@@ -22,7 +18,7 @@ if [ "$USE_CLOUD" = true ]; then
   cloud_args=(--cloud --job_name "generate-data-${JOB_ID}")
 fi
 
-gym_python -m sciencebeam_gym.generate.pipeline \
+gym_python -m "$GYM_MODULE" \
   "${source_args[@]}" \
   --output_path "$DATA_PATH" \
   --color_map "$COLOR_MAP_PATH" \

@@ -3,9 +3,10 @@
 #   ./generate-sample-data.sh [--cloud] [--train_pages N] [--test_pages N] [--seed N] [...]
 # Run with --help for every option.
 set -euo pipefail
+GYM_MODULE=sciencebeam_gym.sample_data
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
 
-gym_python -m sciencebeam_gym.sample_data \
+gym_python -m "$GYM_MODULE" \
   --output_path "$DATA_PATH" \
   --color_map "$COLOR_MAP_PATH" \
   --train_pages "$SAMPLE_TRAIN_PAGES" \

@@ -7,6 +7,7 @@
 # constraints/refresh.sh); GYM_CONSTRAINTS=other.txt picks another file, GYM_CONSTRAINTS=none
 # lets pip choose the newest releases setup.py allows.
 set -euo pipefail
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0" && exit 0 ;; esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="$root/.venv"
 stamp="$venv/.installed-setup-sha"

@@ -7,10 +7,11 @@
 # Output: <input stem>.out.png at the input's size (a folder or PDF: one per page).
 # Run with --help for every option.
 set -euo pipefail
+GYM_MODULE=sciencebeam_gym.serving.predict
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 
-gym_python -m sciencebeam_gym.serving.predict \
+gym_python -m "$GYM_MODULE" \
   --export_path "$EXPORT_MODEL_PATH" \
   --data_path "$DATA_PATH" \
   --model_path "$TRAIN_MODEL_PATH" \

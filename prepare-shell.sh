@@ -4,14 +4,36 @@
 #   source prepare-shell.sh [--cloud]; echo $DATA_PATH
 # Scripts source it with their own arguments; it sets USE_CLOUD and leaves the other arguments
 # in the array SCRIPT_ARGS. Nothing here runs a job.
+# A script given --help (or -h) stops here: its usage (the comment at its top) is printed, then
+# the flags of the module it names in GYM_MODULE (set before sourcing this file), and nothing
+# else happens: no configuration is read, nothing is written.
 
 GYM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export GYM_ROOT
 
-gym_fail() {
-  echo "error: $*" >&2
+# The comment at the top of a script (after the #! line), without its '# ': its usage.
+gym_usage() {
+  sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$1"
+}
+
+# True when the arguments ask for help.
+gym_wants_help() {
+  local arg
+  for arg in "$@"; do
+    case "$arg" in -h | --help) return 0 ;; esac
+  done
   return 1
 }
+
+# Sourced by a script (not by a person's shell, which must survive it) that was asked for help.
+if [ "${BASH_SOURCE[1]:-}" = "$0" ] && gym_wants_help "$@"; then
+  gym_usage "$0"
+  if [ -n "${GYM_MODULE:-}" ] && [ -x "$GYM_ROOT/.venv/bin/python" ]; then
+    echo
+    "$GYM_ROOT/.venv/bin/python" -m "$GYM_MODULE" --help
+  fi
+  exit 0
+fi
 
 # --- defaults (every one can be overridden in .config or the environment) -----------------------
 export SUB_PROJECT_NAME="${SUB_PROJECT_NAME:-sciencebeam}"
@@ -25,6 +47,10 @@ export EVAL_DATA_PATHS="${EVAL_DATA_PATHS:-}"
 export LOCAL_PATH_ROOT="${LOCAL_PATH_ROOT:-./.models}"
 export COLOR_MAP_FILENAME="${COLOR_MAP_FILENAME:-color_map.conf}"
 export USE_SEPARATE_CHANNELS="${USE_SEPARATE_CHANNELS:-true}"
+# Three values are typed here and in Python, so that the configuration prints (and scripts pass)
+# them without starting Python: the image size (records.DEFAULT_IMAGE_SIZE), the render dpi
+# (document/pdf.py DEFAULT_DPI) and the test fraction (generate/splits.py DEFAULT_TEST_FRACTION).
+# tests/test_facts.py checks that the two agree (`python -m sciencebeam_gym.facts` lists them).
 export IMAGE_WIDTH="${IMAGE_WIDTH:-256}"
 export IMAGE_HEIGHT="${IMAGE_HEIGHT:-256}"
 export NUM_WORKERS="${NUM_WORKERS:-}"
@@ -39,9 +65,9 @@ export SAMPLE_TRAIN_PAGES="${SAMPLE_TRAIN_PAGES:-400}"
 export SAMPLE_TEST_PAGES="${SAMPLE_TEST_PAGES:-20}"
 export SAMPLE_SEED="${SAMPLE_SEED:-1}"
 export GENERATE_SOURCE="${GENERATE_SOURCE:-}"
-export GENERATE_DPI="${GENERATE_DPI:-100}"
+export GENERATE_DPI="${GENERATE_DPI:-100}"  # also DEFAULT_DPI in Python: see IMAGE_WIDTH above
 export GENERATE_PAGES="${GENERATE_PAGES:-1}"
-export GENERATE_TEST_FRACTION="${GENERATE_TEST_FRACTION:-0.2}"
+export GENERATE_TEST_FRACTION="${GENERATE_TEST_FRACTION:-0.2}"  # also in Python: see above
 export WORD_TRAIN_PATHS="${WORD_TRAIN_PATHS:-}"
 export WORD_EVAL_PATHS="${WORD_EVAL_PATHS:-}"
 export WORD_TRAINING_ARGS="${WORD_TRAINING_ARGS:-}"
@@ -99,43 +125,60 @@ fi
 export JOB_ID
 
 # --- derived paths -----------------------------------------------------------------------------
-# Relative local paths are taken from the repository root, so scripts work from any directory.
-case "$LOCAL_PATH_ROOT" in
-  /*) GYM_LOCAL_ROOT="$LOCAL_PATH_ROOT" ;;
-  *) GYM_LOCAL_ROOT="$GYM_ROOT/${LOCAL_PATH_ROOT#./}" ;;
-esac
-export GCS_PATH="${BUCKET}/${SUB_PROJECT_NAME}/${MODEL_NAME}/${VERSION_NAME}"
-export LOCAL_MODEL_PATH="${GYM_LOCAL_ROOT}/${MODEL_NAME}/${VERSION_NAME}"
+# The paths of the model version VERSION_NAME (a function, so that gym_version_path can derive
+# another version's). Relative local paths are taken from the repository root, so scripts work
+# from any directory.
+gym_derive_paths() {
+  case "$LOCAL_PATH_ROOT" in
+    /*) GYM_LOCAL_ROOT="$LOCAL_PATH_ROOT" ;;
+    *) GYM_LOCAL_ROOT="$GYM_ROOT/${LOCAL_PATH_ROOT#./}" ;;
+  esac
+  export GCS_PATH="${BUCKET}/${SUB_PROJECT_NAME}/${MODEL_NAME}/${VERSION_NAME}"
+  export LOCAL_MODEL_PATH="${GYM_LOCAL_ROOT}/${MODEL_NAME}/${VERSION_NAME}"
 
-export GCS_DATA_PATH="${GCS_PATH}/data"
-export GCS_CONFIG_PATH="${GCS_PATH}/config"
-export GCS_PREPROC_PATH="${GCS_PATH}/preproc"
-export GCS_TRAIN_MODEL_PATH="${GCS_PATH}${TRAINING_SUFFIX}/training"
-export GCS_EXPORT_MODEL_PATH="${GCS_PATH}${TRAINING_SUFFIX}/export"
+  export GCS_DATA_PATH="${GCS_PATH}/data"
+  export GCS_CONFIG_PATH="${GCS_PATH}/config"
+  export GCS_PREPROC_PATH="${GCS_PATH}/preproc"
+  export GCS_TRAIN_MODEL_PATH="${GCS_PATH}${TRAINING_SUFFIX}/training"
+  export GCS_EXPORT_MODEL_PATH="${GCS_PATH}${TRAINING_SUFFIX}/export"
 
-export LOCAL_DATA_PATH="${LOCAL_MODEL_PATH}/data"
-export LOCAL_CONFIG_PATH="${GYM_ROOT}"
-export LOCAL_PREPROC_PATH="${LOCAL_MODEL_PATH}/preproc"
-export LOCAL_TRAIN_MODEL_PATH="${LOCAL_MODEL_PATH}${TRAINING_SUFFIX}/training"
-export LOCAL_EXPORT_MODEL_PATH="${LOCAL_MODEL_PATH}${TRAINING_SUFFIX}/export"
+  export LOCAL_DATA_PATH="${LOCAL_MODEL_PATH}/data"
+  export LOCAL_CONFIG_PATH="${GYM_ROOT}"
+  export LOCAL_PREPROC_PATH="${LOCAL_MODEL_PATH}/preproc"
+  export LOCAL_TRAIN_MODEL_PATH="${LOCAL_MODEL_PATH}${TRAINING_SUFFIX}/training"
+  export LOCAL_EXPORT_MODEL_PATH="${LOCAL_MODEL_PATH}${TRAINING_SUFFIX}/export"
 
-if [ "$USE_CLOUD" = true ]; then
-  export DATA_PATH="$GCS_DATA_PATH"
-  export CONFIG_PATH="$GCS_CONFIG_PATH"
-  export PREPROC_PATH="$GCS_PREPROC_PATH"
-  export TRAIN_MODEL_PATH="$GCS_TRAIN_MODEL_PATH"
-  export EXPORT_MODEL_PATH="$GCS_EXPORT_MODEL_PATH"
-else
-  export DATA_PATH="$LOCAL_DATA_PATH"
-  export CONFIG_PATH="$LOCAL_CONFIG_PATH"
-  export PREPROC_PATH="$LOCAL_PREPROC_PATH"
-  export TRAIN_MODEL_PATH="$LOCAL_TRAIN_MODEL_PATH"
-  export EXPORT_MODEL_PATH="$LOCAL_EXPORT_MODEL_PATH"
-fi
-export COLOR_MAP_PATH="${CONFIG_PATH}/${COLOR_MAP_FILENAME}"
-# the word model lies beside the export (extract.sh looks for it there)
-export WORD_MODEL_PATH="${WORD_MODEL_PATH:-$(dirname "$EXPORT_MODEL_PATH")/word-model}"
+  if [ "$USE_CLOUD" = true ]; then
+    export DATA_PATH="$GCS_DATA_PATH"
+    export CONFIG_PATH="$GCS_CONFIG_PATH"
+    export PREPROC_PATH="$GCS_PREPROC_PATH"
+    export TRAIN_MODEL_PATH="$GCS_TRAIN_MODEL_PATH"
+    export EXPORT_MODEL_PATH="$GCS_EXPORT_MODEL_PATH"
+  else
+    export DATA_PATH="$LOCAL_DATA_PATH"
+    export CONFIG_PATH="$LOCAL_CONFIG_PATH"
+    export PREPROC_PATH="$LOCAL_PREPROC_PATH"
+    export TRAIN_MODEL_PATH="$LOCAL_TRAIN_MODEL_PATH"
+    export EXPORT_MODEL_PATH="$LOCAL_EXPORT_MODEL_PATH"
+  fi
+  export COLOR_MAP_PATH="${CONFIG_PATH}/${COLOR_MAP_FILENAME}"
+  # the word model lies beside the export (extract.sh looks for it there) unless WORD_MODEL_PATH
+  # names another folder
+  export WORD_MODEL_PATH="${GYM_WORD_MODEL_SETTING:-$(dirname "$EXPORT_MODEL_PATH")/word-model}"
+}
+GYM_WORD_MODEL_SETTING="$WORD_MODEL_PATH"
+gym_derive_paths
 export XML_MAPPING_PATH="${XML_MAPPING_PATH:-$GYM_ROOT/xml-mapping.conf}"
+
+# A path of another version of the model, printed: gym_version_path VERSION PREPROC_PATH
+# (the real-data recipe keeps its sample, real and unseen data side by side as versions).
+gym_version_path() {
+  (
+    VERSION_NAME="$1"
+    gym_derive_paths
+    printf '%s' "${!2}"
+  )
+}
 
 # --- the Python environment -------------------------------------------------------------------
 if [ -x "$GYM_ROOT/.venv/bin/python" ]; then
@@ -187,24 +230,45 @@ gym_run_module() {
   fi
 }
 
-# Print FLAG and each entry of the space-separated LIST on lines of their own, or FLAG and
-# DEFAULT when LIST is empty (no glob expansion): mapfile -t ARGS < <(gym_repeat_flag ...).
-gym_repeat_flag() {
-  local flag="$1" list="$2" default="$3" entry entries
-  read -r -a entries <<< "$list"
-  if [ "${#entries[@]}" -eq 0 ]; then
-    entries=("$default")
+# The words of a setting written as on a command line, into the array GYM_WORDS: quotes group
+# words ("/my data/*tfrecord*":2 or '--class_weights=/my dir/w.json'), nothing is expanded (no
+# globs, no variables): gym_words SETTING_NAME "$VALUE". Exit status 2, naming the setting, when
+# a quote is not closed.
+gym_words() {
+  local name="$1" value="$2" words
+  GYM_WORDS=()
+  [ -n "${value//[[:space:]]/}" ] || return 0
+  if ! words="$(xargs printf '%s\n' <<< "$value" 2>&1)"; then
+    words="${words##*xargs: }"
+    echo "error: $name cannot be split into words: ${words%%;*} ($name=$value)" >&2
+    echo "  close each quote, or write a path with spaces in quotes (see .config.example)" >&2
+    return 2
   fi
-  for entry in "${entries[@]}"; do
-    printf '%s\n%s\n' "$flag" "$entry"
+  mapfile -t GYM_WORDS <<< "$words"
+}
+
+# Append FLAG ENTRY to the array ARRAY for each entry of the list LIST (words as gym_words
+# reads them), or FLAG DEFAULT when the list is empty:
+#   gym_add_repeated ARGS --train_data_paths TRAIN_DATA_PATHS "$default"
+gym_add_repeated() {
+  local -n gym_into="$1"
+  local flag="$2" name="$3" default="$4" entry
+  gym_words "$name" "${!name:-}" || return
+  if [ "${#GYM_WORDS[@]}" -eq 0 ]; then
+    GYM_WORDS=("$default")
+  fi
+  for entry in "${GYM_WORDS[@]}"; do
+    gym_into+=("$flag" "$entry")
   done
 }
 
-# True when the script was given the flag: gym_has_arg --source (matches --source and --source=...).
+# True when the script was given the flag, in snake or kebab case: gym_has_arg --source
+# (matches --source and --source=...; gym_has_arg --train_data_paths also --train-data-paths).
 gym_has_arg() {
-  local name="$1" arg
+  local name="$1" kebab arg
+  kebab="--$(printf '%s' "${name#--}" | tr _ -)"
   for arg in "${SCRIPT_ARGS[@]}"; do
-    case "$arg" in "$name" | "$name"=*) return 0 ;; esac
+    case "$arg" in "$name" | "$name"=* | "$kebab" | "$kebab"=*) return 0 ;; esac
   done
   return 1
 }

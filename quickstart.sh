@@ -10,6 +10,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
+# the configuration first (it answers --help and stops on a wrong setting before any install)
+export TRAINING_PRESET="${TRAINING_PRESET:-quick}"
+export GYM_QUIET=true
+source "$root/prepare-shell.sh" "$@"
 
 started=$(date +%s)
 stage_started=$started
@@ -25,10 +29,6 @@ stage_done() {
 stage "1/8 install: .venv with the toolkit and its dependencies"
 ./install.sh
 stage_done
-
-export TRAINING_PRESET="${TRAINING_PRESET:-quick}"
-export GYM_QUIET=true
-source "$root/prepare-shell.sh" "$@"
 gym_print_config
 
 stage "2/8 sample corpus: synthetic article first pages (PNG, PDF, words) -> $DATA_PATH"
@@ -61,6 +61,9 @@ if [ "$USE_CLOUD" = true ]; then
 else
   page="$(find "$DATA_PATH/test" -name '*-page1.png' ! -name '*annot*' | sort | head -n 1)"
   prediction_dir="$GYM_ROOT/.temp/quickstart"
+  # the quick start's own scratch folder, made anew: predict.sh refuses to overwrite files it
+  # cannot tell are its own (those of an earlier version carry no output mark)
+  rm -rf "$prediction_dir"
   mkdir -p "$prediction_dir"
   prediction="$prediction_dir/$(basename "${page%.png}").out.png"
   ./predict.sh "$page" "$prediction" --overlay --boxes

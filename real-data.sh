@@ -30,7 +30,7 @@ shared="$GYM_ROOT/../shared/data"
 : "${REAL_SOURCES:=${REAL_SOURCE:-$shared/pdf-jats-hindawi $shared/pdf-jats-more}}"
 : "${REAL_UNSEEN_SOURCE:=$shared/pdf-jats}"
 : "${REAL_PAGES:=all}"
-: "${REAL_TEST_FRACTION:=0.2}"
+: "${REAL_TEST_FRACTION:=$GENERATE_TEST_FRACTION}"
 : "${REAL_SAMPLE_WEIGHT:=1}"
 : "${REAL_WEIGHT:=1}"
 : "${REAL_SAMPLE_WORD_WEIGHT:=0.5}"
@@ -79,12 +79,6 @@ source_version() {
   echo "${real_version}-${name//[^A-Za-z0-9_.-]/-}"
 }
 
-# the PREPROC_PATH (or another path) of a version, printed: version_path VERSION VARIABLE
-version_path() {
-  VERSION_NAME="$1" GYM_QUIET=true bash -c 'source "$1/prepare-shell.sh" "${@:3}" && echo "${!2}"' \
-    _ "$GYM_ROOT" "$2" "${cloud_args[@]}"
-}
-
 has_stage() {
   [[ ",$stages," == *",$1,"* ]]
 }
@@ -115,28 +109,28 @@ if has_stage unseen; then
   VERSION_NAME="$unseen_version" ./preprocess.sh "${cloud_args[@]}"
 fi
 
-sample_records="$(gym_glob_escape "$(version_path "$sample_version" PREPROC_PATH)")"
-unseen_records="$(gym_glob_escape "$(version_path "$unseen_version" PREPROC_PATH)")"
+sample_records="$(gym_glob_escape "$(gym_version_path "$sample_version" PREPROC_PATH)")"
+unseen_records="$(gym_glob_escape "$(gym_version_path "$unseen_version" PREPROC_PATH)")"
 # per real source: its records (train and test globs) and its token data folder
-real_train="" real_test="" real_eval_args=() word_train="" word_eval=""
+real_train_args=() real_eval_args=() word_train="" word_eval=""
 for real_source in "${real_sources[@]}"; do
   version="$(source_version "$real_source")"
-  records="$(gym_glob_escape "$(version_path "$version" PREPROC_PATH)")"
-  data="$(version_path "$version" DATA_PATH)"
-  real_train+=" $records/train/*tfrecord*:$REAL_WEIGHT"
-  real_test+=" $records/test/*tfrecord*"
+  records="$(gym_glob_escape "$(gym_version_path "$version" PREPROC_PATH)")"
+  data="$(gym_version_path "$version" DATA_PATH)"
+  real_train_args+=(--train_data_paths "$records/train/*tfrecord*:$REAL_WEIGHT")
   real_eval_args+=(--eval_data_paths "$records/test/*tfrecord*")
   word_train+=" $(gym_glob_escape "$data/train")"
   word_eval+=" $(gym_glob_escape "$data/test")"
 done
 if has_stage train; then
   run_stage "train (preset $TRAINING_PRESET): sample x $REAL_SAMPLE_WEIGHT + each real source x $REAL_WEIGHT"
-  TRAIN_DATA_PATHS="$sample_records/train/*tfrecord*:$REAL_SAMPLE_WEIGHT$real_train" \
-    EVAL_DATA_PATHS="${real_test# }" \
-    VERSION_NAME="$real_version" ./train.sh "${cloud_args[@]}" "${train_args[@]}"
+  # record flags given to train.sh replace the configuration's TRAIN_DATA_PATHS / EVAL_DATA_PATHS
+  VERSION_NAME="$real_version" ./train.sh "${cloud_args[@]}" \
+    --train_data_paths "$sample_records/train/*tfrecord*:$REAL_SAMPLE_WEIGHT" \
+    "${real_train_args[@]}" "${real_eval_args[@]}" "${train_args[@]}"
 fi
 if has_stage eval; then
-  model_path="$(version_path "$real_version" TRAIN_MODEL_PATH)"
+  model_path="$(gym_version_path "$real_version" TRAIN_MODEL_PATH)"
   run_stage "evaluate on the real test pages -> $model_path/eval"
   VERSION_NAME="$real_version" ./eval.sh "${cloud_args[@]}" \
     "${real_eval_args[@]}" --output_path "$model_path/eval"
@@ -145,12 +139,12 @@ if has_stage eval; then
     --eval_data_paths "$unseen_records/test/*tfrecord*" --output_path "$model_path/eval-unseen"
 fi
 if has_stage words; then
-  export_path="$(version_path "$real_version" EXPORT_MODEL_PATH)"
+  export_path="$(gym_version_path "$real_version" EXPORT_MODEL_PATH)"
   if [ "$USE_CLOUD" != true ] && [ ! -e "$export_path/metadata.json" ]; then
     run_stage "export the model for the word model's painted classes -> $export_path"
     VERSION_NAME="$real_version" ./save-model.sh "${cloud_args[@]}"
   fi
-  sample_tokens="$(gym_glob_escape "$(version_path "$sample_version" DATA_PATH)")/train"
+  sample_tokens="$(gym_glob_escape "$(gym_version_path "$sample_version" DATA_PATH)")/train"
   run_stage "word model: sample corpus x $REAL_SAMPLE_WORD_WEIGHT + every real source's training articles"
   WORD_TRAIN_PATHS="$sample_tokens:$REAL_SAMPLE_WORD_WEIGHT$word_train" \
     WORD_EVAL_PATHS="${word_eval# }" \

@@ -4,6 +4,7 @@
 #   ./run-tests.sh -m "not slow"     skip the slow end-to-end tests
 #   ./run-tests.sh tests/preprocess  any pytest arguments
 set -euo pipefail
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0" && exit 0 ;; esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 ./install.sh

@@ -43,7 +43,8 @@ GENERATE = [
 # the word labeller: a linear-chain CRF over each page's words
 WORDS = ["python-crfsuite>=0.9.10"]
 # ./serve.sh: the HTTP service (ASGI app, its server, multipart uploads)
-SERVE = ["fastapi>=0.110", "uvicorn>=0.29", "python-multipart>=0.0.9"]
+# fastapi-offline: the API docs' Swagger UI shipped in the package (the service works offline)
+SERVE = ["fastapi>=0.110", "fastapi-offline>=1.7", "uvicorn>=0.29", "python-multipart>=0.0.9"]
 # build + setuptools: cloud jobs build the sdist offline (python -m build --no-isolation)
 CLOUD = ["google-cloud-aiplatform>=1.60", "build>=1", "setuptools>=64"]
 TEST = [
@@ -93,7 +94,9 @@ setup(
         "Programming Language :: Python :: 3.13",
     ],
     packages=find_packages(exclude=("tests", "tests.*", "benchmarks", "benchmarks.*")),
-    package_data={"sciencebeam_gym": ["color_map.conf", "xml-mapping.conf"]},
+    package_data={
+        "sciencebeam_gym": ["color_map.conf", "xml-mapping.conf", "service/static/*"],
+    },
     # TensorFlow 2.17 (the Vertex AI image) starts at 3.9 and Beam 2.6x at 3.9/3.10; TensorFlow
     # and Beam publish no wheels for 3.14 yet.
     python_requires=">=3.10,<3.14",

@@ -8,31 +8,17 @@
 # Output: WORD_MODEL_PATH (default: word-model/ beside the export, where extract.sh finds it).
 # Settings: WORD_TRAINING_ARGS, then the arguments given here. Run with --help for every flag.
 set -euo pipefail
+GYM_MODULE=sciencebeam_gym.words.train
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" "$@"
 
-WORD_ARGS=(--output "$WORD_MODEL_PATH" --color_map "$COLOR_MAP_PATH")
+WORD_ARGS=(--output "$WORD_MODEL_PATH" --color_map "$COLOR_MAP_PATH" --export_path "$EXPORT_MODEL_PATH")
 if ! gym_has_arg --tokens; then
-  mapfile -t SOURCE_ARGS < <(gym_repeat_flag --tokens "$WORD_TRAIN_PATHS" "$DATA_PATH/train")
-  WORD_ARGS+=("${SOURCE_ARGS[@]}")
+  gym_add_repeated WORD_ARGS --tokens WORD_TRAIN_PATHS "$DATA_PATH/train"
 fi
-if ! gym_has_arg --eval_tokens; then
-  eval_default="$DATA_PATH/test"
-  if [ -n "$WORD_EVAL_PATHS" ] || [ -d "$eval_default" ]; then
-    mapfile -t EVAL_ARGS < <(gym_repeat_flag --eval_tokens "$WORD_EVAL_PATHS" "$eval_default")
-    WORD_ARGS+=("${EVAL_ARGS[@]}")
-  fi
+if ! gym_has_arg --eval_tokens && { [ -n "$WORD_EVAL_PATHS" ] || [ -d "$DATA_PATH/test" ]; }; then
+  gym_add_repeated WORD_ARGS --eval_tokens WORD_EVAL_PATHS "$DATA_PATH/test"
 fi
-if ! gym_has_arg --no_painted && ! gym_has_arg --saved_model; then
-  if [ ! -e "$EXPORT_MODEL_PATH" ] && [ "$USE_CLOUD" != true ]; then
-    echo "error: no vision model export at $EXPORT_MODEL_PATH to read the painted classes from." >&2
-    echo "  export one with ./save-model.sh, or train without them: ./train-word-model.sh --no_painted" >&2
-    exit 2
-  fi
-  WORD_ARGS+=(--saved_model "$EXPORT_MODEL_PATH")
-fi
-if [ -n "${WORD_TRAINING_ARGS:-}" ]; then
-  read -r -a EXTRA_WORD_ARGS <<< "$WORD_TRAINING_ARGS"
-  WORD_ARGS+=("${EXTRA_WORD_ARGS[@]}")
-fi
+gym_words WORD_TRAINING_ARGS "$WORD_TRAINING_ARGS"
+WORD_ARGS+=("${GYM_WORDS[@]}")
 
-gym_python -m sciencebeam_gym.words.train "${WORD_ARGS[@]}" "${SCRIPT_ARGS[@]}"
+gym_python -m "$GYM_MODULE" "${WORD_ARGS[@]}" "${SCRIPT_ARGS[@]}"

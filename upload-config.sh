@@ -3,9 +3,10 @@
 #   ./upload-config.sh [--workers N]
 # Always works on the cloud paths (no --cloud needed); files already there unchanged are skipped.
 set -euo pipefail
+GYM_MODULE=sciencebeam_gym.cloud.upload
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" --cloud "$@"
 
-gym_python -m sciencebeam_gym.cloud.storage upload \
+gym_python -m "$GYM_MODULE" upload \
   "$GYM_ROOT/$COLOR_MAP_FILENAME" \
   "$GCS_CONFIG_PATH/" \
   "${SCRIPT_ARGS[@]}"

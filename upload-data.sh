@@ -5,6 +5,7 @@
 # missing. Files already there with the same checksum are skipped, so re-running an interrupted
 # upload only sends what is missing.
 set -euo pipefail
+GYM_MODULE=sciencebeam_gym.cloud.upload
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-shell.sh" --cloud "$@"
 
 data_dir="$LOCAL_DATA_PATH"
@@ -14,7 +15,7 @@ if [ "${#extra_args[@]}" -gt 0 ] && [ "${extra_args[0]#-}" = "${extra_args[0]}" 
   extra_args=("${extra_args[@]:1}")
 fi
 
-gym_python -m sciencebeam_gym.cloud.storage upload-data \
+gym_python -m "$GYM_MODULE" upload-data \
   "$data_dir" \
   "$GCS_DATA_PATH/" \
   "${extra_args[@]}"

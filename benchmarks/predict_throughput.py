@@ -106,9 +106,11 @@ def main(argv=None) -> int:
 
     import tensorflow as tf
 
+    from sciencebeam_gym import model_contract
     from sciencebeam_gym.serving import export
-    from sciencebeam_gym.serving.inference import ModelInfo, class_probabilities
-    from sciencebeam_gym.trainer import model, model_dir
+    from sciencebeam_gym.serving.inference import class_probabilities
+    from sciencebeam_gym.serving.metadata import ModelInfo
+    from sciencebeam_gym.trainer import model_dir
 
     with tempfile.TemporaryDirectory(prefix="predict-benchmark-") as temp:
         training = args.model_path or make_model_dir(
@@ -137,7 +139,7 @@ def main(argv=None) -> int:
 
         def keras_eager(batch):
             output = generator(tf.cast(batch, tf.float32) / 127.5 - 1.0, training=False)
-            model.predict_class_index(
+            model_contract.predict_class_index(
                 output, info.base_loss, info.use_separate_channels, colors
             ).numpy()
             class_probabilities(output, info).numpy()

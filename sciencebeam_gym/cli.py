@@ -6,6 +6,8 @@
 
 - Every flag is declared once, in snake_case, and also accepted in kebab-case (`--dry-run` is
   `--dry_run`); abbreviations are not accepted (they turn typos into other flags).
+- A positional may come after the options (`IN --pages 1 OUT`), as argparse alone does not allow
+  for an optional one.
 - An unknown flag is refused (exit 2) with the closest known flag named. The Beam pipelines take
   Beam's own options too (`--runner`, `--direct_num_workers`, Dataflow's): those pass through.
 - `CliError` is a problem the user can fix; it carries its exit code (see EXIT_*).
@@ -19,13 +21,19 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
+import math
 import sys
 from collections.abc import Iterable, Sequence
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run went wrong (nothing written, a job failed, a non-finite loss)
 EXIT_USAGE = 2  # bad flags, settings or input: fix them and run again
+# 3 is the shell's: the toolkit is not installed (prepare-shell.sh, install.sh).
+EXIT_NO_INPUT = 4  # no file matched the input (preprocess: a split without pages is skipped)
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+# A batch of documents: every one done (EXIT_OK), some failed, none done (or a bad flag).
+EXIT_SOME_FAILED = EXIT_FAILED
+EXIT_NONE_DONE = EXIT_USAGE
 
 COLOR_MAP_HELP = "colour map file (default: the toolkit's color_map.conf)"
 KEBAB_NOTE = "Every flag also takes its kebab-case spelling (--dry-run = --dry_run)."
@@ -54,6 +62,13 @@ def report_interrupted(state: str) -> int:
     """Print `interrupted: <state>` (what Ctrl-C left behind, what to do) on stderr; exit 130."""
     print(f"interrupted: {state}", file=sys.stderr)
     return EXIT_INTERRUPTED
+
+
+def batch_exit_code(done: int, failed: int) -> int:
+    """A batch's exit status: 0 every document done, 1 some failed, 2 none done."""
+    if not done:
+        return EXIT_NONE_DONE
+    return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
 # --- flag names ---------------------------------------------------------------------------------
@@ -125,6 +140,8 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def parse_args(self, args=None, namespace=None):
         parsed, unknown = self.parse_known_args(args, namespace)
+        # an unknown flag's value is taken for its value, never for a positional
+        unknown = _fill_positionals(self, parsed, unknown, lambda _flag: True)
         if unknown:
             # the value after an unknown flag is left over too; naming the flag is enough
             flags = [token for token in unknown if _is_flag(token)] or unknown
@@ -138,28 +155,60 @@ class ArgumentParser(argparse.ArgumentParser):
 # --- Beam's own options -------------------------------------------------------------------------
 
 
-def beam_option_flags() -> frozenset[str]:
-    """Every flag Beam's PipelineOptions classes declare, collected as Beam itself parses them."""
+def _beam_actions() -> dict[str, bool]:
+    """Every flag Beam's PipelineOptions classes declare -> whether it takes a value, collected
+    as Beam itself parses them."""
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    flags: set[str] = set()
+    flags: dict[str, bool] = {}
 
     def collect(parser: argparse.ArgumentParser) -> None:
-        flags.update(parser._option_string_actions)
+        for flag, action in parser._option_string_actions.items():
+            flags[flag] = action.nargs != 0
 
     # get_all_options builds Beam's parser from every registered options class, then calls this
     PipelineOptions([]).get_all_options(add_extra_args_fn=collect)
-    return frozenset(flags)
+    return flags
+
+
+def beam_option_flags() -> frozenset[str]:
+    """Every flag Beam's PipelineOptions classes declare."""
+    return frozenset(_beam_actions())
+
+
+def _fill_positionals(parser: ArgumentParser, opts, rest: list[str], takes_value) -> list[str]:
+    """Bare words argparse leaves over when they follow an option (`IN --pages 1 OUT`) go to the
+    optional positionals still empty, in order; the rest of `rest` is returned."""
+    empty = [
+        action.dest
+        for action in parser._actions
+        if not action.option_strings and action.nargs == "?" and getattr(opts, action.dest) is None
+    ]
+    left, value_next = [], False
+    for index, token in enumerate(rest):
+        if token == "--":
+            return left + rest[index:]
+        bare = not _is_flag(token) and not value_next
+        value_next = _is_flag(token) and "=" not in token and takes_value(token)
+        if bare and empty:
+            setattr(opts, empty.pop(0), token)
+        else:
+            left.append(token)
+    return left
 
 
 def parse_beam_args(parser: ArgumentParser, argv: Sequence[str] | None):
     """(our options, Beam's arguments): a flag neither side knows is refused with a suggestion.
 
     Beam's flags pass through as given; one in kebab-case is handed to Beam in snake_case
-    (Beam would discard it).
+    (Beam would discard it). A positional given after an option still counts as one.
     """
     opts, rest = parser.parse_known_args(argv)
-    beam_flags = beam_option_flags()
+    beam_actions = _beam_actions()
+    rest = _fill_positionals(
+        parser, opts, rest, lambda flag: beam_actions.get(_flag_name(flag), True)
+    )
+    beam_flags = frozenset(beam_actions)
     beam_args, unknown = [], []
     for i, token in enumerate(rest):
         if token == "--":
@@ -192,19 +241,16 @@ def positive_int(text: str) -> int:
     return value
 
 
-def page_selection(text: str):
-    """argparse type of --pages: 'all', '1', '1,3', '2-4' (document.pages.PageSelection)."""
-    from sciencebeam_gym.document.pages import PageSelectionError, parse_pages
-
+def positive_float(text: str) -> float:
+    """argparse type: a finite number above 0 (resolutions, time limits); 'nan', 'inf', 0 and
+    negative numbers are refused with the value named."""
     try:
-        return parse_pages(text)
-    except PageSelectionError as error:
-        raise argparse.ArgumentTypeError(str(error)) from error
-
-
-def add_pages(parser, default: str, help: str) -> None:  # noqa: A002 - argparse's name
-    """--pages, parsed into a PageSelection (the default too)."""
-    parser.add_argument("--pages", type=page_selection, default=page_selection(default), help=help)
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
+    return value
 
 
 def add_color_map(parser, help: str = COLOR_MAP_HELP) -> None:  # noqa: A002 - argparse's name

@@ -22,7 +22,7 @@ def read_conf_bytes(
     path: str, what: str, advice: str, error_type: type[Exception] = IniError
 ) -> bytes:
     """The bytes of a local or gs:// `.conf` file; `error_type` naming `what` and `advice` if not."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     try:
         return fs.read_bytes(path)

@@ -31,6 +31,9 @@ COMPRESSION = "GZIP"
 SHARD_SUFFIX = ".tfrecord.gz"
 # The preprocessing report, written last: a folder without it holds no complete run.
 COMPLETION_REPORT_NAME = "preprocess-report.json"
+# The side of the records' images and so of the model's input, unless a width and height are
+# given (IMAGE_WIDTH / IMAGE_HEIGHT, --image_width / --image_height).
+DEFAULT_IMAGE_SIZE = 256
 # The trainer flag that accepts record folders without a completion report.
 ALLOW_INCOMPLETE_FLAG = "--allow_incomplete_data"
 
@@ -202,7 +205,7 @@ def iter_framed_records(data: bytes, source: str = "<tfrecords>") -> Iterator[by
 
 def read_tfrecord_file(path: str) -> Iterator[bytes]:
     """The records of a TFRecord file (local or gs://), gunzipped when the name ends in .gz."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     data = fs.read_bytes(path)
     if path.endswith(".gz") or data[:2] == b"\x1f\x8b":
@@ -219,7 +222,7 @@ class IncompleteDataError(ValueError):
 
 def folders_without_report(files: Iterable[str]) -> list[str]:
     """The folders of `files` (sorted, each once) that hold no completion report."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     folders = sorted({fs.dirname(path) for path in files})
     return [folder for folder in folders if not fs.exists(fs.join(folder, COMPLETION_REPORT_NAME))]

@@ -191,3 +191,11 @@ def test_unknown_grey_becomes_white_is_not_unmapped_and_has_its_own_index():
     assert color_map.rgb_to_class_index(mapped).tolist() == [[0, 1, 0, 0]]
     index = color_map.rgb_to_class_index(mapped, unknown=UNKNOWN_INDEX)
     assert index.tolist() == [[0, 1, UNKNOWN_INDEX, 0]]
+
+
+def test_every_class_label_the_code_names_is_a_label_of_the_bundled_colour_map():
+    from sciencebeam_gym import class_labels
+
+    bundled = load_color_map(default_color_map_path()).labels
+    assert [label for label in class_labels.ALL if label not in bundled] == []
+    assert len(set(class_labels.ALL)) == len(class_labels.ALL)

@@ -67,6 +67,13 @@ def test_wheel_metadata_has_licence_version_and_python_bounds(wheel):
     assert not [r for r in core if r.startswith(("tensorflow", "apache-beam"))]
 
 
+def test_the_wheel_holds_the_service_page(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    for name in ("index.html", "page.js", "page.css"):
+        assert f"sciencebeam_gym/service/static/{name}" in names
+
+
 def test_an_installed_wheel_finds_its_config_files(wheel, tmp_path):
     target = tmp_path / "site"
     install = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", target]

@@ -165,7 +165,7 @@ def test_gcloud_is_asked_for_the_project_only_with_cloud(tmp_path):
 
 def test_glob_escape_makes_a_configured_path_match_only_itself(tmp_path):
     # train.sh / eval.sh / preprocess.sh build their globs on paths such as LOCAL_PATH_ROOT
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     for folder, name in [("models[1]", "a"), ("models1", "decoy")]:
         (tmp_path / folder / "train").mkdir(parents=True)
@@ -179,3 +179,49 @@ def test_glob_escape_makes_a_configured_path_match_only_itself(tmp_path):
     assert result.returncode == 0, result.stderr
     matches = fs.glob(result.stdout + "/*tfrecord*")
     assert [os.path.basename(m) for m in matches] == ["a.tfrecord.gz"]
+
+
+def _shell(script: str, *args: str, env_extra=None) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "USER": "tester", "GYM_QUIET": "true"}
+    env.update(GYM_CONFIG_FILE="/nonexistent/.config", **(env_extra or {}))
+    return subprocess.run(
+        [
+            "bash",
+            "-c",
+            f'source "{ROOT}/prepare-shell.sh" "$@" || exit $?; {script}',
+            "bash",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+
+
+def test_version_path_derives_another_versions_paths_in_this_shell():
+    script = 'gym_version_path v9-real PREPROC_PATH; echo; echo "$VERSION_NAME $PREPROC_PATH"'
+    result = _shell(script)
+    other, mine = result.stdout.splitlines()
+    assert other == f"{ROOT}/.models/pix2pix/v9-real/preproc"
+    assert mine == f"v4 {ROOT}/.models/pix2pix/v4/preproc"  # this shell's own are unchanged
+    result = _shell(
+        "gym_version_path v9-real TRAIN_MODEL_PATH", "--cloud", env_extra={"PROJECT": "p"}
+    )
+    assert result.stdout == "gs://p-ml/sciencebeam/pix2pix/v9-real-default/training"
+
+
+def test_has_arg_knows_both_spellings_of_a_flag():
+    script = "gym_has_arg --train_data_paths && echo yes || echo no"
+    assert _shell(script, "--train-data-paths=x").stdout.strip() == "yes"
+    assert _shell(script, "--train_data_paths", "x").stdout.strip() == "yes"
+    assert _shell(script, "--train_data_pathsX", "x").stdout.strip() == "no"
+
+
+def test_add_repeated_gives_one_flag_per_word_or_the_default():
+    script = 'A=(); gym_add_repeated A --f LIST "dflt" || exit $?; printf "[%s]" "${A[@]}"'
+    assert _shell(script).stdout == "[--f][dflt]"
+    assert _shell(script, env_extra={"LIST": " "}).stdout == "[--f][dflt]"
+    listed = _shell(script, env_extra={"LIST": "a/* 'b c/*':2 \"d e\" f\\ g"})
+    assert listed.stdout == "[--f][a/*][--f][b c/*:2][--f][d e][--f][f g]"
+    unclosed = _shell(script, env_extra={"LIST": "'a b"})
+    assert unclosed.returncode == 2 and "LIST cannot be split into words" in unclosed.stderr

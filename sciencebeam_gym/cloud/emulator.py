@@ -21,7 +21,8 @@ import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-EMULATOR_ENV_VAR = "STORAGE_EMULATOR_HOST"
+from sciencebeam_gym.storage.gcs_client import EMULATOR_ENV_VAR
+
 LOOPBACK = "127.0.0.1"
 DEFAULT_BUCKET = "gym-test-bucket"
 

@@ -36,7 +36,9 @@ from dataclasses import dataclass, field
 
 import sciencebeam_gym
 from sciencebeam_gym import cli
-from sciencebeam_gym.cloud import storage
+from sciencebeam_gym.storage import gcs_client, uploads
+from sciencebeam_gym.storage.errors import StorageError
+from sciencebeam_gym.storage.paths import parse_gcs_url
 
 EXIT_USER_ERROR = cli.EXIT_USAGE
 EXIT_JOB_FAILED = cli.EXIT_FAILED
@@ -150,7 +152,7 @@ def settings_from_env(
             "no Google Cloud project: set PROJECT in .config or run: gcloud config set project ID"
         )
     bucket = env.get("BUCKET") or f"gs://{project}-ml"
-    bucket_name, _ = storage.parse_gcs_url(bucket)
+    bucket_name, _ = parse_gcs_url(bucket)
     job_id = job_id or env.get("JOB_ID") or ""
     if not job_id:
         raise VertexJobError("no job id: pass --job_id or source prepare-shell.sh (sets JOB_ID)")
@@ -162,7 +164,7 @@ def settings_from_env(
             f"TRAIN_MODEL_PATH={output_path!r} must be a gs:// path for a cloud job "
             "(source prepare-shell.sh with --cloud)"
         )
-    storage.parse_gcs_url(output_path)
+    parse_gcs_url(output_path)
     sub_project = env_setting(env, "SUB_PROJECT_NAME")
     region = env_setting(env, "REGION")
     if not region:
@@ -320,7 +322,7 @@ def package_uri_for(settings: JobSettings, sdist_path: str) -> str:
 
 
 def stage_package(sdist_path: str, settings: JobSettings) -> str:
-    result = storage.upload([sdist_path], settings.staging_path + "/", workers=1)
+    result = uploads.upload([sdist_path], settings.staging_path + "/", workers=1)
     if result.failed:
         raise VertexJobError(f"staging the package failed: {result.failed}")
     return package_uri_for(settings, sdist_path)
@@ -505,8 +507,8 @@ def run(argv: Sequence[str] | None = None, env: dict | None = None) -> int:
         print(json.dumps(dry_run_description(settings, args.api_endpoint), indent=2))
         return 0
     check_credentials(args.api_endpoint)
-    client = storage.make_client(settings.project)
-    storage.check_bucket_exists(client, storage.parse_gcs_url(settings.bucket)[0])
+    client = gcs_client.make_client(settings.project)
+    gcs_client.check_bucket_exists(client, parse_gcs_url(settings.bucket)[0])
     with tempfile.TemporaryDirectory(prefix="gym-sdist-") as dist_dir:
         sdist = build_sdist(source_root(), dist_dir)
         log(f"staging {os.path.basename(sdist)} -> {settings.staging_path}/")
@@ -545,7 +547,7 @@ def main(argv: Sequence[str] | None = None, env: dict | None = None) -> int:
 
     try:
         return run(argv, env)
-    except (VertexJobError, storage.StorageError) as e:
+    except (VertexJobError, StorageError) as e:
         return cli.report_error(e, EXIT_USER_ERROR)
     except GoogleAPICallError as e:
         print(f"error: Vertex AI refused the request: {explain_api_error(e)}", file=sys.stderr)

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from sciencebeam_gym.document import limits
 from sciencebeam_gym.document.errors import SkipError
-from sciencebeam_gym.document.pdf import maybe_gunzip
+from sciencebeam_gym.document.limits import CORRUPT_GZIP, TOO_LARGE, LimitError, gunzip_capped
 from sciencebeam_gym.document.text import collapse_whitespace
 from sciencebeam_gym.document.xml_mapping import XmlMapping
+
+XML_DOES_NOT_PARSE = "XML does not parse"
 
 
 class XmlError(SkipError):
@@ -44,11 +47,18 @@ def _parser() -> etree.XMLParser:
 def parse_article(data: bytes) -> etree._Element:
     """The <article> element of JATS bytes (optionally gzip); XmlError if it does not parse."""
     if not data or not data.strip():
-        raise XmlError("XML does not parse", "the file is empty")
+        raise XmlError(XML_DOES_NOT_PARSE, "the file is empty")
     try:
-        root = etree.fromstring(maybe_gunzip(data), _parser())
+        data = gunzip_capped(data, limits.MAX_XML_BYTES, "the XML")
+    except LimitError as error:
+        reason = XML_DOES_NOT_PARSE if error.reason == CORRUPT_GZIP else error.reason
+        raise XmlError(reason, error.detail) from error
+    if len(data) > limits.MAX_XML_BYTES:
+        raise XmlError(TOO_LARGE, f"{len(data)} bytes, beyond the cap of {limits.MAX_XML_BYTES}")
+    try:
+        root = etree.fromstring(data, _parser())
     except (etree.XMLSyntaxError, OSError, EOFError, ValueError) as error:
-        raise XmlError("XML does not parse", str(error)) from error
+        raise XmlError(XML_DOES_NOT_PARSE, str(error)) from error
     _strip_namespaces(root)
     article = root if root.tag == "article" else root.find(".//article")
     if article is None:

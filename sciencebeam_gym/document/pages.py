@@ -9,6 +9,7 @@ document's pages are listed only up to its own page count.
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -89,3 +90,19 @@ def _positive(numbers: Iterable[int]) -> list[int]:
     if numbers and numbers[0] < 1:
         raise PageSelectionError(f"page {numbers[0]}: pages are numbered from 1")
     return numbers
+
+
+# --- the --pages flag ---------------------------------------------------------------------------
+
+
+def page_selection(text: str) -> PageSelection:
+    """argparse type of --pages: 'all', '1', '1,3', '2-4'."""
+    try:
+        return parse_pages(text)
+    except PageSelectionError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def add_pages(parser, default: str, help: str) -> None:  # noqa: A002 - argparse's name
+    """--pages, parsed into a PageSelection (the default too)."""
+    parser.add_argument("--pages", type=page_selection, default=page_selection(default), help=help)

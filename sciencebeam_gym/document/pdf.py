@@ -11,13 +11,15 @@ rendered at the resolution that fits, and the log says so.
 
 from __future__ import annotations
 
-import gzip
 import logging
 import math
 from collections.abc import Iterator
 
 import pypdfium2 as pdfium
 from PIL import Image
+
+from sciencebeam_gym.document import limits
+from sciencebeam_gym.document.limits import CORRUPT_GZIP, TOO_LARGE, LimitError, gunzip_capped
 
 LOGGER = logging.getLogger(__name__)
 
@@ -44,9 +46,11 @@ class PdfError(ValueError):
         self.detail = detail
 
 
-def maybe_gunzip(data: bytes) -> bytes:
-    """The bytes, decompressed when they are gzip data (a `.gz` file)."""
-    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+def maybe_gunzip(data: bytes, max_bytes: int | None = None, name: str = "the file") -> bytes:
+    """The bytes, decompressed when they are gzip data (a `.gz` file), in a stream that stops
+    at `max_bytes` (default limits.MAX_PDF_BYTES; LimitError beyond them, or when the gzip
+    data is corrupt)."""
+    return gunzip_capped(data, limits.MAX_PDF_BYTES if max_bytes is None else max_bytes, name)
 
 
 def looks_like_pdf(data: bytes) -> bool:
@@ -54,21 +58,29 @@ def looks_like_pdf(data: bytes) -> bool:
     return PDF_MAGIC in data[:1024]
 
 
-def open_pdf(data: bytes, source: str = "") -> pdfium.PdfDocument:
-    """Open PDF bytes (optionally gzip-compressed); PdfError with a short reason if unusable."""
+def open_pdf(data: bytes, source: str = "", max_bytes: int | None = None) -> pdfium.PdfDocument:
+    """Open PDF bytes (optionally gzip-compressed, at most `max_bytes` once decompressed, by
+    default limits.MAX_PDF_BYTES); PdfError with a short reason if unusable."""
+    max_bytes = limits.MAX_PDF_BYTES if max_bytes is None else max_bytes
     if not data:
         raise PdfError(EMPTY_PDF, "the file has no bytes", source)
     try:
-        data = maybe_gunzip(data)
-    except (OSError, EOFError) as error:
-        raise PdfError(CORRUPT_PDF, f"gzip data does not decompress ({error})", source) from error
+        data = maybe_gunzip(data, max_bytes)
+    except LimitError as error:
+        reason = CORRUPT_PDF if error.reason == CORRUPT_GZIP else error.reason
+        raise PdfError(reason, error.detail, source) from error
+    if len(data) > max_bytes:
+        raise PdfError(TOO_LARGE, f"{len(data)} bytes, beyond the cap of {max_bytes}", source)
     if not looks_like_pdf(data):
         raise PdfError(CORRUPT_PDF, "no %PDF header (not a PDF file)", source)
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as error:
         message = str(error)
-        if "password" in message.lower() or "security" in message.lower():
+        # pdfium keeps its last error across documents and refuses some (no pages) without
+        # one of their own: "password" counts only for a file that declares encryption
+        said_encrypted = "password" in message.lower() or "security" in message.lower()
+        if said_encrypted and b"/Encrypt" in data:
             raise PdfError(ENCRYPTED_PDF, message, source) from error
         raise PdfError(CORRUPT_PDF, f"the PDF does not open ({message})", source) from error
     if len(document) == 0:

@@ -9,7 +9,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from sciencebeam_gym import fs
+from sciencebeam_gym.storage import fs
 
 PDF_SUFFIXES = (".pdf", ".pdf.gz")
 XML_SUFFIXES = (".xml", ".nxml", ".xml.gz", ".nxml.gz")
@@ -81,12 +81,23 @@ def find_pairs_in_folder(folder: str) -> list[SourcePair]:
 
 
 def _unique_ids(pairs: list[SourcePair]) -> list[SourcePair]:
-    seen: dict[str, int] = {}
+    """Every id once: a repeated id takes the first `<id>_<n>` (n from 2) that is no document's
+    own id and was not given before, so a rename never collides (`x`, `x`, `x_2` give `x`,
+    `x_3`, `x_2`). Ids are compared case-folded: folders on macOS and Windows ignore case."""
+    taken = {pair.doc_id.casefold() for pair in pairs}
+    given: set[str] = set()
+    next_number: dict[str, int] = {}
     result = []
     for pair in pairs:
-        count = seen.get(pair.doc_id, 0)
-        seen[pair.doc_id] = count + 1
-        doc_id = pair.doc_id if count == 0 else f"{pair.doc_id}_{count + 1}"
+        doc_id = pair.doc_id
+        if doc_id.casefold() in given:
+            number = next_number.get(doc_id.casefold(), 2)
+            while f"{doc_id}_{number}".casefold() in taken:
+                number += 1
+            next_number[doc_id.casefold()] = number + 1
+            doc_id = f"{doc_id}_{number}"
+            taken.add(doc_id.casefold())
+        given.add(doc_id.casefold())
         result.append(dataclasses.replace(pair, doc_id=doc_id))
     return result
 
@@ -102,10 +113,10 @@ def read_file_list(list_path: str) -> list[SourcePair]:
     """Pairs listed in a TSV/CSV file: columns pdf and xml (e.g. pdf_url, xml_url; optional id
     and group), or, without a header, the PDF in the first column and the XML in the second. Relative paths
     are taken from the list's folder."""
-    from sciencebeam_gym.document.pdf import maybe_gunzip
+    from sciencebeam_gym.document import limits
 
     try:
-        text = maybe_gunzip(fs.read_bytes(list_path)).decode("utf-8-sig")
+        text = limits.read_document(list_path, limits.MAX_LIST_BYTES).decode("utf-8-sig")
     except Exception as error:  # noqa: BLE001 - reported with the flag to fix
         raise SourceError(f"cannot read the file list {list_path} (--source): {error}") from error
     lines = [line for line in text.splitlines() if line.strip()]
@@ -153,6 +164,7 @@ def _cell(row: list[str], column: int | None) -> str | None:
 def find_pairs(source: str) -> list[SourcePair]:
     """Pairs from a folder or a file list (decided by the path); SourceError when neither."""
     if source.lower().endswith(LIST_SUFFIXES) and fs.exists(source):
+        _check_regular_file(source)
         return read_file_list(source)
     if fs.is_remote(source) or _is_local_folder(source):
         pairs = find_pairs_in_folder(source)
@@ -166,6 +178,17 @@ def find_pairs(source: str) -> list[SourcePair]:
         f"--source {source} is neither a folder nor a file list (.tsv/.csv); "
         "set GENERATE_SOURCE in .config or pass --source"
     )
+
+
+def _check_regular_file(path: str) -> None:
+    """SourceError for a FIFO or device given as INPUT: reading it would wait forever."""
+    from sciencebeam_gym.document.limits import LimitError, check_regular_file
+
+    if not fs.is_remote(path):
+        try:
+            check_regular_file(path)
+        except LimitError as error:
+            raise SourceError(f"{error.detail}; pass a PDF, a folder or a file list") from error
 
 
 def _is_local_folder(path: str) -> bool:
@@ -186,6 +209,7 @@ def find_pdfs(source: str) -> list[str]:
         return pdfs
     if not fs.exists(source):
         raise SourceError(f"{source}: no such file or folder")
+    _check_regular_file(source)
     if source.lower().endswith(PDF_SUFFIXES):
         return [source]
     if source.lower().endswith(LIST_SUFFIXES):

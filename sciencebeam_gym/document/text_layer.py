@@ -2,7 +2,10 @@
 lines (`document.pdf` opens and renders the documents; `document.words` lays the words out).
 
 Coordinates are PDF points with the origin at the top-left of the page's crop box (y grows down),
-so they scale to the rendered image by `dpi / 72`. The work is linear in the number of glyphs.
+so they scale to the rendered image by `dpi / 72`. The work is linear in the number of glyphs,
+except pdfium's own grouping of text objects (quadratic in them), so a page of more than
+`limits.MAX_PAGE_TEXT_OBJECTS` is refused before pdfium reads its text, and one of more than
+`limits.MAX_PAGE_GLYPHS` glyphs before they are read.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from sciencebeam_gym.document import limits
+from sciencebeam_gym.document.limits import check_glyph_count, check_text_object_count
 from sciencebeam_gym.document.text import LINE_BREAK_HYPHENS
 
 _WORD_BREAKS = frozenset(" \t\r\n\f\v\u00a0\u2000\u2001\u2002\u2003\u2009\u200a\u202f")
@@ -166,11 +171,15 @@ def _glyph_boxes(textpage, index: int, left: float, top: float):
     return tight, loose
 
 
-def extract_page_text(page: pdfium.PdfPage) -> PageText:
-    """Glyphs with boxes, words and lines of a page's text layer (empty for a scanned page)."""
+def extract_page_text(page: pdfium.PdfPage, max_glyphs: int | None = None) -> PageText:
+    """Glyphs with boxes, words and lines of a page's text layer (empty for a scanned page);
+    LimitError (document.limits) for a page of more than `max_glyphs` glyphs (default
+    MAX_PAGE_GLYPHS) or of more than MAX_PAGE_TEXT_OBJECTS text objects, before they are read."""
     left, bottom, right, top = _page_origin(page)
+    check_text_object_count(count_text_objects(page, limits.MAX_PAGE_TEXT_OBJECTS + 1))
     textpage = page.get_textpage()
     try:
+        check_glyph_count(textpage.count_chars(), max_glyphs)
         glyphs, fonts = _read_glyphs(textpage, left, top)
     finally:
         textpage.close()
@@ -189,6 +198,18 @@ def extract_page_text(page: pdfium.PdfPage) -> PageText:
         glyph_heights=loose_boxes[:, 3] - loose_boxes[:, 1],
         fonts=fonts,
     )
+
+
+def count_text_objects(page: pdfium.PdfPage, stop_at: int) -> int:
+    """The text objects of a page, counted up to `stop_at` (cheap: the page's text layer is not
+    built, which for a page of many objects costs the square of their number)."""
+    count = 0
+    for index in range(pdfium_c.FPDFPage_CountObjects(page.raw)):
+        kind = pdfium_c.FPDFPageObj_GetType(pdfium_c.FPDFPage_GetObject(page.raw, index))
+        count += kind == pdfium_c.FPDF_PAGEOBJ_TEXT
+        if count >= stop_at:
+            break
+    return count
 
 
 def _read_glyphs(textpage, left: float, top: float) -> tuple[_Glyphs, list[Font]]:

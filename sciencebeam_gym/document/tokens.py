@@ -35,10 +35,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import UNKNOWN_LABEL
 from sciencebeam_gym.document.text_layer import Font
 from sciencebeam_gym.document.words import PageWord
+from sciencebeam_gym.storage import fs
 
 TOKENS_SCHEMA = "sciencebeam-gym/tokens"
 TOKENS_VERSION = 1

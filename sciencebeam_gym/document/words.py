@@ -21,6 +21,7 @@ The work is O(G log G) in the page's glyphs.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,8 @@ COLUMN_GAP_HEIGHTS = 2.0
 # Share of a block's width it may reach past a column's edge and still be of its column (an
 # author line a little past the gutter).
 GUTTER_SLACK = 0.1
+# pages with more blocks than this are ordered without the slack (pairs would be quadratic)
+MAX_PAIRED_BOXES = 1000
 # A glyph whose bottom is this share of the line height above the line's baseline is raised.
 RAISED_HEIGHTS = 0.2
 # Glyphs that can be marks when raised: letters, digits and these; dashes, quotes, operators
@@ -237,11 +240,11 @@ def reading_order(boxes: list[Box]) -> list[int]:
     """The indices of a page's boxes (blocks) in reading order (see the module docstring)."""
     spans = _spanning_mask(boxes)
     spanning = sorted((i for i, s in enumerate(spans) if s), key=lambda i: boxes[i][1])
+    tops = [boxes[i][1] for i in spanning]
     bands: list[list[int]] = [[] for _ in range(len(spanning) + 1)]
     for index, is_spanning in enumerate(spans):
         if not is_spanning:
-            top = boxes[index][1]
-            bands[sum(1 for s in spanning if boxes[s][1] <= top)].append(index)
+            bands[bisect.bisect_right(tops, boxes[index][1])].append(index)
     ordered: list[int] = []
     for number, band in enumerate(bands):
         ordered.extend(_columns_in_order(boxes, band))
@@ -252,9 +255,13 @@ def reading_order(boxes: list[Box]) -> list[int]:
 
 def _spanning_mask(boxes: list[Box]) -> list[bool]:
     """Per box, whether two boxes it overlaps horizontally lie side by side (no overlap,
-    `GUTTER_SLACK` of a box's width into the next column not counted)."""
+    `GUTTER_SLACK` of a box's width into the next column not counted). Comparing every pair
+    is quadratic, so pages of more than `MAX_PAIRED_BOXES` boxes (a page of single glyphs) use
+    `_spanning_mask_without_slack`, O(n log n)."""
     if not boxes:
         return []
+    if len(boxes) > MAX_PAIRED_BOXES:
+        return _spanning_mask_without_slack(boxes)
     array = np.array(boxes, dtype=np.float64).reshape(-1, 4)
     x0, x1 = array[:, 0], array[:, 2]
     slack = GUTTER_SLACK * (x1 - x0)
@@ -269,6 +276,34 @@ def _spanning_mask(boxes: list[Box]) -> list[bool]:
         reach = np.maximum.accumulate(ends)[:-1]
         result.append(bool(np.any(starts[1:] >= reach - slack[row][order][1:])))
     return result
+
+
+def _spanning_mask_without_slack(boxes: list[Box]) -> list[bool]:
+    """`_spanning_mask` with no slack, in O(n log n): a box spans when some boxes lie wholly
+    left of a point inside it and others wholly right of it, none across it.
+
+    Such a point g is where another box ends (g = x1 of some box) and which no box but this one
+    crosses (x0 < g < x1); that box is the only one whose x1 is beyond g among those starting
+    before g, so it is found from sorted ends and a running maximum, and it spans when some box
+    starts in [g, its x1)."""
+    array = np.array(boxes, dtype=np.float64).reshape(-1, 4)
+    x0, x1 = array[:, 0], array[:, 2]
+    wide = np.flatnonzero(x1 > x0)  # a box of no width overlaps nothing
+    order = wide[np.argsort(x0[wide], kind="stable")]
+    starts, ends = x0[order], x1[order]
+    sorted_ends = np.sort(ends)
+    cuts = np.unique(sorted_ends)
+    begun = np.searchsorted(starts, cuts, side="left")  # boxes with x0 < g
+    crossing = begun - np.searchsorted(sorted_ends, cuts, side="right")  # and x1 > g
+    cuts, begun = cuts[crossing == 1], begun[crossing == 1]
+    # the crossing box: the one reaching furthest among those begun before g
+    reach = np.maximum.accumulate(ends)
+    furthest = np.maximum.accumulate(np.where(ends == reach, np.arange(len(ends)), 0))
+    crosser = furthest[begun - 1]
+    right_of_cut = np.searchsorted(starts, ends[crosser], side="left") - begun
+    result = np.zeros(len(boxes), dtype=bool)
+    result[order[crosser[right_of_cut > 0]]] = True
+    return result.tolist()
 
 
 def _columns_in_order(boxes: list[Box], indices: list[int]) -> list[int]:

@@ -1,12 +1,16 @@
-"""Extract structured articles (JATS XML or JSON) from PDFs with a trained model.
+"""Extract structured articles (JATS XML, JSON or TEI) from PDFs with a trained model.
 
-    python -m sciencebeam_gym.extract.cli paper.pdf /tmp/out --saved_model .models/pix2pix/export
+    python -m sciencebeam_gym.extract.cli papers/ --saved_model .models/pix2pix/export
 
-INPUT: a PDF, a folder (searched recursively for *.pdf) or a file list (one PDF path per line,
-relative to the list's folder). OUTPUT: a folder (default: beside the input); each PDF gives
-`<name>.xml` (or `<name>.json` with --format json), written under a temporary name and renamed
-when complete. A document that fails is reported with its reason and the run goes on.
-Exit status: 0 when at least one document was extracted, 2 when none could be.
+INPUT: a PDF (also .pdf.gz), a folder (searched recursively for them) or a file list (one PDF
+path per line, relative to the list's folder). OUTPUT: a folder, by default a new one beside the
+input (`papers-extracted/`). Each PDF gives `<its path below INPUT>.xml` (`.json` with --format
+json, `.tei.xml` with --format tei): `papers/a/x.pdf` -> `OUTPUT/a/x.xml`, written under a
+temporary name and renamed when complete. Two PDFs that would share an output, or an output file
+that exists and was not written by the extraction (the publisher's `x.xml`), are refused before
+any work. A document that fails (unreadable, beyond a bound, over --timeout) is reported with its
+reason and the run goes on. Exit status: 0 every document extracted, 1 some could not be, 2 none
+could (or a flag or path is wrong), 130 interrupted (Ctrl-C; what was written is listed).
 Model: --saved_model PATH, else the export at --export_path when complete, else the latest
 checkpoint of --model_path. Words: --labeller words labels each word with the word model (a CRF,
 ./train-word-model.sh) found beside that model (`word-model/` in its run folder) or at
@@ -23,9 +27,11 @@ import time
 from collections.abc import Sequence
 
 from sciencebeam_gym import cli
+from sciencebeam_gym.document.limits import DEFAULT_TIMEOUT
+from sciencebeam_gym.document.pages import add_pages
 from sciencebeam_gym.document.pdf import DEFAULT_DPI
 from sciencebeam_gym.extract.words import LABELLERS
-from sciencebeam_gym.extract.writers import DEFAULT_FORMAT, FORMATS
+from sciencebeam_gym.extract.writers import DEFAULT_FORMAT, FORMATS, default_output
 
 
 class ExtractCliError(cli.CliError):
@@ -37,16 +43,28 @@ def build_parser() -> argparse.ArgumentParser:
         prog="extract.sh", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("input", help="a PDF, a folder of PDFs, or a file list of PDF paths")
-    parser.add_argument("output", nargs="?", help="output folder (default: beside the input)")
     parser.add_argument(
-        "--format", choices=FORMATS, default=DEFAULT_FORMAT, help="JATS XML or JSON"
+        "output", nargs="?", help="output folder (default: a new folder INPUT-extracted)"
     )
-    cli.add_pages(parser, "all", "e.g. 1 or 1-3 (all)")
+    parser.add_argument(
+        "--format", choices=FORMATS, default=DEFAULT_FORMAT, help="JATS XML, JSON or TEI"
+    )
+    add_pages(parser, "all", "e.g. 1 or 1-3 (all)")
     parser.add_argument("--saved_model", default="", help="an export")
     parser.add_argument("--export_path", default="", help="export used when complete")
     parser.add_argument("--model_path", default="", help="training folder (latest checkpoint)")
     parser.add_argument(
-        "--dpi", type=float, default=DEFAULT_DPI, help=f"render resolution ({DEFAULT_DPI:g})"
+        "--dpi",
+        type=cli.positive_float,
+        default=None,
+        help="render resolution (default: the one the model's training pages were rendered at, "
+        f"from its export; {DEFAULT_DPI:g} for a training folder)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=cli.positive_float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds one document may take before it is skipped ({DEFAULT_TIMEOUT:g})",
     )
     add_labeller(parser)
     cli.add_cloud(parser, "Dataflow job name (--cloud; default extract)")
@@ -81,16 +99,24 @@ def find_pdfs(input_path: str) -> list[str]:
         raise ExtractCliError(str(error)) from error
 
 
-def default_output(input_path: str) -> str:
-    """Beside the input: a PDF's or a list's folder, or the input folder itself."""
-    if os.path.isdir(input_path):
-        return input_path
-    return os.path.dirname(input_path) or "."
+def plan_outputs(args: argparse.Namespace, pdfs: list[str], output: str, check_existing: bool):
+    """(PDF, output file) pairs; ExtractCliError for outputs that would collide or overwrite
+    files the extraction did not write (`check_existing`)."""
+    from sciencebeam_gym.extract.writers import OutputError, check_not_overwriting
+    from sciencebeam_gym.extract.writers import plan_outputs as plan
+
+    try:
+        jobs = plan(pdfs, args.input, output, args.format)
+        if check_existing:
+            check_not_overwriting(jobs, output)
+    except OutputError as error:
+        raise ExtractCliError(str(error)) from error
+    return jobs
 
 
 def check_writable(output: str) -> None:
     """Refuse an output folder that cannot be made or written, before any model is loaded."""
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     probe = fs.join(output, f".extract-probe-{os.getpid()}")
     try:
@@ -131,33 +157,55 @@ def load_labeller(args: argparse.Namespace):
     return labeller
 
 
-def run_local(args: argparse.Namespace, pdfs: list[str], output: str) -> int:
-    """Extract every PDF in turn; the exit status (0 some succeeded, 2 none)."""
-    from sciencebeam_gym.extract.document import ExtractError, extract_to
-    from sciencebeam_gym.extract.writers import output_file
+class Tally:
+    """What a run has done so far, for its summary (also on Ctrl-C)."""
 
-    model = load_labeller(args)
-    failed = 0
-    started = time.perf_counter()
-    for index, pdf_path in enumerate(pdfs, start=1):
-        target = output_file(output, pdf_path, args.format)
-        try:
-            article = extract_to(
-                pdf_path, model, target, args.format, args.pages, _progress(pdf_path)
-            )
-        except ExtractError as error:
-            failed += 1
-            print(f"[{index}/{len(pdfs)}] skipped: {error}", file=sys.stderr, flush=True)
-            continue
-        for warning in article.warnings:
-            print(f"warning: {pdf_path}: {warning}", file=sys.stderr)
-        print(f"[{index}/{len(pdfs)}] {pdf_path} -> {target}", flush=True)
-    done = len(pdfs) - failed
-    seconds = time.perf_counter() - started
-    print(f"extract: {done} of {len(pdfs)} documents written to {output} ({seconds:.1f} s)")
-    if failed:
-        print(f"extract: {failed} could not be extracted (reasons above)", file=sys.stderr)
-    return 0 if done else 2
+    def __init__(self, total: int, output: str):
+        self.total, self.output = total, output
+        self.done = self.failed = 0
+        self.started = time.perf_counter()
+
+    def summary(self) -> str:
+        seconds = time.perf_counter() - self.started
+        return f"{self.done} of {self.total} documents written to {self.output} ({seconds:.1f} s)"
+
+
+def extract_one(args, model, pdf_path: str, target: str, position: str, tally: Tally) -> None:
+    """Extract one PDF; its failure is printed with its reason and counted, never raised."""
+    from sciencebeam_gym.extract.document import ExtractError, extract_to
+
+    try:
+        article = extract_to(
+            pdf_path, model, target, args.format, args.pages, _progress(pdf_path), args.timeout
+        )
+    except ExtractError as error:
+        tally.failed += 1
+        print(f"[{position}] skipped: {error}", file=sys.stderr, flush=True)
+        return
+    tally.done += 1
+    for warning in article.warnings:
+        print(f"warning: {pdf_path}: {warning}", file=sys.stderr)
+    print(f"[{position}] {pdf_path} -> {target}", flush=True)
+
+
+def run_local(args: argparse.Namespace, jobs: list[tuple[str, str]], output: str) -> int:
+    """Extract every PDF in turn; the exit status (0 all, 1 some, 2 none extracted; 130 on
+    Ctrl-C, after the summary of what was written)."""
+    tally = Tally(len(jobs), output)
+    try:
+        model = load_labeller(args)
+        for index, (pdf_path, target) in enumerate(jobs, start=1):
+            extract_one(args, model, pdf_path, target, f"{index}/{len(jobs)}", tally)
+    except KeyboardInterrupt:
+        left = tally.total - tally.done - tally.failed
+        return cli.report_interrupted(
+            f"{tally.summary()}, {left} not started; each written file is complete, "
+            "run the same command again to redo the rest"
+        )
+    print(f"extract: {tally.summary()}")
+    if tally.failed:
+        print(f"extract: {tally.failed} could not be extracted (reasons above)", file=sys.stderr)
+    return cli.batch_exit_code(tally.done, tally.failed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,14 +216,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         pdfs = find_pdfs(args.input)
         output = args.output or default_output(args.input)
+        jobs = plan_outputs(args, pdfs, output, check_existing=not args.dry_run)
         if args.cloud or args.dry_run:
             from sciencebeam_gym.extract.pipeline import run_pipeline
 
-            return run_pipeline(args, pdfs, output, beam_args)
+            return run_pipeline(args, jobs, output, beam_args)
         check_writable(output)
-        return run_local(args, pdfs, output)
+        return run_local(args, jobs, output)
     except cli.CliError as error:
         return cli.report_error(error)
+    except KeyboardInterrupt:
+        return cli.report_interrupted("stopped; every file written so far is complete")
 
 
 if __name__ == "__main__":

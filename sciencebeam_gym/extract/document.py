@@ -1,7 +1,9 @@
 """One PDF -> an ExtractedArticle: pages rendered, painted and read a few at a time.
 
 Memory stays bounded on long documents: only `PAGE_BATCH` rendered pages are held at once, and
-what is kept of a page is its labelled blocks (text and boxes).
+what is kept of a page is its labelled blocks (text and boxes). Work stays bounded on hostile
+ones: the bounds of `document.limits` (bytes, pages, glyphs of a page, a time limit checked
+before each page) end the document with their reason, as does anything pdfium raises.
 """
 
 from __future__ import annotations
@@ -10,9 +12,25 @@ import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pypdfium2 as pdfium
 
+from sciencebeam_gym.document import limits
+from sciencebeam_gym.document.errors import SkipError
+from sciencebeam_gym.document.limits import (
+    NO_DEADLINE,
+    Deadline,
+    LimitError,
+    check_page_count,
+    read_document,
+)
 from sciencebeam_gym.document.pages import PageSelection, as_selection
-from sciencebeam_gym.document.pdf import PdfError, open_pdf, render_page
+from sciencebeam_gym.document.pdf import (
+    CORRUPT_PDF,
+    UNRENDERABLE_PAGE,
+    PdfError,
+    open_pdf,
+    render_page,
+)
 from sciencebeam_gym.document.text_layer import extract_page_text
 from sciencebeam_gym.extract.article import ExtractedArticle, Region
 from sciencebeam_gym.extract.fields import assemble_article
@@ -22,6 +40,7 @@ from sciencebeam_gym.words.features import PageInfo
 
 PAGE_BATCH = 4
 NO_TEXT_LAYER = "no text layer"
+UNEXPECTED_ERROR = "unexpected error"
 
 
 class ExtractError(ValueError):
@@ -33,11 +52,13 @@ class ExtractError(ValueError):
 
 
 def read_pdf(pdf_path: str) -> bytes:
-    """The bytes of a PDF file; ExtractError naming it when it cannot be read."""
-    from sciencebeam_gym import fs
-
+    """The bytes of a PDF file (a .gz decompressed in a stream, within limits.MAX_PDF_BYTES);
+    ExtractError naming it when it cannot be read or is beyond the bounds."""
     try:
-        return fs.read_bytes(pdf_path)
+        return read_document(pdf_path, limits.MAX_PDF_BYTES)
+    except LimitError as error:
+        reason = CORRUPT_PDF if error.reason == limits.CORRUPT_GZIP else error.reason
+        raise ExtractError(reason, f"{pdf_path}: {reason} ({error.detail})") from error
     except (OSError, ValueError) as error:
         raise ExtractError("unreadable", f"{pdf_path}: cannot be read ({error})") from error
 
@@ -56,14 +77,28 @@ def extract_to(
     fmt: str = DEFAULT_FORMAT,
     pages: PageSelection | Sequence[int] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    timeout: float | None = None,
 ) -> ExtractedArticle:
     """Extract one PDF and write it to the file `target` in `fmt`, whole or not at all (the file
-    appears complete under its name); the article. ExtractError with a short reason when the PDF
-    cannot be read or extracted or the file cannot be written. The one per-document step of
-    extract.sh, its Beam pipeline, the field evaluation and the service."""
-    from sciencebeam_gym import fs
+    appears complete under its name); the article. ExtractError with a short reason for every
+    failure of the document (unreadable, beyond a bound of `document.limits`, over `timeout`
+    seconds, pdfium or anything unexpected), so one document never stops a batch. The one
+    per-document step of extract.sh, its Beam pipeline, the field evaluation and the service."""
+    try:
+        return _extract_to(pdf_path, labeller, target, fmt, pages, progress, timeout)
+    except ExtractError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the document's reason, the batch goes on
+        raise ExtractError(
+            UNEXPECTED_ERROR, f"{pdf_path}: {UNEXPECTED_ERROR} ({type(error).__name__}: {error})"
+        ) from error
 
-    article = extract_document(read_pdf(pdf_path), labeller, pages, pdf_path, progress=progress)
+
+def _extract_to(pdf_path, labeller, target, fmt, pages, progress, timeout) -> ExtractedArticle:
+    from sciencebeam_gym.storage import fs
+
+    data = read_pdf(pdf_path)
+    article = extract_document(data, labeller, pages, pdf_path, progress=progress, timeout=timeout)
     try:
         data = encode_article(article, fmt)
     except ValueError as error:  # lxml refuses text that XML cannot hold
@@ -84,21 +119,35 @@ def extract_document(
     source: str = "<pdf>",
     timings: dict[str, float] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    timeout: float | None = None,
 ) -> ExtractedArticle:
-    """The fields of PDF bytes; `timings` (if given) sums seconds per stage."""
+    """The fields of PDF bytes; `timings` (if given) sums seconds per stage. ExtractError when
+    the PDF cannot be read, a page cannot be loaded or a bound (pages, glyphs, `timeout`
+    seconds) is hit."""
+    from sciencebeam_gym.storage import fs
+
     timings = timings if timings is not None else {}
+    name = fs.printable_path(source)
+    deadline = Deadline(timeout, name)
     try:
         document = open_pdf(data)
     except PdfError as error:
-        raise ExtractError(error.reason, f"{source}: {error.reason} ({error})") from error
+        raise ExtractError(error.reason, f"{name}: {error.reason} ({error})") from error
     try:
         numbers = as_selection(pages).select(len(document))
         if not numbers:
             raise ExtractError(
-                "page out of range", f"{source}: no such page (the PDF has {len(document)})"
+                "page out of range", f"{name}: no such page (the PDF has {len(document)})"
             )
-        read = _read_pages(document, numbers, labeller, timings, progress)
-        blocks, regions, any_text, warnings = read
+        check_page_count(len(numbers), name)
+        blocks, regions, any_text, warnings = _read_pages(
+            document, numbers, labeller, timings, progress, deadline
+        )
+        deadline.check("the assembly of the fields")
+    except SkipError as error:
+        raise ExtractError(error.reason, f"{name}: {error.reason} ({error.detail})") from error
+    except pdfium.PdfiumError as error:
+        raise ExtractError(UNRENDERABLE_PAGE, f"{name}: {UNRENDERABLE_PAGE} ({error})") from error
     finally:
         document.close()
     started = time.perf_counter()
@@ -111,7 +160,7 @@ def extract_document(
     return article
 
 
-def _read_pages(document, numbers, labeller, timings, progress):
+def _read_pages(document, numbers, labeller, timings, progress, deadline=NO_DEADLINE):
     """Per page its blocks; the painted regions of pages without text; whether any had text;
     the warnings."""
     pages: list[list[Block]] = []
@@ -120,17 +169,7 @@ def _read_pages(document, numbers, labeller, timings, progress):
     any_text = False
     for start in range(0, len(numbers), PAGE_BATCH):
         batch = numbers[start : start + PAGE_BATCH]
-        texts, images, rotations = [], [], []
-        for number in batch:
-            page = document[number - 1]
-            started = time.perf_counter()
-            texts.append(extract_page_text(page))
-            _add_time(timings, "text_layer", started)
-            started = time.perf_counter()
-            images.append(render_page(page, labeller.dpi))
-            rotations.append(page.get_rotation())
-            _add_time(timings, "render", started)
-            page.close()
+        texts, images, rotations = _read_batch(document, batch, labeller, timings, deadline)
         started = time.perf_counter()
         class_maps = labeller.label_pages(images)
         _add_time(timings, "model", started)
@@ -138,6 +177,7 @@ def _read_pages(document, numbers, labeller, timings, progress):
         for number, text, class_map, rotation in zip(
             batch, texts, class_maps, rotations, strict=True
         ):
+            deadline.check(f"the layout of page {number}")
             upright = np.rot90(class_map, k=(rotation // 90) % 4)
             label_words = _word_labels(labeller, text, upright, (number, len(document)), warnings)
             label_words = _timed(label_words, timings)
@@ -178,6 +218,27 @@ def _timed(label_words, timings: dict[str, float]):
         timings["assembly"] = timings.get("assembly", 0.0) - elapsed
 
     return timed
+
+
+def _read_batch(document, batch, labeller, timings, deadline):
+    """The text layers, rendered images and rotations of a batch of pages."""
+    texts, images, rotations = [], [], []
+    for number in batch:
+        deadline.check(f"page {number}")
+        page = document[number - 1]
+        try:
+            started = time.perf_counter()
+            texts.append(extract_page_text(page))
+            _add_time(timings, "text_layer", started)
+            started = time.perf_counter()
+            images.append(render_page(page, labeller.dpi))
+            rotations.append(page.get_rotation())
+            _add_time(timings, "render", started)
+        except SkipError as error:
+            raise SkipError(error.reason, f"page {number}: {error.detail}") from error
+        finally:
+            page.close()
+    return texts, images, rotations
 
 
 def painted_regions(class_map, page_text, labels_by_value, number) -> list[Region]:

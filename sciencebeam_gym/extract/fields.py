@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import re
 
+from sciencebeam_gym import class_labels as labels
 from sciencebeam_gym.document.words import PageWord
 from sciencebeam_gym.extract.article import Affiliation, Author, ExtractedArticle, Section
 from sciencebeam_gym.extract.layout import Block, Line
 from sciencebeam_gym.words import lexicon
 
-TITLE = "manuscript_title"
-AUTHOR = "author"
-AFFILIATION = "author_aff"
-ABSTRACT = "abstract"
-KEYWORDS = "keywords"
-SECTION_TITLE = "section_title"
-PARAGRAPHS = ("section_paragraph", "main_paragraph")
-REFERENCE = "reference"
+# The classes each field is assembled from.
+TITLE = labels.MANUSCRIPT_TITLE
+AUTHOR = labels.AUTHOR
+AFFILIATION = labels.AUTHOR_AFF
+ABSTRACT = labels.ABSTRACT
+KEYWORDS = labels.KEYWORDS
+SECTION_TITLE = labels.SECTION_TITLE
+PARAGRAPHS = (labels.SECTION_PARAGRAPH, labels.MAIN_PARAGRAPH)
+REFERENCE = labels.REFERENCE
 
 SAME_FONT_RATIO = 1.15
 ABSTRACT_PAGES = 2

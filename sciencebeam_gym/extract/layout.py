@@ -25,6 +25,7 @@ from functools import cached_property
 
 import numpy as np
 
+from sciencebeam_gym import class_labels
 from sciencebeam_gym.document.text_layer import PageText
 from sciencebeam_gym.document.words import (
     COLUMN_GAP_HEIGHTS,
@@ -40,8 +41,7 @@ from sciencebeam_gym.document.words import (
 )
 
 MIN_WORD_SHARE = 0.25
-RUN_IN_LABEL = "section_title"
-GUTTER_SLACK = 0.1  # share of a block's width it may reach past a column's edge  # the class a line may open with before its paragraph
+RUN_IN_LABEL = class_labels.SECTION_TITLE  # the class a line may open with before its paragraph
 LINE_MAJORITY = 0.6
 OPEN_BLOCKS = 8
 

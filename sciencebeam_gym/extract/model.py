@@ -2,9 +2,11 @@
 
 A labeller is anything with `labels_by_value` (class map value -> class label) and
 `label_pages(images) -> class maps` ((H, W) uint8 arrays, 0 for background, any size: they are
-laid over the page by scaling). `load_model` gives one for an export or a training folder;
-`PaintedLabeller` serves label images painted beforehand (generate/, tests). The labeller of a
-model lives in serving (`serving.labeller`), where the word labeller's training finds it too.
+laid over the page by scaling), and `dpi`, the resolution PDF pages are rendered at for it.
+`load_model` gives one for an export or a training folder; its dpi is the one its training pages
+were rendered at (the export's metadata; the one default for a training folder) unless a dpi is
+given. `PaintedLabeller` serves label images painted beforehand (generate/, tests). The labeller
+of a model lives in serving (`serving.labeller`), where the word labeller's training finds it too.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym.serving.labeller import DEFAULT_DPI, ModelLabeller, load_labeller
+from sciencebeam_gym.document.pdf import DEFAULT_DPI
+from sciencebeam_gym.serving.labeller import ModelLabeller, load_labeller
+from sciencebeam_gym.serving.metadata import METADATA_FILENAME
 
 __all__ = ["DEFAULT_DPI", "ModelLabeller", "PaintedLabeller", "load_labeller", "load_model"]
-
-METADATA_FILENAME = "metadata.json"
 
 
 class PaintedLabeller:
@@ -38,8 +40,9 @@ class PaintedLabeller:
         return maps
 
 
-def load_model(path: str, dpi: float = DEFAULT_DPI) -> ModelLabeller:
-    """A labeller from an export (a folder with metadata.json) or a training folder."""
+def load_model(path: str, dpi: float | None = None) -> ModelLabeller:
+    """A labeller from an export (a folder with metadata.json) or a training folder; pages
+    rendered at `dpi` when given, else at the model's."""
     if os.path.exists(os.path.join(path, METADATA_FILENAME)) or path.startswith("gs://"):
         return load_labeller(saved_model=path, dpi=dpi)
     return load_labeller(model_path=path, dpi=dpi)

@@ -28,7 +28,8 @@ class JobSettings:
     output: str
     fmt: str
     pages: PageSelection
-    dpi: float
+    dpi: float | None  # None: the model's
+    timeout: float | None = None
     labeller: str = "auto"  # extract.words.LABELLERS
     word_model: str = ""
 
@@ -49,55 +50,50 @@ def job_settings(args: argparse.Namespace, output: str) -> JobSettings:
     model = args.saved_model or args.export_path
     if not model and not args.model_path:
         raise cli.CliError("--cloud needs a model: --saved_model (or --export_path) PATH")
-    return JobSettings(
-        model,
-        args.model_path,
-        output,
-        args.format,
-        args.pages,
-        args.dpi,
-        args.labeller,
-        args.word_model,
-    )
+    settings = (args.format, args.pages, args.dpi, args.timeout, args.labeller, args.word_model)
+    return JobSettings(model, args.model_path, output, *settings)
 
 
-def run_pipeline(args: argparse.Namespace, pdfs: list[str], output: str, beam_args=()) -> int:
+def run_pipeline(
+    args: argparse.Namespace, jobs: list[tuple[str, str]], output: str, beam_args=()
+) -> int:
     """Print the job (--dry_run) or run it; the exit status as for a local run."""
     options = pipeline_args(args, list(beam_args))
     settings = job_settings(args, output)
     if args.dry_run:
-        plan = {"pipeline_options": options, "documents": len(pdfs), "first": pdfs[:3]}
+        plan = {"pipeline_options": options, "documents": len(jobs), "first": jobs[:3]}
         plan["settings"] = {**settings.__dict__, "pages": str(settings.pages)}
         print(json.dumps(plan, indent=2))
         return 0
-    results = run_beam(pdfs, settings, options)
+    results = run_beam(jobs, settings, options)
     done = sum(1 for r in results if r["status"] == "ok")
     for result in results:
         if result["status"] != "ok":
             print(f"skipped: {result['detail']}", file=sys.stderr)
-    print(f"extract: {done} of {len(pdfs)} documents written to {output}")
-    return 0 if done else 2
+    print(f"extract: {done} of {len(jobs)} documents written to {output}")
+    return cli.batch_exit_code(done, len(results) - done)
 
 
-def run_beam(pdfs: list[str], settings: JobSettings, options: list[str]) -> list[dict]:
-    """Run the pipeline; one result row per PDF (status, output or reason), also written to
-    `<output>/REPORT_NAME` by the job (the workers' results come back through it)."""
+def run_beam(jobs: list[tuple[str, str]], settings: JobSettings, options: list[str]) -> list[dict]:
+    """Run the pipeline on (PDF, output file) pairs; one result row per PDF (status, output or
+    reason), also written to `<output>/REPORT_NAME` by the job (the workers' results come back
+    through it)."""
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from sciencebeam_gym import fs
     from sciencebeam_gym.beam_steps import each_then_report
+    from sciencebeam_gym.storage import fs
 
     report = fs.join(settings.output, REPORT_NAME)
     with beam.Pipeline(options=PipelineOptions(options)) as pipeline:
         each_then_report(
-            pipeline, pdfs, "ListPdfs", "Extract", ExtractPdfDoFn(settings), write_report, report
+            pipeline, jobs, "ListPdfs", "Extract", ExtractPdfDoFn(settings), write_report, report
         )
     return json.loads(fs.read_bytes(report))
 
 
 def write_report(results: list[dict], path: str) -> None:
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     rows = sorted(results, key=lambda r: r["pdf"])
     fs.write_bytes(path, (json.dumps(rows, indent=1) + "\n").encode("utf-8"))
@@ -110,7 +106,7 @@ def _do_fn_base():
 
 
 class ExtractPdfDoFn(_do_fn_base()):
-    """PDF path -> its JATS XML (or JSON) written beside the others; a result row."""
+    """(PDF path, output file) -> its JATS XML (or JSON) written there; a result row."""
 
     def __init__(self, settings: JobSettings):
         import apache_beam as beam
@@ -129,14 +125,13 @@ class ExtractPdfDoFn(_do_fn_base()):
             s.saved_model, "", s.model_path, s.dpi, s.labeller, s.word_model
         )
 
-    def process(self, pdf_path: str):
+    def process(self, job: tuple[str, str]):
         from sciencebeam_gym.extract.document import ExtractError, extract_to
-        from sciencebeam_gym.extract.writers import output_file
 
+        pdf_path, target = job
         s = self.settings
-        target = output_file(s.output, pdf_path, s.fmt)
         try:
-            extract_to(pdf_path, self.model, target, s.fmt, s.pages)
+            extract_to(pdf_path, self.model, target, s.fmt, s.pages, timeout=s.timeout)
         except ExtractError as error:
             self.skipped.inc()
             yield {

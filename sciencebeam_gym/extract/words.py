@@ -13,11 +13,12 @@ the word model and the rest by the pixels, with a warning.
 
 from __future__ import annotations
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import class_labels
 from sciencebeam_gym.color_map import UNKNOWN_LABEL
 from sciencebeam_gym.document.tokens import MAX_PAGE_TOKENS
 from sciencebeam_gym.document.words import PageWord, class_shares
-from sciencebeam_gym.serving.labeller import DEFAULT_DPI, load_labeller
+from sciencebeam_gym.serving.labeller import load_labeller
+from sciencebeam_gym.storage import fs
 from sciencebeam_gym.words.features import PageInfo, page_features, reading_sequence
 from sciencebeam_gym.words.model import (
     INFO_FILE,
@@ -91,7 +92,7 @@ class WordLabeller:
 
 # Classes the pixels may not give a word the word model left unknown: they paint the last
 # pages' declarations and author details as references (references 60.7 -> 54.9 when they may).
-NOT_FROM_PIXELS = frozenset({"reference"})
+NOT_FROM_PIXELS = frozenset({class_labels.REFERENCE})
 # Share of a text block's words one class must hold for its unlabelled words to take it.
 BLOCK_MAJORITY = 0.5
 
@@ -127,7 +128,7 @@ def choose_labeller(
     saved_model: str = "",
     export_path: str = "",
     model_path: str = "",
-    dpi: float = DEFAULT_DPI,
+    dpi: float | None = None,
     labeller: str = AUTO,
     word_model: str = "",
 ):

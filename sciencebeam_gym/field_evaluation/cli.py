@@ -19,6 +19,8 @@ import sys
 from collections.abc import Sequence
 
 from sciencebeam_gym import cli
+from sciencebeam_gym.document.limits import DEFAULT_TIMEOUT
+from sciencebeam_gym.document.pages import add_pages
 
 OUTPUT_FOLDER = "evaluation"
 
@@ -42,12 +44,26 @@ def build_parser() -> cli.ArgumentParser:
     )
     parser.add_argument("--output", required=True, help="results go to OUTPUT/evaluation/")
     what = parser.add_mutually_exclusive_group()
-    what.add_argument("--model", help="model for the extraction (exported SavedModel folder)")
+    what.add_argument(
+        "--model",
+        help="model for the extraction (an export, or a training folder); used when given",
+    )
     what.add_argument(
         "--extracted",
         help="folder of already extracted JATS (<name>.xml per PDF): score them, no model needed",
     )
-    cli.add_pages(parser, "all", "pages to extract: all (default), 1, 1-3, ...")
+    parser.add_argument(
+        "--export_path",
+        default="",
+        help="the configured export (EXPORT_MODEL_PATH): the model when there is one there "
+        "(a gs:// one is taken as it is)",
+    )
+    parser.add_argument(
+        "--model_path",
+        default="",
+        help="the training folder (TRAIN_MODEL_PATH): the model otherwise",
+    )
+    add_pages(parser, "all", "pages to extract: all (default), 1, 1-3, ...")
     parser.add_argument(
         "--pictures",
         action="store_true",
@@ -56,6 +72,13 @@ def build_parser() -> cli.ArgumentParser:
     )
     parser.add_argument(
         "--workers", type=cli.positive_int, default=None, help="processes (all cores)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=cli.positive_float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds one document's extraction may take before it is skipped "
+        f"({DEFAULT_TIMEOUT:g})",
     )
     parser.add_argument(
         "--limit", type=cli.positive_int, default=None, help="only the first N pairs"
@@ -121,10 +144,23 @@ def _beam_args(args: argparse.Namespace, extra: list[str]) -> list[str] | None:
     return extra or None
 
 
+def choose_model(args: argparse.Namespace) -> tuple[str | None, str]:
+    """(model, the flag it came from): --model; else the configured export when there is one
+    (a gs:// one as it is: a cloud run reads it there), else the training folder; no model
+    with --extracted."""
+    if args.model or args.extracted:
+        return args.model, "--model"
+    from sciencebeam_gym.storage import fs
+
+    if args.export_path and (fs.is_remote(args.export_path) or fs.exists(args.export_path)):
+        return args.export_path, "--export_path"
+    return args.model_path or None, "--model_path"
+
+
 def prepare_output(output: str) -> str:
     """OUTPUT/evaluation, checked writable, without the results of an earlier run."""
-    from sciencebeam_gym import fs
     from sciencebeam_gym.field_evaluation.report import CSV_NAME, SUMMARY_NAME
+    from sciencebeam_gym.storage import fs
 
     path = fs.join(output, OUTPUT_FOLDER)
     probe = fs.join(path, ".write-check")
@@ -138,11 +174,11 @@ def prepare_output(output: str) -> str:
     return path
 
 
-def check_model(model: str) -> None:
+def check_model(model: str, flag: str = "--model") -> None:
     """EvaluationError unless the extraction can run with this model path."""
     import importlib.util
 
-    from sciencebeam_gym import fs
+    from sciencebeam_gym.storage import fs
 
     if importlib.util.find_spec("sciencebeam_gym.extract") is None:
         raise EvaluationError(
@@ -151,7 +187,7 @@ def check_model(model: str) -> None:
         )
     if not fs.exists(model):
         raise EvaluationError(
-            f"--model {model} does not exist; export one with ./save-model.sh or pass --model PATH"
+            f"{flag} {model} does not exist; export one with ./save-model.sh or pass --model PATH"
         )
 
 
@@ -172,6 +208,7 @@ def _settings(args: argparse.Namespace, evaluation_path: str):
         args.pictures,
         args.labeller,
         args.word_model,
+        args.timeout,
     )
 
 
@@ -206,6 +243,7 @@ def _info(args: argparse.Namespace, settings, beam_args: list[str] | None) -> di
 def run(argv: Sequence[str] | None = None) -> dict:
     """Evaluate; returns the summary (empty for a dry run). EvaluationError for user errors."""
     args, extra = cli.parse_beam_args(build_parser(), argv)
+    args.model, model_flag = choose_model(args)
     if not args.model and not args.extracted:
         raise EvaluationError("pass --model PATH (to extract the PDFs) or --extracted DIR")
     beam_args = _beam_args(args, extra)
@@ -229,7 +267,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
         )
         return {}
     if args.model:
-        check_model(args.model)
+        check_model(args.model, model_flag)
     if args.leave_out:
         return _leave_out(args, beam_args)
     settings = _settings(args, prepare_output(args.output))
@@ -263,13 +301,18 @@ def _leave_out(args: argparse.Namespace, beam_args) -> dict:
 
 
 def _evaluate(tasks, settings, beam_args, info, workers) -> dict:
-    from sciencebeam_gym import fs
     from sciencebeam_gym.field_evaluation.report import SUMMARY_NAME, write_report
+    from sciencebeam_gym.storage import fs
 
     if beam_args is None:
-        from sciencebeam_gym.field_evaluation.local import default_workers, run_local
+        from sciencebeam_gym.field_evaluation.local import (
+            HARD_LIMIT_GRACE,
+            default_workers,
+            run_local,
+        )
 
-        results = run_local(tasks, settings, workers or default_workers())
+        hard_limit = settings.timeout + HARD_LIMIT_GRACE if settings.timeout else None
+        results = run_local(tasks, settings, workers or default_workers(), hard_limit=hard_limit)
         return write_report(settings.evaluation_path, results, info)
     from sciencebeam_gym.field_evaluation.pipeline import run_beam
 
@@ -278,12 +321,17 @@ def _evaluate(tasks, settings, beam_args, info, workers) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit 0 every document scored, 1 some skipped, 2 none scored or a wrong flag, 130 Ctrl-C."""
     try:
         summary = run(argv)
     except EvaluationError as error:
         return cli.report_error(error)
+    except KeyboardInterrupt:
+        return cli.report_interrupted(
+            "no summary was written (the extracted files so far are complete); run again"
+        )
     if not summary:
-        return 0
+        return cli.EXIT_OK
     from sciencebeam_gym.field_evaluation.report import format_table
 
     print(format_table(summary))
@@ -292,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(format_leave_out(summary["leave_out"]))
     print(f"results: {summary['settings']['output']}/")
-    if summary["documents"]["scored"] == 0:
+    documents = summary["documents"]
+    if documents["scored"] == 0:
         print("error: no document could be scored (see the reasons above)", file=sys.stderr)
-        return cli.EXIT_USAGE
-    return cli.EXIT_OK
+    return cli.batch_exit_code(documents["scored"], documents["skipped"])

@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sciencebeam_gym import fs
+from sciencebeam_gym.document import limits
 from sciencebeam_gym.document.errors import SkipError
+from sciencebeam_gym.document.pages import PageSelection
 from sciencebeam_gym.document.sources import PDF_SUFFIXES, XML_SUFFIXES, SourcePair, find_pairs
 from sciencebeam_gym.document.xml_mapping import XmlMapping
 from sciencebeam_gym.field_evaluation.fields import (
@@ -19,6 +20,7 @@ from sciencebeam_gym.field_evaluation.fields import (
     read_fields_from_element,
 )
 from sciencebeam_gym.field_evaluation.scoring import FieldScore, score_document
+from sciencebeam_gym.storage import fs
 
 SCORED = "scored"
 SKIPPED = "skipped"
@@ -43,10 +45,11 @@ class Settings:
     mapping: XmlMapping
     evaluation_path: str  # <output>/evaluation
     model_path: str | None = None  # None: score the already-extracted XML of each task
-    pages: tuple[int, ...] | None = None  # 1-based pages to extract; None: all
+    pages: PageSelection | tuple[int, ...] | None = None  # pages to extract; None: all
     pictures: bool = False
     labeller: str = "auto"  # extract.words.LABELLERS: words, pixels, or words when there are some
     word_model: str = ""  # the word model's folder; empty: beside the model
+    timeout: float | None = None  # seconds one document's extraction may take
 
 
 @dataclass
@@ -99,8 +102,12 @@ def _missing_input(task: EvaluationTask, settings: Settings) -> str | None:
 
 
 def _read(path: str, side: str) -> bytes:
+    """An XML file's bytes, gunzipped within limits.MAX_XML_BYTES (a FIFO refused unopened)."""
     try:
-        return fs.read_bytes(path)
+        return limits.read_document(path, limits.MAX_XML_BYTES)
+    except limits.LimitError as error:
+        reason = "cannot be read" if error.reason == limits.NOT_A_FILE else error.reason
+        raise SkipError(f"{side} XML: {reason}", error.detail) from error
     except Exception as error:  # noqa: BLE001 - missing, a folder, no permission: one reason
         raise SkipError(f"{side} XML: cannot be read", f"{path}: {error}") from error
 
@@ -166,7 +173,9 @@ def extract_and_save(task: EvaluationTask, settings: Settings):
 
     target = fs.join(settings.evaluation_path, EXTRACTED_FOLDER, f"{task.doc_id}.xml")
     try:
-        article = extract_to(task.pdf, _model(settings), target, "xml", settings.pages)
+        article = extract_to(
+            task.pdf, _model(settings), target, "xml", settings.pages, timeout=settings.timeout
+        )
         element = article.to_jats()
     except Exception as error:  # noqa: BLE001 - one bad PDF must not stop the corpus
         # ExtractError and PdfError carry a short reason ("encrypted PDF", "no text layer").

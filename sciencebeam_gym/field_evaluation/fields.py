@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from sciencebeam_gym import class_labels as labels
 from sciencebeam_gym.document.jats import extract_fields, parse_article
 from sciencebeam_gym.document.xml_mapping import (
     XmlMapping,
@@ -23,13 +24,13 @@ from sciencebeam_gym.document.xml_mapping import (
 
 # Scored field -> class label of the mapping whose XPaths select it.
 FIELD_LABELS = {
-    "title": "manuscript_title",
-    "abstract": "abstract",
-    "authors": "author",
-    "affiliations": "author_aff",
-    "keywords": "keywords",
-    "section_titles": "section_title",
-    "references": "reference",
+    "title": labels.MANUSCRIPT_TITLE,
+    "abstract": labels.ABSTRACT,
+    "authors": labels.AUTHOR,
+    "affiliations": labels.AUTHOR_AFF,
+    "keywords": labels.KEYWORDS,
+    "section_titles": labels.SECTION_TITLE,
+    "references": labels.REFERENCE,
 }
 TEXT_FIELDS = ("title", "abstract", "first_author")
 # Lists whose repeats mean nothing (an author named twice is one author) are compared as sets.

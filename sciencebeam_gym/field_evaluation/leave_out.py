@@ -26,13 +26,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.document.jats import publisher_group
 from sciencebeam_gym.document.sources import safe_id
 from sciencebeam_gym.field_evaluation.documents import SCORED, EvaluationTask, find_tasks
 from sciencebeam_gym.field_evaluation.fields import FIELDS
 from sciencebeam_gym.field_evaluation.measures import SOFT
 from sciencebeam_gym.field_evaluation.scoring import field_summary
+from sciencebeam_gym.storage import fs
 
 LEAVE_OUT_CHOICES = ("publisher",)
 LEAVE_OUT_NAME = "leave-out.json"

@@ -9,13 +9,15 @@ import textwrap
 
 from PIL import Image, ImageDraw, ImageFont
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.document.errors import SkipError
+from sciencebeam_gym.document.pdf import DEFAULT_DPI
 from sciencebeam_gym.field_evaluation.fields import FIELDS, LIST_FIELDS, ArticleFields
 from sciencebeam_gym.field_evaluation.measures import SOFT
 from sciencebeam_gym.field_evaluation.scoring import FieldScore
+from sciencebeam_gym.storage import fs
 
-DPI = 100
+# the first page as extraction renders it by default
+DPI = DEFAULT_DPI
 PANEL_WIDTH = 760
 FONT_SIZE = 14
 LINE_HEIGHT = 18

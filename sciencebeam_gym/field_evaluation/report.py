@@ -9,11 +9,11 @@ import io
 import json
 from collections import Counter
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.field_evaluation.documents import SCORED, SKIPPED, DocumentResult
 from sciencebeam_gym.field_evaluation.fields import FIELDS
 from sciencebeam_gym.field_evaluation.measures import MEASURES, SOFT
 from sciencebeam_gym.field_evaluation.scoring import COUNT_MEASURE, FieldScore, field_summary
+from sciencebeam_gym.storage import fs
 
 CSV_NAME = "fields.csv"
 SUMMARY_NAME = "summary.json"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import (
     UNKNOWN_LABEL,
     ColorMap,
@@ -23,6 +23,7 @@ from sciencebeam_gym.color_map import (
     load_color_map,
 )
 from sciencebeam_gym.generate.paint import UNKNOWN_OVERLAY_COLOR, hatch_mask
+from sciencebeam_gym.storage import fs
 
 THUMB_WIDTH = 360
 COLUMNS = 5

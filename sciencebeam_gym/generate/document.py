@@ -11,13 +11,23 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import pypdfium2 as pdfium
 from PIL import Image
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import UNKNOWN_KEY, UNKNOWN_LABEL, ColorMap
+from sciencebeam_gym.data_layout import SPLITS, TEST
+from sciencebeam_gym.document import limits
+from sciencebeam_gym.document.errors import SkipError
 from sciencebeam_gym.document.jats import XmlError, extract_fields, parse_article, publisher_group
 from sciencebeam_gym.document.pages import FIRST_PAGE, PageSelection, as_selection
-from sciencebeam_gym.document.pdf import DEFAULT_MAX_PAGE_PIXELS, PdfError, open_pdf, render_page
+from sciencebeam_gym.document.pdf import (
+    DEFAULT_DPI,
+    DEFAULT_MAX_PAGE_PIXELS,
+    UNRENDERABLE_PAGE,
+    PdfError,
+    open_pdf,
+    render_page,
+)
 from sciencebeam_gym.document.sources import SourcePair
 from sciencebeam_gym.document.text_layer import PageText, extract_page_text
 from sciencebeam_gym.document.tokens import (
@@ -29,8 +39,9 @@ from sciencebeam_gym.document.tokens import (
 from sciencebeam_gym.document.xml_mapping import XmlMapping
 from sciencebeam_gym.generate.align import FieldMatch, align_fields
 from sciencebeam_gym.generate.paint import overlay_image, paint_rotated_label_image
-from sciencebeam_gym.generate.splits import SPLITS, split_for
+from sciencebeam_gym.generate.splits import DEFAULT_TEST_FRACTION, split_for
 from sciencebeam_gym.generate.tokens import aligned_tokens
+from sciencebeam_gym.storage import fs
 
 OK = "ok"
 SKIPPED = "skipped"
@@ -70,13 +81,14 @@ class Settings:
     mapping: XmlMapping
     pages: PageSelection | tuple[int, ...] = FIRST_PAGE  # 1-based; empty means every page
     test_pages: PageSelection | tuple[int, ...] | None = None  # of test documents; None: `pages`
-    dpi: float = 100.0
-    test_fraction: float = 0.2
+    dpi: float = DEFAULT_DPI
+    test_fraction: float = DEFAULT_TEST_FRACTION
     group: str = "generated"
     group_by_publisher: bool = False  # `--group publisher`: each document's publisher is its group
     overlay_path: str | None = None
     max_page_pixels: int = DEFAULT_MAX_PAGE_PIXELS  # larger pages are rendered at a lower dpi
     unknown_text: str = UNKNOWN_LABEL  # one of UNKNOWN_TEXT_CHOICES
+    timeout: float | None = None  # seconds one document may take (None: no limit)
 
     @property
     def keys_by_label(self) -> dict[str, int]:
@@ -126,9 +138,11 @@ def generate_pages(
         document = open_pdf(pdf_bytes)
     except PdfError as error:
         raise SkipDocument(error.reason, str(error)) from error
+    deadline = limits.Deadline(settings.timeout, name)
     try:
-        aligned = align_pages(document, fields, settings.pages)
+        aligned = align_pages(document, fields, settings.pages, deadline)
         for number, text, matches in aligned:
+            deadline.check(f"rendering page {number}")
             page = document[number - 1]
             image = render_page(
                 page, settings.dpi, settings.max_page_pixels, f"{name} page {number}"
@@ -148,16 +162,18 @@ def generate_pages(
 
 
 def align_pages(
-    document, fields, pages: PageSelection | tuple[int, ...]
+    document, fields, pages: PageSelection | tuple[int, ...], deadline=limits.NO_DEADLINE
 ) -> list[tuple[int, PageText, list]]:
     """(page number, text layer, field matches) of each chosen page with text; SkipDocument
-    when no page has text or no field is found on any."""
+    when no page has text or no field is found on any; LimitError past a bound."""
     page_count = len(document)
     numbers = as_selection(pages).select(page_count)
     if not numbers:
         raise SkipDocument("page out of range", f"the PDF has {page_count} pages")
+    limits.check_page_count(len(numbers), "the PDF")
     aligned = []
     for number in numbers:
+        deadline.check(f"page {number}")
         page = document[number - 1]
         text = extract_page_text(page)
         page.close()
@@ -287,7 +303,7 @@ def write_pages(
 
 def settings_for_split(settings: Settings, split: str) -> Settings:
     """In the test split, `test_pages` (e.g. train on whole articles, test on first pages)."""
-    if split == "test" and settings.test_pages is not None:
+    if split == TEST and settings.test_pages is not None:
         return dataclasses.replace(settings, pages=settings.test_pages)
     return settings
 
@@ -319,16 +335,18 @@ def process_pair(pair: SourcePair, settings: Settings) -> DocumentResult:
             raise SkipDocument("missing PDF partner", f"no PDF next to {pair.xml}")
         if not pair.xml:
             raise SkipDocument("missing XML partner", f"no XML next to {pair.pdf}")
-        pdf_bytes = _read(pair.pdf, "missing PDF file")
-        xml_bytes = _read(pair.xml, "missing XML file")
+        pdf_bytes = _read(pair.pdf, "missing PDF file", limits.MAX_PDF_BYTES)
+        xml_bytes = _read(pair.xml, "missing XML file", limits.MAX_XML_BYTES)
         settings = settings_for_group(pair, settings, xml_bytes)
         pages = generate_pages(pdf_bytes, xml_bytes, settings, pair.pdf)
         write_pages(pages, settings, split, pair.doc_id, result)
         # pages of earlier runs that this run did not write (after writing: a page is
         # rendered only once it is needed, so the set is known at the end)
         remove_earlier_pages(settings, pair.doc_id, set(result.outputs))
-    except SkipDocument as skip:
+    except (SkipDocument, SkipError) as skip:  # SkipError: a bound of document.limits
         result.status, result.reason, result.detail = SKIPPED, skip.reason, skip.detail
+    except pdfium.PdfiumError as error:  # a page the page tree names but pdfium cannot load
+        result.status, result.reason, result.detail = SKIPPED, UNRENDERABLE_PAGE, str(error)
     except Exception as error:  # noqa: BLE001 - one broken document must not stop the run
         result.status, result.reason = SKIPPED, "unexpected error"
         result.detail = f"{type(error).__name__}: {error}"
@@ -345,8 +363,11 @@ def _remove_pages_of_skipped(settings: Settings, doc_id: str, result: DocumentRe
         result.detail += f" (its pages of an earlier run could not be removed: {error})"
 
 
-def _read(path: str, reason: str) -> bytes:
+def _read(path: str, reason: str, max_bytes: int) -> bytes:
+    """A file's bytes (gunzipped within `max_bytes`); SkipDocument with its cause."""
     try:
-        return fs.read_bytes(path)
+        return limits.read_document(path, max_bytes)
+    except limits.LimitError as error:
+        raise SkipDocument(error.reason, error.detail) from error
     except Exception as error:  # noqa: BLE001 - any read failure is a skip with its cause
         raise SkipDocument(reason, f"{path}: {error}") from error

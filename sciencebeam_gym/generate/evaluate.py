@@ -19,7 +19,8 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import class_labels as labels
+from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import (
     ColorMap,
     ColorMapError,
@@ -38,10 +39,17 @@ from sciencebeam_gym.document.xml_mapping import (
 from sciencebeam_gym.generate.align import align_fields
 from sciencebeam_gym.generate.document import Settings
 from sciencebeam_gym.generate.paint import paint_rotated_label_image
+from sciencebeam_gym.storage import fs
 
 GROUND_TRUTH_SUFFIX = "-page1.annot.png"
 TARGET_F1 = 0.9
-TARGET_LABELS = ("manuscript_title", "author", "author_aff", "abstract", "section_paragraph")
+TARGET_LABELS = (
+    labels.MANUSCRIPT_TITLE,
+    labels.AUTHOR,
+    labels.AUTHOR_AFF,
+    labels.ABSTRACT,
+    labels.SECTION_PARAGRAPH,
+)
 
 
 def pixel_counts(truth: np.ndarray, predicted: np.ndarray, keys: list[int]) -> np.ndarray:
@@ -156,11 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "write some with: python -m sciencebeam_gym.sample_data --format pdf --output_path DIR",
             file=sys.stderr,
         )
-        return 1
+        return cli.EXIT_FAILED
     print(format_f1_table(result))
     if args.output:
         fs.write_text(args.output, json.dumps(result, indent=1))
-    return 0
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

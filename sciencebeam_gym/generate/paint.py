@@ -11,6 +11,7 @@ and the metrics ignore it, instead of learning that text is background.
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
@@ -46,23 +47,46 @@ def block_rectangles(page: PageText, first_word: int, last_word: int) -> list[Re
 
 
 def _make_lines_touch(rects: list[list[float]]) -> list[list[float]]:
+    """Top to bottom, each line and the nearest line below it that overlaps it horizontally
+    are stretched to meet halfway when the gap between them is small (see MAX_LINE_GAP_HEIGHTS).
+
+    The lines are kept sorted by their (current) top, and a line's search stops where a gap
+    would be too wide, so a block of thousands of lines costs O(n log n) rather than n^2.
+    """
     rects = sorted(rects, key=lambda r: (r[1], r[0]))
-    for upper in rects:
-        below = [
-            r
-            for r in rects
-            if r[1] >= upper[1] and r is not upper and min(r[2], upper[2]) > max(r[0], upper[0])
-        ]
-        if not below:
+    by_top = [(r[1], i) for i, r in enumerate(rects)]  # sorted, ties in list order
+    for index, upper in enumerate(rects):
+        below = _nearest_below(rects, by_top, index)
+        if below is None:
             continue
-        lower = min(below, key=lambda r: r[1])
+        lower = rects[below]
         gap = lower[1] - upper[3]
         height = min(upper[3] - upper[1], lower[3] - lower[1])
         if 0 < gap <= MAX_LINE_GAP_HEIGHTS * height:
             middle = (upper[3] + lower[1]) / 2
             upper[3] = middle
+            del by_top[bisect.bisect_left(by_top, (lower[1], below))]
+            bisect.insort(by_top, (middle, below))
             lower[1] = middle
     return rects
+
+
+def _nearest_below(rects: list[list[float]], by_top: list[tuple[float, int]], index: int):
+    """The index of the line with the lowest top at or below rects[index]'s top that overlaps it
+    horizontally (the first in list order among equal tops); None when there is none close
+    enough to be stretched to."""
+    upper = rects[index]
+    reach = upper[3] + MAX_LINE_GAP_HEIGHTS * (upper[3] - upper[1])
+    position = bisect.bisect_left(by_top, (upper[1], -1))
+    while position < len(by_top):
+        top, other = by_top[position]
+        if top > reach:  # a gap beyond this is too wide for any line found further on
+            return None
+        rect = rects[other]
+        if other != index and min(rect[2], upper[2]) > max(rect[0], upper[0]):
+            return other
+        position += 1
+    return None
 
 
 def unclaimed_word_runs(page: PageText, matches: list[FieldMatch]) -> list[tuple[int, int]]:

@@ -25,11 +25,12 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.beam_steps import each_then_report
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
-from sciencebeam_gym.document.pages import as_selection
-from sciencebeam_gym.document.pdf import DEFAULT_MAX_PAGE_PIXELS
+from sciencebeam_gym.document.limits import DEFAULT_TIMEOUT
+from sciencebeam_gym.document.pages import add_pages, as_selection, page_selection
+from sciencebeam_gym.document.pdf import DEFAULT_DPI, DEFAULT_MAX_PAGE_PIXELS
 from sciencebeam_gym.document.sources import SourceError, SourcePair, find_pairs, safe_id
 from sciencebeam_gym.document.xml_mapping import (
     MappingError,
@@ -49,7 +50,8 @@ from sciencebeam_gym.generate.report import (
     report_folder,
     write_report,
 )
-from sciencebeam_gym.generate.splits import SPLIT_METHODS, assign_splits
+from sciencebeam_gym.generate.splits import DEFAULT_TEST_FRACTION, SPLIT_METHODS, assign_splits
+from sciencebeam_gym.storage import fs
 
 LOGGER = logging.getLogger(__name__)
 METRICS_NAMESPACE = "generate"
@@ -96,11 +98,14 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
+def group_name(text: str) -> str:
+    """argparse type of --group: one folder name, so no page lands outside --output_path."""
+    if text != safe_id(text):
+        raise argparse.ArgumentTypeError(
+            f"must be one folder name of letters, digits, '.', '_' and '-' (not starting or "
+            f"ending with '.' or '_'), got {text!r}; e.g. {safe_id(text)}"
+        )
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,8 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--xml_mapping", default=None, help="XML field -> class mapping (default: xml-mapping.conf)"
     )
-    cli.add_pages(parser, "1", "pages to write: 1 (default), 1,2, 1-3, all")
-    parser.add_argument("--dpi", type=_positive, default=100.0, help="render resolution (100)")
+    add_pages(parser, "1", "pages to write: 1 (default), 1,2, 1-3, all")
+    parser.add_argument(
+        "--dpi",
+        type=cli.positive_float,
+        default=DEFAULT_DPI,
+        help=f"render resolution (default {DEFAULT_DPI:g}; GENERATE_DPI)",
+    )
     parser.add_argument(
         "--max_page_pixels",
         type=cli.positive_int,
@@ -131,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--test_pages",
-        type=cli.page_selection,
+        type=page_selection,
         default=None,
         help="pages of the test split's documents, like --pages (default: --pages); e.g. "
         "--pages all --test_pages 1 trains on whole articles and tests on first pages",
@@ -147,11 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--test_fraction",
         type=_fraction,
-        default=0.2,
-        help="share of documents in test/ (by a hash of the document id; default 0.2)",
+        default=DEFAULT_TEST_FRACTION,
+        help="share of documents in test/ (by a hash of the document id; default "
+        f"{DEFAULT_TEST_FRACTION:g}; GENERATE_TEST_FRACTION)",
     )
     parser.add_argument(
         "--group",
+        type=group_name,
         default=None,
         help="folder between split and document (default: the source's name); 'publisher': "
         "each document's publisher as named in its XML (a file list's group column wins)",
@@ -174,7 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="page text no XML field claims: unknown (grey 255, ignored by the loss and the "
         "metrics; default) or background (as in the original)",
     )
-    parser.add_argument("--limit", type=int, default=None, help="only the first N documents")
+    parser.add_argument(
+        "--limit", type=cli.positive_int, default=None, help="only the first N documents"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=cli.positive_float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds one document may take before it is skipped ({DEFAULT_TIMEOUT:g})",
+    )
     cli.add_cloud(parser)
     return parser
 
@@ -205,6 +225,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         group_by_publisher=by_publisher,
         overlay_path=overlay_path,
         unknown_text=args.unknown_text,
+        timeout=args.timeout,
     )
 
 

@@ -15,9 +15,9 @@ import io
 import json
 from dataclasses import asdict
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.document.tokens import MAX_PAGE_TOKENS
 from sciencebeam_gym.generate.document import OK, DocumentResult
+from sciencebeam_gym.storage import fs
 
 REPORT_FOLDER = "generate-report"
 DOCUMENT_COLUMNS = (

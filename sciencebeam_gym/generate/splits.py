@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
+from sciencebeam_gym.data_layout import TEST, TRAIN
 from sciencebeam_gym.document.sources import SourcePair
 
-SPLITS = ("train", "test")
+# The share of documents that go to test/ (GENERATE_TEST_FRACTION; REAL_TEST_FRACTION too).
+DEFAULT_TEST_FRACTION = 0.2
 
 
 def document_hash(doc_id: str) -> float:
@@ -18,7 +20,7 @@ def document_hash(doc_id: str) -> float:
 def split_for(doc_id: str, test_fraction: float) -> str:
     """'test' when the document's hash is below the fraction, else 'train' (`--split hash`):
     each document keeps its side whatever else the source holds, the share is only expected."""
-    return "test" if document_hash(doc_id) < test_fraction else "train"
+    return TEST if document_hash(doc_id) < test_fraction else TRAIN
 
 
 SPLIT_METHODS = ("rank", "hash")
@@ -40,6 +42,4 @@ def assign_splits(pairs: list[SourcePair], test_fraction: float, method: str = "
     if len(complete) >= 2:
         count = min(max(count, 1 if test_fraction > 0 else 0), len(complete) - (test_fraction < 1))
     test_ids = {p.doc_id for p in complete[:count]}
-    return [
-        dataclasses.replace(p, split="test" if p.doc_id in test_ids else "train") for p in pairs
-    ]
+    return [dataclasses.replace(p, split=TEST if p.doc_id in test_ids else TRAIN) for p in pairs]

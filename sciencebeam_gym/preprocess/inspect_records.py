@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import cli, fs, records
+from sciencebeam_gym import cli, records
 from sciencebeam_gym.color_map import (
     BACKGROUND_LABEL,
     UNKNOWN_LABEL,
@@ -30,9 +30,10 @@ from sciencebeam_gym.color_map import (
     default_color_map_path,
     load_color_map,
 )
+from sciencebeam_gym.data_layout import SPLITS
 from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
+from sciencebeam_gym.storage import fs
 
-DEFAULT_SPLITS = ("train", "test")
 UNMAPPED_LABEL = "(not in colour map)"
 
 
@@ -164,9 +165,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--preproc_path", required=True, help="folder with one subfolder of TFRecords per split"
     )
-    parser.add_argument(
-        "--splits", nargs="+", default=list(DEFAULT_SPLITS), help="default: %(default)s"
-    )
+    parser.add_argument("--splits", nargs="+", default=list(SPLITS), help="default: %(default)s")
     cli.add_color_map(parser)
     parser.add_argument(
         "--examples", type=int, default=3, help="example pairs per split (default: %(default)s)"

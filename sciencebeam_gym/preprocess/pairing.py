@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import ANNOTATION_NAME_PATTERN
+from sciencebeam_gym.storage import fs
 
 DEFAULT_TARGET_PATTERN = ANNOTATION_NAME_PATTERN
 

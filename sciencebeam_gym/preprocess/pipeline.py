@@ -35,7 +35,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from sciencebeam_gym import cli, folder_lock, fs, records
+from sciencebeam_gym import cli, records
 from sciencebeam_gym.color_map import ColorMap, ColorMapError, default_color_map_path
 from sciencebeam_gym.color_map import load_color_map as _load_color_map
 from sciencebeam_gym.preprocess import images
@@ -47,6 +47,7 @@ from sciencebeam_gym.preprocess.pairing import (
     find_pairs,
 )
 from sciencebeam_gym.preprocess.tfrecord_sink import DEFAULT_GZIP_LEVEL, WriteGzipTFRecords
+from sciencebeam_gym.storage import folder_lock, fs
 
 LOGGER = logging.getLogger(__name__)
 # Workers log each skipped file at INFO: visible in Dataflow's worker logs; locally the summary
@@ -63,8 +64,6 @@ SHARD_PREFIX = "part"
 SHARD_SUFFIX = records.SHARD_SUFFIX
 TEMP_FOLDER_PREFIX = ".preprocess-tmp-"
 DEFAULT_MAX_ERROR_RATE = 0.1
-# Exit status when no file matches the input globs, so preprocess.sh can skip an empty split.
-EXIT_NO_INPUT = 4
 # Above this fraction of annotation pixels outside the colour map, a pair is skipped: the labels
 # were most likely made with another colour map. Below it the pixels train as background and the
 # file is listed in the report.
@@ -331,8 +330,12 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--output_path", required=True, help="folder for the *.tfrecord.gz shards and the report"
     )
-    parser.add_argument("--image_width", type=int, default=256, help="default: %(default)s")
-    parser.add_argument("--image_height", type=int, default=256, help="default: %(default)s")
+    parser.add_argument(
+        "--image_width", type=int, default=records.DEFAULT_IMAGE_SIZE, help="default: %(default)s"
+    )
+    parser.add_argument(
+        "--image_height", type=int, default=records.DEFAULT_IMAGE_SIZE, help="default: %(default)s"
+    )
     cli.add_color_map(parser)
     parser.add_argument(
         "--num_workers",
@@ -461,7 +464,7 @@ def find_work(data_paths: Sequence[str], target_pattern: str) -> tuple[list[Pair
         raise PreprocessError(
             f"no files match --data_paths {' '.join(data_paths)}; check the path "
             "(e.g. run ./generate-sample-data.sh first, or set DATA_PATH)",
-            exit_code=EXIT_NO_INPUT,
+            exit_code=cli.EXIT_NO_INPUT,
         )
     return find_pairs(paths, pattern)
 
@@ -713,8 +716,9 @@ def run(argv: Sequence[str] | None = None) -> dict:
         file=sys.stderr,
         flush=True,
     )
-    fs.makedirs(output_path)
-    lock = folder_lock.acquire(output_path, "preprocessing")  # a second run is refused here
+    # made by the lock (one clear error when it cannot be); a second run is refused here
+    lock = folder_lock.acquire(output_path, "preprocessing")
+    fs.makedirs(output_path)  # gs://: nothing to make
     remove_stale_staging(output_path)
     staging_path = fs.join(output_path, f"{TEMP_FOLDER_PREFIX}{uuid.uuid4().hex[:12]}")
     fs.makedirs(staging_path)
@@ -754,11 +758,11 @@ def run(argv: Sequence[str] | None = None) -> dict:
             lock.release()
     print_summary(report, output_path)
     if report["failure"]:
-        raise PreprocessError(report["failure"], exit_code=1)
+        raise PreprocessError(report["failure"], exit_code=cli.EXIT_FAILED)
     return report
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def configure_logging() -> None:
     # Local multi-process workers relay their own start-up chatter at WARNING; keep errors only.
     cli.configure_logging(
         logging.WARNING, quiet=["apache_beam.runners.portability.local_job_service"]
@@ -767,9 +771,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Beam logs a failing step's traceback before raising it again; run() reports it instead.
     for name in ("apache_beam.runners.common", "apache_beam.runners.worker.sdk_worker"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    configure_logging()
     try:
         run(argv)
-    except (PreprocessError, folder_lock.FolderLockedError) as error:
+    except (PreprocessError, folder_lock.LockError) as error:
         return cli.report_error(error)
     except KeyboardInterrupt:
         return cli.report_interrupted("the output folder was left as it was before this run")

@@ -17,42 +17,44 @@ import sys
 import time
 from collections import Counter
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import class_labels as labels
+from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
-from sciencebeam_gym.gcs import StorageError
+from sciencebeam_gym.data_layout import SPLITS, TEST, TRAIN
 from sciencebeam_gym.sample_data.corpus import (
-    SPLITS,
     RenderedDocument,
     document_files,
     existing_sample_files,
     make_document,
     write_files,
 )
+from sciencebeam_gym.storage import fs
+from sciencebeam_gym.storage.errors import StorageError
 
 DEFAULT_TRAIN_PAGES = 400
 DEFAULT_TEST_PAGES = 20
 DEFAULT_SEED = 1
 MIN_DPI, MAX_DPI = 36, 600
 REQUIRED_LABELS = (
-    "manuscript_title",
-    "author",
-    "author_aff",
-    "abstract",
-    "keywords_title",
-    "keywords",
-    "journal",
-    "doi",
-    "manuscript_type",
-    "section_title",
-    "section_paragraph",
-    "figure_title",
-    "table_title",
-    "table_header_cell",
-    "table_body_cell",
-    "reference_list_title",
-    "reference",
-    "page_no",
-    "copyright_statement",
+    labels.MANUSCRIPT_TITLE,
+    labels.AUTHOR,
+    labels.AUTHOR_AFF,
+    labels.ABSTRACT,
+    labels.KEYWORDS_TITLE,
+    labels.KEYWORDS,
+    labels.JOURNAL,
+    labels.DOI,
+    labels.MANUSCRIPT_TYPE,
+    labels.SECTION_TITLE,
+    labels.SECTION_PARAGRAPH,
+    labels.FIGURE_TITLE,
+    labels.TABLE_TITLE,
+    labels.TABLE_HEADER_CELL,
+    labels.TABLE_BODY_CELL,
+    labels.REFERENCE_LIST_TITLE,
+    labels.REFERENCE,
+    labels.PAGE_NO,
+    labels.COPYRIGHT_STATEMENT,
 )
 
 
@@ -224,7 +226,7 @@ def _summary(written, counts, output_path, seconds, workers) -> dict:
 def print_summary(summary: dict) -> None:
     pages = summary["pages"]
     print(
-        f"Sample corpus: {pages['train']} train + {pages['test']} test pages, "
+        f"Sample corpus: {pages[TRAIN]} train + {pages[TEST]} test pages, "
         f"{summary['files']} files in {summary['seconds']} s "
         f"({summary['workers']} worker processes)"
     )
@@ -247,17 +249,17 @@ def main(argv=None) -> int:
             f"error: --dpi {args.dpi} is outside {MIN_DPI}-{MAX_DPI} (0 picks one per page)",
             file=sys.stderr,
         )
-        return 2
+        return cli.EXIT_USAGE
     if args.format == "pdf" and importlib.util.find_spec("fpdf") is None:
         print(
             "error: --format pdf needs the fpdf2 package: .venv/bin/pip install fpdf2 "
             "(or reinstall the toolkit: pip install -e .)",
             file=sys.stderr,
         )
-        return 2
+        return cli.EXIT_USAGE
     if args.train_pages + args.test_pages == 0:
         print("error: --train_pages and --test_pages are both 0; nothing to write", file=sys.stderr)
-        return 2
+        return cli.EXIT_USAGE
     print(
         f"Writing {args.train_pages} train + {args.test_pages} test sample pages "
         f"(seed {args.seed}, format {args.format}) to {args.output_path}"
@@ -275,11 +277,11 @@ def main(argv=None) -> int:
         )
     except ColorMapError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return cli.EXIT_USAGE
     except (OSError, StorageError) as error:
         print(
             f"error: cannot write the sample corpus to {args.output_path}: {error}", file=sys.stderr
         )
-        return 1
+        return cli.EXIT_FAILED
     print_summary(summary)
-    return 0
+    return cli.EXIT_OK

@@ -14,7 +14,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.sample_data.article import Article, generate_article
 from sciencebeam_gym.sample_data.design import Style, compose_page
 from sciencebeam_gym.sample_data.layout import Page
@@ -23,8 +22,8 @@ from sciencebeam_gym.sample_data.render import (
     render_label_image,
     render_page_image,
 )
+from sciencebeam_gym.storage import fs
 
-SPLITS = ("train", "test")
 GROUP_PREFIX = "sample-"
 DOCS_PER_GROUP = 100
 MIN_HEIGHT_PX, MAX_HEIGHT_PX = 1150, 1650

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from sciencebeam_gym import class_labels as labels
 from sciencebeam_gym.sample_data.article import Article, Figure, Table
 from sciencebeam_gym.sample_data.fonts import TEXT_FAMILIES, font_key, metrics
 from sciencebeam_gym.sample_data.layout import (
@@ -182,7 +183,9 @@ class PageComposer(Variations):
         if kind == "none":
             return y
         if kind in ("running", "citation"):
-            runs = [self.run(a.journal, self.body(italic=kind == "citation"), small, "journal")]
+            runs = [
+                self.run(a.journal, self.body(italic=kind == "citation"), small, labels.JOURNAL)
+            ]
             runs.append(
                 self.run(
                     f"{a.year}; {a.volume}({a.issue}): {a.first_page}–"
@@ -206,7 +209,7 @@ class PageComposer(Variations):
             size = rng.uniform(13, 20)
             self.rule(x, y, x + width, rng.uniform(0.8, 2.0))
             block = self.lines(
-                [self.run(a.journal, self.heading(bold=rng.random() < 0.7), size, "journal")],
+                [self.run(a.journal, self.heading(bold=rng.random() < 0.7), size, labels.JOURNAL)],
                 width,
                 size,
                 "center",
@@ -235,7 +238,7 @@ class PageComposer(Variations):
         size = rng.uniform(12, 17)
         dark = rng.random() < 0.5
         band = self.lines(
-            [self.run(a.journal, self.heading(), size, "journal", grey=255 if dark else 0)],
+            [self.run(a.journal, self.heading(), size, labels.JOURNAL, grey=255 if dark else 0)],
             width - 16,
             size,
             factor=1.25,
@@ -258,13 +261,15 @@ class PageComposer(Variations):
         if s.mtype_place == "header":
             runs.append(
                 self.run(
-                    a.manuscript_type.upper(), self.heading(), size, "manuscript_type", group=1
+                    a.manuscript_type.upper(), self.heading(), size, labels.MANUSCRIPT_TYPE, group=1
                 )
             )
         if s.doi_place == "header":
-            runs.append(self.run(f"doi:{a.doi}", self.body(), size, "doi", group=2))
+            runs.append(self.run(f"doi:{a.doi}", self.body(), size, labels.DOI, group=2))
         if s.page_no_place == "header":
-            runs.append(self.run(str(a.first_page), self.body(bold=True), size, "page_no", group=3))
+            runs.append(
+                self.run(str(a.first_page), self.body(bold=True), size, labels.PAGE_NO, group=3)
+            )
         return runs
 
     def rule(self, x0, y, x1, width=0.5, grey=None) -> None:
@@ -278,7 +283,7 @@ class PageComposer(Variations):
         size = s.body_size * rng.uniform(0.85, 1.1)
         text = self.article.manuscript_type
         if s.mtype_place == "banner":
-            run = self.run(text.upper(), self.heading(), size, "manuscript_type", grey=255)
+            run = self.run(text.upper(), self.heading(), size, labels.MANUSCRIPT_TYPE, grey=255)
             block = self.lines([run], width, size, factor=1.25)
             fill = self.accent(70)
             line = block.rows[0]
@@ -297,7 +302,7 @@ class PageComposer(Variations):
             text.upper() if upper else text,
             self.heading(bold=upper, italic=not upper),
             size,
-            "manuscript_type",
+            labels.MANUSCRIPT_TYPE,
             grey=rng.choice([self.style.ink, 90]),
         )
         block = self.lines([run], width, size, s.front_align, factor=1.3)
@@ -308,7 +313,7 @@ class PageComposer(Variations):
         s = self.style
         size = s.title_size
         font = font_key(s.title_family or s.heading_family, s.title_bold, s.title_italic)
-        run = self.run(self.article.title, font, size, "manuscript_title", grey=s.title_color)
+        run = self.run(self.article.title, font, size, labels.MANUSCRIPT_TITLE, grey=s.title_color)
         title_width = width * self.rng.uniform(0.8, 1.0)
         block = self.lines(
             [run], title_width, size, s.front_align, factor=self.rng.uniform(1.12, 1.3)
@@ -329,8 +334,8 @@ class PageComposer(Variations):
             last = index == len(a.authors) - 1
             name = author.name
             if index and last:
-                runs.append(self.run("and", self.body(), size, "author"))
-            runs.append(self.run(name, font, size, "author"))
+                runs.append(self.run("and", self.body(), size, labels.AUTHOR))
+            runs.append(self.run(name, font, size, labels.AUTHOR))
             mark = ",".join(aff[3:] for aff in author.aff_ids) if marks else ""
             if author.corresponding:
                 mark += "*"
@@ -340,13 +345,13 @@ class PageComposer(Variations):
                         mark,
                         self.body(),
                         size * 0.62,
-                        "author",
+                        labels.AUTHOR,
                         rise=size * 0.36,
                         space_before=False,
                     )
                 )
             if not last and len(a.authors) > 2:
-                runs.append(self.run(",", self.body(), size, "author", space_before=False))
+                runs.append(self.run(",", self.body(), size, labels.AUTHOR, space_before=False))
         block = self.lines(runs, width, size, align or s.front_align, factor=1.3)
         block.rows.append(gap(rng.uniform(3, 8)))
         return block
@@ -362,10 +367,17 @@ class PageComposer(Variations):
             if marks:
                 runs.append(
                     self.run(
-                        aff.label, self.body(), size * 0.62, "author_aff", index, rise=size * 0.36
+                        aff.label,
+                        self.body(),
+                        size * 0.62,
+                        labels.AUTHOR_AFF,
+                        index,
+                        rise=size * 0.36,
                     )
                 )
-            runs.append(self.run(aff.text, font, size, "author_aff", index, space_before=False))
+            runs.append(
+                self.run(aff.text, font, size, labels.AUTHOR_AFF, index, space_before=False)
+            )
             rows += self.lines(runs, width, size, align or s.front_align, factor=1.25).rows
         rows.append(gap(rng.uniform(6, 12)))
         return Block(rows)
@@ -386,7 +398,7 @@ class PageComposer(Variations):
                 f"doi:{self.article.doi}",
             ]
         )
-        return self.front_line_block(self.run(text, self.body(), size, "doi"), width, size)
+        return self.front_line_block(self.run(text, self.body(), size, labels.DOI), width, size)
 
     def front_line_block(self, run, width, size) -> Block:
         """One front-matter line in the front matter's alignment, then a small gap."""
@@ -406,15 +418,20 @@ class PageComposer(Variations):
         align = "justify" if s.justify else "left"
         rows = []
         if kind != "runin" and s.abstract_heading:
-            heading = self.run(label_text, self.heading(), size * rng.uniform(1.0, 1.2), "abstract")
+            heading = self.run(
+                label_text, self.heading(), size * rng.uniform(1.0, 1.2), labels.ABSTRACT
+            )
             rows += self.lines([heading], inner, size, factor=1.4).rows
         for index, paragraph in enumerate(a.abstract):
-            runs = [self.run(paragraph, font, size, "abstract")]
+            runs = [self.run(paragraph, font, size, labels.ABSTRACT)]
             if kind == "runin" and index == 0 and s.abstract_heading:
                 runs.insert(
                     0,
                     self.run(
-                        label_text + rng.choice(["—", ":", "."]), self.heading(), size, "abstract"
+                        label_text + rng.choice(["—", ":", "."]),
+                        self.heading(),
+                        size,
+                        labels.ABSTRACT,
                     ),
                 )
             rows += self.lines(runs, inner, size, align).rows
@@ -455,8 +472,8 @@ class PageComposer(Variations):
         title += "—" if title.lower() == "index terms" else rng.choice([":", ":", ""])
         separator = rng.choice([", ", "; ", " · "])
         words = separator.join(self.article.keywords)
-        title_run = self.run(title, self.heading(), size, "keywords_title", 0)
-        words_run = self.run(words, self.body(italic=rng.random() < 0.3), size, "keywords", 1)
+        title_run = self.run(title, self.heading(), size, labels.KEYWORDS_TITLE, 0)
+        words_run = self.run(words, self.body(italic=rng.random() < 0.3), size, labels.KEYWORDS, 1)
         if s.keywords_inline:
             block = self.lines([title_run, words_run], width, size, "left")
         else:
@@ -469,7 +486,7 @@ class PageComposer(Variations):
     def copyright_block(self, width) -> Block:
         size = self.style.body_size * self.rng.uniform(0.72, 0.85)
         return self.lines(
-            [self.run(self.article.copyright, self.body(), size, "copyright_statement")],
+            [self.run(self.article.copyright, self.body(), size, labels.COPYRIGHT_STATEMENT)],
             width,
             size,
             "left",
@@ -548,7 +565,11 @@ class PageComposer(Variations):
         if s.section_upper:
             text = text.upper()
         block = self.lines(
-            [self.run(text, self.heading(), size, "section_title", grey=self.heading_colour())],
+            [
+                self.run(
+                    text, self.heading(), size, labels.SECTION_TITLE, grey=self.heading_colour()
+                )
+            ],
             width,
             size,
             factor=1.35,
@@ -559,7 +580,9 @@ class PageComposer(Variations):
         block.rows.append(gap(s.body_size * 0.3))
         return block
 
-    def paragraph(self, text: str, width: float, first: bool, label="section_paragraph") -> Block:
+    def paragraph(
+        self, text: str, width: float, first: bool, label=labels.SECTION_PARAGRAPH
+    ) -> Block:
         s = self.style
         indent = s.body_size * 1.5 if s.paragraph_indent and not first else 0.0
         return self.lines(
@@ -601,12 +624,14 @@ class PageComposer(Variations):
         label = figure.label if rng.random() < 0.6 else figure.label.replace("Figure", "Fig.")
         runs = [
             self.run(
-                label + rng.choice([".", ":", ""]), self.body(bold=True), size, "figure_title"
+                label + rng.choice([".", ":", ""]), self.body(bold=True), size, labels.FIGURE_TITLE
             ),
-            self.run(figure.title, self.body(), size, "figure_title"),
+            self.run(figure.title, self.body(), size, labels.FIGURE_TITLE),
         ]
         if figure.description:
-            runs.append(self.run(figure.description, self.body(), size, "figure_description", 1))
+            runs.append(
+                self.run(figure.description, self.body(), size, labels.FIGURE_DESCRIPTION, 1)
+            )
         caption = self.lines(runs, width, size, "justify" if s.justify else "left", factor=1.22)
         rows = [Graphic(box_height + 6, draw)] + caption.rows
         return Block(rows, keep_together=True, space_before=s.body_size)
@@ -616,12 +641,15 @@ class PageComposer(Variations):
         size = s.body_size * 0.9
         runs = [
             self.run(
-                table.label + rng.choice([".", ":", ""]), self.body(bold=True), size, "table_title"
+                table.label + rng.choice([".", ":", ""]),
+                self.body(bold=True),
+                size,
+                labels.TABLE_TITLE,
             ),
-            self.run(table.title, self.body(), size, "table_title"),
+            self.run(table.title, self.body(), size, labels.TABLE_TITLE),
         ]
         if table.description:
-            runs.append(self.run(table.description, self.body(), size, "table_description", 1))
+            runs.append(self.run(table.description, self.body(), size, labels.TABLE_DESCRIPTION, 1))
         rows = self.lines(runs, width, size, "left", factor=1.22).rows
         rows.append(gap(3))
         cell_size = size
@@ -648,19 +676,19 @@ class PageComposer(Variations):
             4, lambda page, x, top, w, tw=table_width: self.rule(x, top + 2, x + tw, 0.7)
         )
         rows.append(rule)
-        rows.append(self.table_row(table.header, lefts, cell_size, "table_header_cell", True))
+        rows.append(self.table_row(table.header, lefts, cell_size, labels.TABLE_HEADER_CELL, True))
         rows.append(
             Graphic(4, lambda page, x, top, w, tw=table_width: self.rule(x, top + 2, x + tw, 0.4))
         )
         for row in table.rows:
-            rows.append(self.table_row(row, lefts, cell_size, "table_body_cell", False))
+            rows.append(self.table_row(row, lefts, cell_size, labels.TABLE_BODY_CELL, False))
         rows.append(
             Graphic(4, lambda page, x, top, w, tw=table_width: self.rule(x, top + 2, x + tw, 0.7))
         )
         if table.footer:
             footer_size = size * 0.85
             rows += self.lines(
-                [self.run(table.footer, self.body(), footer_size, "table_footer")],
+                [self.run(table.footer, self.body(), footer_size, labels.TABLE_FOOTER)],
                 width,
                 footer_size,
                 "left",
@@ -687,7 +715,7 @@ class PageComposer(Variations):
             self.article.acknowledgement_title,
             self.heading(),
             size,
-            "acknowledgement",
+            labels.ACKNOWLEDGEMENT,
         )
         return [
             self.lines(
@@ -696,7 +724,10 @@ class PageComposer(Variations):
             self.lines(
                 [
                     self.run(
-                        self.article.acknowledgement, self.body(), size * 0.95, "acknowledgement"
+                        self.article.acknowledgement,
+                        self.body(),
+                        size * 0.95,
+                        labels.ACKNOWLEDGEMENT,
                     )
                 ],
                 width,
@@ -713,7 +744,7 @@ class PageComposer(Variations):
             title = title.upper()
         blocks = [
             self.lines(
-                [self.run(title, self.heading(), s.body_size * 1.1, "reference_list_title")],
+                [self.run(title, self.heading(), s.body_size * 1.1, labels.REFERENCE_LIST_TITLE)],
                 width,
                 s.body_size,
                 factor=1.35,
@@ -724,12 +755,16 @@ class PageComposer(Variations):
         numbered = rng.choice(["[1]", "1.", ""])
         hang = size * 2.0
         for index, reference in enumerate(self.article.references, start=1):
-            runs = [self.run(reference, self.body(), size, "reference", index)]
+            runs = [self.run(reference, self.body(), size, labels.REFERENCE, index)]
             if numbered:
                 runs.insert(
                     0,
                     self.run(
-                        numbered.replace("1", str(index)), self.body(), size, "reference", index
+                        numbered.replace("1", str(index)),
+                        self.body(),
+                        size,
+                        labels.REFERENCE,
+                        index,
                     ),
                 )
             blocks.append(
@@ -784,15 +819,15 @@ class PageComposer(Variations):
                         f"{a.journal} {a.year}; {a.volume}",
                         self.body(italic=True),
                         small,
-                        "journal",
+                        labels.JOURNAL,
                     )
                 )
             if s.doi_place == "footer":
-                runs.append(self.run(f"https://doi.org/{a.doi}", self.body(), small, "doi", 1))
+                runs.append(self.run(f"https://doi.org/{a.doi}", self.body(), small, labels.DOI, 1))
             if s.page_no_place != "header":
                 align = "center" if s.page_no_place == "bottom_center" and not runs else "right"
                 page_no = self.lines(
-                    [self.run(str(a.first_page), self.body(), small, "page_no")],
+                    [self.run(str(a.first_page), self.body(), small, labels.PAGE_NO)],
                     width,
                     small,
                     align,
@@ -805,7 +840,7 @@ class PageComposer(Variations):
             bottom -= small * 1.3 + rng.uniform(6, 14)
         elif s.doi_place == "footer":
             line = self.lines(
-                [self.run(f"https://doi.org/{a.doi}", self.body(), small, "doi")],
+                [self.run(f"https://doi.org/{a.doi}", self.body(), small, labels.DOI)],
                 width,
                 small,
                 factor=1.3,

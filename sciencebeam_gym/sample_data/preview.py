@@ -11,11 +11,13 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import ColorMap, default_color_map_path, load_color_map
+from sciencebeam_gym.data_layout import TRAIN
 from sciencebeam_gym.sample_data.corpus import make_document
 from sciencebeam_gym.sample_data.fonts import font_key, font_path
 from sciencebeam_gym.sample_data.render import render_label_image, render_page_image
+from sciencebeam_gym.storage import fs
 
 GAP = 12
 BACKDROP = (225, 225, 225)
@@ -23,7 +25,7 @@ BACKDROP = (225, 225, 225)
 
 def page_and_annotation(index: int, seed: int, color_map: ColorMap, height: int):
     """A training page and its label image coloured with the map, both `height` pixels tall."""
-    document = make_document("train", index, seed)
+    document = make_document(TRAIN, index, seed)
     keys = {c.label: c.key for c in color_map.classes}
     page = render_page_image(document.page, document.dpi)
     label = render_label_image(document.page, document.dpi, keys)
@@ -96,7 +98,7 @@ def main(argv=None) -> int:
     sheet.save(buffer, format="PNG", optimize=True)
     fs.write_bytes(args.output, buffer.getvalue())
     print(f"wrote {args.output} ({sheet.width}x{sheet.height})")
-    return 0
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

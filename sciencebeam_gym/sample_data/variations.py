@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+from sciencebeam_gym import class_labels as labels
 from sciencebeam_gym.sample_data.fonts import TEXT_FAMILIES, font_key, metrics
 from sciencebeam_gym.sample_data.layout import (
     Block,
@@ -91,7 +92,7 @@ class Variations:
         elif s.logo != "none" and rng.random() < 0.6:
             size = height * rng.uniform(0.3, 0.42)
             run = self.run(
-                self.article.journal, self.heading(), size, "journal", grey=self.accent()
+                self.article.journal, self.heading(), size, labels.JOURNAL, grey=self.accent()
             )
             block = self.lines([run], width - logo_width - 12, size, factor=1.2)
             left = x if s.logo == "right" else x + logo_width + 12
@@ -167,12 +168,12 @@ class Variations:
             return
         size = s.body_size * rng.uniform(0.72, 0.85)
         x, width = s.margin_left, s.text_width
-        journal = self.run(a.journal, self.body(italic=rng.random() < 0.4), size, "journal", 1)
+        journal = self.run(a.journal, self.body(italic=rng.random() < 0.4), size, labels.JOURNAL, 1)
         runs = [journal, self.run(f"{a.year}, Vol. {a.volume}, No. {a.issue}", self.body(), size)]
         if s.doi_place == "running":
             runs += [
                 self.run("|", self.body(), size),
-                self.run(f"doi:{a.doi}", self.body(), size, "doi", 2),
+                self.run(f"doi:{a.doi}", self.body(), size, labels.DOI, 2),
             ]
         outer_left = rng.random() < 0.5  # the page number at the outer edge of a left-hand page
         text_align = "right" if outer_left else "left"
@@ -195,7 +196,9 @@ class Variations:
     def page_number_runs(self, size) -> list[Run]:
         """The page number (page_no) in one of the forms journals print it."""
         a, rng = self.article, self.rng
-        number = self.run(str(a.first_page), self.body(bold=rng.random() < 0.4), size, "page_no", 3)
+        number = self.run(
+            str(a.first_page), self.body(bold=rng.random() < 0.4), size, labels.PAGE_NO, 3
+        )
         form = rng.choice(["plain", "plain", "page", "of"])
         if form == "page":
             return [self.run("Page", self.body(), size), number]
@@ -247,7 +250,9 @@ class Variations:
             items.append(self.keywords_note(width, size, family))
         if s.copyright_place == "sidebar":
             items.append(
-                self.note(width, size, family, "Copyright:", a.copyright, "copyright_statement")
+                self.note(
+                    width, size, family, "Copyright:", a.copyright, labels.COPYRIGHT_STATEMENT
+                )
             )
         items.append(self.note(width, size, family, "Author for correspondence:", a.email))
         if s.sidebar == "boxes":
@@ -273,9 +278,9 @@ class Variations:
         runs = [
             Run("Cite this article:", font_key(family, bold=True), size, None, ink),
             Run(f"{authors} ({a.year}) {a.title}.", font, size, None, ink),
-            Run(a.journal, font_key(family, italic=True), size, "journal", ink, 1),
+            Run(a.journal, font_key(family, italic=True), size, labels.JOURNAL, ink, 1),
             Run(f"{a.volume}({a.issue}): {a.first_page}.", font, size, None, ink),
-            Run(f"doi:{a.doi}", font, size, "doi", ink, 2),
+            Run(f"doi:{a.doi}", font, size, labels.DOI, ink, 2),
         ]
         block = self.lines(runs, width, size, "left", factor=1.25)
         block.rows.append(gap(size * 0.8))
@@ -284,9 +289,9 @@ class Variations:
     def keywords_note(self, width, size, family) -> Block:
         a, ink = self.article, self.style.ink
         title = Run(
-            f"{a.keywords_title}:", font_key(family, bold=True), size, "keywords_title", ink
+            f"{a.keywords_title}:", font_key(family, bold=True), size, labels.KEYWORDS_TITLE, ink
         )
-        words = Run(", ".join(a.keywords), font_key(family), size, "keywords", ink, 1)
+        words = Run(", ".join(a.keywords), font_key(family), size, labels.KEYWORDS, ink, 1)
         rows = (
             self.lines([title], width, size, factor=1.3).rows
             + self.lines([words], width, size, factor=1.25).rows

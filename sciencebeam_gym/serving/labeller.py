@@ -2,9 +2,10 @@
 
 A labeller is anything with `dpi` (the resolution pages are rendered at for it),
 `labels_by_value` (class map value -> class label) and `label_pages(images) -> class maps`
-((H, W) uint8 arrays, 0 for background, any size: they are laid over the page by scaling). The
-extraction paints pages with one; the word labeller's training fills its painted-class feature
-with one.
+((H, W) uint8 arrays, 0 for background, any size: they are laid over the page by scaling). Its
+dpi is the one its training pages were rendered at (the export's metadata; the one default for a
+training folder) unless a dpi is given. The extraction paints pages with one; the word
+labeller's training fills its painted-class feature with one.
 """
 
 from __future__ import annotations
@@ -14,17 +15,15 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-# Pages are rendered as generate-data.sh renders training pages (GENERATE_DPI's default).
-DEFAULT_DPI = 100.0
-
 
 class ModelLabeller:
     """A SavedModel export (or a training folder's latest checkpoint) painting pages."""
 
-    def __init__(self, predictor, dpi: float = DEFAULT_DPI):
+    def __init__(self, predictor, dpi: float | None = None):
         self.predictor = predictor
-        self.dpi = dpi
         self.info = predictor.info
+        # an explicit dpi (--dpi) wins over the one the model was trained at
+        self.dpi = float(dpi) if dpi else self.info.dpi
         self.labels_by_value = {i: label for i, label in enumerate(self.info.labels, start=1)}
         self.source = predictor.source
 
@@ -39,7 +38,10 @@ class ModelLabeller:
 
 
 def load_labeller(
-    saved_model: str = "", export_path: str = "", model_path: str = "", dpi: float = DEFAULT_DPI
+    saved_model: str = "",
+    export_path: str = "",
+    model_path: str = "",
+    dpi: float | None = None,
 ) -> ModelLabeller:
     """The model chosen as predict.sh chooses it: an export, a complete export at
     `export_path`, else the latest checkpoint of `model_path`; ValueError naming what is wrong."""

@@ -12,10 +12,10 @@ import tempfile
 
 import numpy as np
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import load_color_map
 from sciencebeam_gym.serving.errors import PredictError
-from sciencebeam_gym.serving.inference import METADATA_FILENAME, ModelInfo, check_same_classes
+from sciencebeam_gym.serving.metadata import METADATA_FILENAME, ModelInfo, check_same_classes
+from sciencebeam_gym.storage import fs
 
 
 class SavedModelPredictor:

@@ -1,7 +1,8 @@
-"""The files written for each predicted page, staged until every page succeeded.
+"""The files written for each predicted page, held back until every page succeeded.
 
 `<name>.out.png` (the page painted in the class colours; background black), with `--overlay`
-`<name>.overlay.png` (the colours laid over the page), with `--boxes` `<name>.boxes.json`.
+`<name>.overlay.png` (the colours laid over the page), with `--boxes` `<name>.boxes.json`. Each
+carries the toolkit's mark (`output_marks`): an existing file without it is never overwritten.
 """
 
 from __future__ import annotations
@@ -16,21 +17,24 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.page_image import page_to_rgb
-from sciencebeam_gym.serving.inference import ModelInfo
-from sciencebeam_gym.serving.leftovers import owned_name, remove_stale
+from sciencebeam_gym.serving.errors import PredictError
+from sciencebeam_gym.serving.metadata import ModelInfo
 from sciencebeam_gym.serving.pages import BOXES_SUFFIX, OVERLAY_SUFFIX, PageSource
 from sciencebeam_gym.serving.regions import class_boxes, format_boxes_json
+from sciencebeam_gym.serving.temp_folders import owned_name, remove_stale
+from sciencebeam_gym.storage import fs
+from sciencebeam_gym.storage.output_marks import mark_json, png_info, unmarked_files
 
-STAGING_PREFIX = "sciencebeam-gym-predict-"
-# the staging folders of earlier versions: tempfile's `predict-` + 8 random characters
-LEGACY_STAGING_RE = re.compile(r"predict-[a-z0-9_]{8}")
+PENDING_PREFIX = "sciencebeam-gym-predict-"
+MARK_STAGE = "predict"
+# the pending-output folders of earlier versions: tempfile's `predict-` + 8 random characters
+LEGACY_PENDING_RE = re.compile(r"predict-[a-z0-9_]{8}")
 
 
-def is_legacy_staging(path: str) -> bool:
-    """An earlier version's staging folder: its name, and only numbered files inside."""
-    if not LEGACY_STAGING_RE.fullmatch(os.path.basename(path)) or not os.path.isdir(path):
+def is_legacy_pending_folder(path: str) -> bool:
+    """An earlier version's pending-output folder: its name, and only numbered files inside."""
+    if not LEGACY_PENDING_RE.fullmatch(os.path.basename(path)) or not os.path.isdir(path):
         return False
     try:
         return all(name.isdigit() for name in os.listdir(path))
@@ -62,35 +66,69 @@ def overlay_colors(page: np.ndarray, colors: np.ndarray, classes: np.ndarray, al
 
 
 def encode_png(array: np.ndarray) -> bytes:
+    """PNG bytes carrying the toolkit's mark (a later run may replace the file, nobody else's)."""
     out = io.BytesIO()
-    Image.fromarray(array).save(out, format="PNG")
+    Image.fromarray(array).save(out, format="PNG", pnginfo=png_info(MARK_STAGE))
     return out.getvalue()
 
 
-class StagedOutputs:
+def output_paths(source: PageSource, options: PredictOptions) -> list[str]:
+    """The files a page's prediction writes (see `page_outputs`)."""
+    paths = [source.annotation_path]
+    if options.overlay:
+        paths.append(source.output_base + OVERLAY_SUFFIX)
+    if options.boxes:
+        paths.append(source.output_base + BOXES_SUFFIX)
+    return paths
+
+
+def check_output_files(sources: list[PageSource], options: PredictOptions) -> None:
+    """PredictError, before the model loads, for two pages that would write one file (x.png
+    and x.jpg) and for an output file that exists and was not written by predict (an output
+    file named on the command line is the user's choice and is not checked)."""
+    by_path: dict[str, str] = {}
+    for source in sources:
+        for path in output_paths(source, options):
+            if path in by_path:
+                raise PredictError(
+                    f"{by_path[path]} and {source.name} would both be written to {path}; "
+                    "rename one or predict them in separate runs"
+                )
+            by_path[path] = source.name
+    named = {source.output_file for source in sources}
+    foreign = unmarked_files(path for path in by_path if path not in named)
+    if foreign:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        raise PredictError(
+            f"{foreign[0]}{more} already exist(s) and was not written by predict; it would be "
+            "overwritten. Pass another OUTPUT folder (or move the file away)"
+        )
+
+
+class PendingOutputs:
     """Outputs kept in a local temporary folder and written to their places only on `commit`.
 
-    The folder is named for this process (see `leftovers`): the next run removes the folder of
+    The folder is named for this process (see `temp_folders`): the next run removes the folder of
     a run that was killed, and leaves a live one's alone.
     """
 
     def __init__(self):
         temp = tempfile.gettempdir()
-        remove_stale(temp, STAGING_PREFIX, is_legacy_staging)
-        self._folder = os.path.join(temp, owned_name(STAGING_PREFIX))
+        remove_stale(temp, PENDING_PREFIX, is_legacy_pending_folder)
+        self._folder = os.path.join(temp, owned_name(PENDING_PREFIX))
         os.makedirs(self._folder)
-        self._staged: list[tuple[str, str]] = []
+        self._pending: list[tuple[str, str]] = []
 
     def add(self, path: str, data: bytes) -> None:
-        staged = os.path.join(self._folder, f"{len(self._staged)}")
-        with open(staged, "wb") as f:
+        pending = os.path.join(self._folder, f"{len(self._pending)}")
+        with open(pending, "wb") as f:
             f.write(data)
-        self._staged.append((staged, path))
+        self._pending.append((pending, path))
 
     def commit(self) -> list[str]:
         written = []
-        for staged, path in self._staged:
-            with open(staged, "rb") as f:
+        for pending, path in self._pending:
+            with open(pending, "rb") as f:
                 fs.write_bytes(path, f.read())
             written.append(path)
         self.discard()
@@ -98,7 +136,7 @@ class StagedOutputs:
 
     def discard(self) -> None:
         shutil.rmtree(self._folder, ignore_errors=True)
-        self._staged = []
+        self._pending = []
 
 
 def page_outputs(
@@ -127,5 +165,6 @@ def page_outputs(
             options.min_box_pixels,
         )
         document = {"page": source.name, "width": size[0], "height": size[1], "classes": boxes}
+        document = mark_json(document, MARK_STAGE)
         files[source.output_base + BOXES_SUFFIX] = format_boxes_json(document).encode("utf-8")
     return files

@@ -14,16 +14,17 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import ANNOTATION_NAME_PATTERN
+from sciencebeam_gym.data_layout import SPLITS
+from sciencebeam_gym.document import limits
 from sciencebeam_gym.document.pdf import DEFAULT_DPI, DEFAULT_MAX_PAGE_PIXELS, count_pages
 from sciencebeam_gym.document.pdf import render_pages as render_pdf_pages
+from sciencebeam_gym.document.sources import PDF_SUFFIXES
 from sciencebeam_gym.page_image import READ_ERROR, ImageError, open_image
 from sciencebeam_gym.serving.errors import PredictError
+from sciencebeam_gym.storage import fs
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
-# The splits under DATA_PATH that generate-data.sh writes and preprocess.sh reads.
-DATA_SPLITS = ("train", "test")
 OUTPUT_SUFFIX = ".out.png"
 OVERLAY_SUFFIX = ".overlay.png"
 BOXES_SUFFIX = ".boxes.json"
@@ -52,19 +53,21 @@ class PageInputs:
     """The pages of an input: their sources, and a generator of their images in the same order."""
 
     sources: list[PageSource]
-    read_pages: Callable[[], Iterator[Image.Image]]
+    # the page images, given the dpi a PDF's pages are rendered at (images ignore it)
+    read_pages: Callable[[float], Iterator[Image.Image]]
 
     def __len__(self) -> int:
         return len(self.sources)
 
-    def pages(self) -> Iterator[tuple[PageSource, Image.Image]]:
-        """(source, page image) one page at a time."""
-        return zip(self.sources, self.read_pages(), strict=True)
+    def pages(self, pdf_dpi: float = DEFAULT_DPI) -> Iterator[tuple[PageSource, Image.Image]]:
+        """(source, page image) one page at a time; a PDF's pages rendered at `pdf_dpi` unless
+        the PdfOptions named a dpi."""
+        return zip(self.sources, self.read_pages(pdf_dpi), strict=True)
 
 
 @dataclass(frozen=True)
 class PdfOptions:
-    dpi: float = DEFAULT_DPI
+    dpi: float | None = None  # None: the dpi given to PageInputs.pages (the model's)
     max_pixels: int = DEFAULT_MAX_PAGE_PIXELS
 
 
@@ -85,7 +88,7 @@ def output_base_for_file(output: str) -> str:
 
 
 def is_pdf_path(path: str) -> bool:
-    return path.lower().endswith(".pdf")
+    return path.lower().endswith(PDF_SUFFIXES)
 
 
 def is_folder(path: str) -> bool:
@@ -94,10 +97,20 @@ def is_folder(path: str) -> bool:
     return os.path.isdir(path)
 
 
+def pdf_stem(name: str) -> str:
+    """`x.pdf` and `x.pdf.gz` -> `x`."""
+    for suffix in PDF_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 def read_input(path: str) -> bytes:
+    """An input file's bytes; PredictError when it cannot be read, is no regular file (a FIFO
+    would never end) or is beyond limits.MAX_PDF_BYTES."""
     try:
-        return fs.read_bytes(path)
-    except (OSError, ValueError) as error:
+        return limits.read_document(path, limits.MAX_PDF_BYTES)
+    except (OSError, ValueError) as error:  # LimitError is a ValueError
         raise PredictError(f"{path}: cannot be read ({error})") from error
 
 
@@ -112,7 +125,7 @@ def load_image(path: str) -> Image.Image:
 
 def find_folder_pages(folder: str) -> list[str]:
     """Page images under a folder, recursively, without annotations and earlier outputs."""
-    found = fs.glob(fs.join(folder.rstrip("/"), "**"))
+    found = fs.glob(fs.join(fs.escape_glob(folder.rstrip("/")), "**"))
     return [
         path
         for path in found
@@ -138,7 +151,7 @@ def folder_inputs(folder: str, output: str | None, max_pages: int = 0) -> PageIn
         relative = path[len(root) :].lstrip("/\\")
         base = fs.join(out_folder, strip_image_extension(relative))
         sources.append(PageSource(name=relative, output_base=base))
-    return PageInputs(sources, lambda: (load_image(path) for path in paths))
+    return PageInputs(sources, lambda _dpi: (load_image(path) for path in paths))
 
 
 def pdf_inputs(path: str, output: str | None, options: PdfOptions, max_pages: int) -> PageInputs:
@@ -149,7 +162,7 @@ def pdf_inputs(path: str, output: str | None, options: PdfOptions, max_pages: in
     out_folder = output or fs.dirname(path) or "."
     if names_an_image(out_folder):
         raise PredictError(f"the output for a PDF must be a folder, got {out_folder}")
-    stem = os.path.splitext(fs.basename(path))[0]
+    stem = pdf_stem(fs.basename(path))
     sources = [
         PageSource(
             name=f"{fs.basename(path)} page {number}",
@@ -158,8 +171,8 @@ def pdf_inputs(path: str, output: str | None, options: PdfOptions, max_pages: in
         for number in range(1, count + 1)
     ]
 
-    def read_pages() -> Iterator[Image.Image]:
-        pages = render_pdf_pages(data, path, options.dpi, count, options.max_pixels)
+    def read_pages(dpi: float) -> Iterator[Image.Image]:
+        pages = render_pdf_pages(data, path, options.dpi or dpi, count, options.max_pixels)
         return (image for _number, image in pages)
 
     return PageInputs(sources, read_pages)
@@ -179,7 +192,7 @@ def image_inputs(path: str, output: str | None) -> PageInputs:
     else:
         base = strip_image_extension(path)
     source = PageSource(name=fs.basename(path), output_base=base, output_file=output_file)
-    return PageInputs([source], lambda: iter([image]))
+    return PageInputs([source], lambda _dpi: iter([image]))
 
 
 def find_inputs(
@@ -233,7 +246,7 @@ def check_not_a_data_split(folder: str, data_path: str = "") -> None:
     """
     inside = [
         fs.join(data_path, split)
-        for split in DATA_SPLITS
+        for split in SPLITS
         if data_path and _within(folder, fs.join(data_path, split))
     ]
     if inside or holds_annotations(folder):

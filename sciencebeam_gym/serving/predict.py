@@ -5,8 +5,8 @@
 Model: `--saved_model PATH` (an export of save-model.sh); else the export at `--export_path` when
 it is complete; else the latest checkpoint of `--model_path` (the training folder).
 Input: a page image (PNG or JPEG), a folder (searched recursively; annotations and earlier outputs
-are left out), or a PDF (pages rendered at `--pdf_dpi`, one at a time, each within
-`--max_page_pixels`).
+are left out), or a PDF (pages rendered at `--pdf_dpi`, by default the dpi the model's training
+pages were rendered at, one at a time, each within `--max_page_pixels`).
 Output, at each input's size: `<name>.out.png` (the page painted in the class colours; background
 black), with `--overlay` `<name>.overlay.png` (the colours laid over the page), with `--boxes`
 `<name>.boxes.json` (per class, the boxes of its connected regions). A single image's output
@@ -33,9 +33,14 @@ from sciencebeam_gym.color_map import ColorMapError
 from sciencebeam_gym.document.pdf import DEFAULT_DPI, DEFAULT_MAX_PAGE_PIXELS, PdfError
 from sciencebeam_gym.page_image import ImageError, page_at_size
 from sciencebeam_gym.serving.errors import PredictError
-from sciencebeam_gym.serving.inference import InferenceError
+from sciencebeam_gym.serving.metadata import InferenceError
 from sciencebeam_gym.serving.models import load_predictor
-from sciencebeam_gym.serving.outputs import PredictOptions, StagedOutputs, page_outputs
+from sciencebeam_gym.serving.outputs import (
+    PendingOutputs,
+    PredictOptions,
+    check_output_files,
+    page_outputs,
+)
 from sciencebeam_gym.serving.pages import PageInputs, PdfOptions, check_output_folders, find_inputs
 
 LOGGER = logging.getLogger(__name__)
@@ -56,24 +61,24 @@ def batches(items: Iterable, size: int) -> Iterator[list]:
 
 def predict_pages(predictor, inputs: PageInputs, options: PredictOptions) -> list[str]:
     """Predict every page and write the outputs once all succeeded; the paths written."""
-    staged = StagedOutputs()
+    pending = PendingOutputs()
     done = 0
     started = time.monotonic()
     try:
-        for batch in batches(inputs.pages(), options.batch_size):
+        for batch in batches(inputs.pages(predictor.info.dpi), options.batch_size):
             model_input = [to_model_input(page, predictor.info.input_size) for _s, page in batch]
             outputs = predictor.predict(np.stack(model_input))
             for index, (source, page) in enumerate(batch):
                 files = page_outputs(source, page, outputs, index, predictor.info, options)
                 for path, data in files.items():
-                    staged.add(path, data)
+                    pending.add(path, data)
             done += len(batch)
             LOGGER.info(
                 "[predict] %d/%d pages (%.1f s)", done, len(inputs), time.monotonic() - started
             )
-        return staged.commit()
+        return pending.commit()
     finally:
-        staged.discard()
+        pending.discard()
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -97,7 +102,14 @@ def get_args_parser() -> argparse.ArgumentParser:
         "beside it), output folder for a folder or PDF input (default: beside the input); "
         "a missing folder is made, a data split refused",
     )
-    model = parser.add_argument_group("model (the first available is used)")
+    add_model_arguments(parser.add_argument_group("model (the first available is used)"))
+    add_output_arguments(parser.add_argument_group("outputs"))
+    add_run_arguments(parser.add_argument_group("input and run"))
+    return parser
+
+
+def add_model_arguments(model) -> None:
+    """Which model: an export, the configured export, or a training folder's checkpoint."""
     model.add_argument(
         "--saved_model",
         default="",
@@ -121,7 +133,10 @@ def get_args_parser() -> argparse.ArgumentParser:
     cli.add_color_map(
         model, help="colour map the model must have been trained with (checked, optional)"
     )
-    out = parser.add_argument_group("outputs")
+
+
+def add_output_arguments(out) -> None:
+    """The files written beside the coloured annotation."""
     out.add_argument("--overlay", action="store_true", help="also write <name>.overlay.png")
     out.add_argument(
         "--overlay_alpha",
@@ -140,12 +155,16 @@ def get_args_parser() -> argparse.ArgumentParser:
         default=4,
         help="leave out regions smaller than this many pixels at the model's size (default 4)",
     )
-    run = parser.add_argument_group("input and run")
+
+
+def add_run_arguments(run) -> None:
+    """How the input is read and the model called."""
     run.add_argument(
         "--pdf_dpi",
-        type=float,
-        default=DEFAULT_DPI,
-        help=f"resolution PDF pages are rendered at (default {DEFAULT_DPI:g})",
+        type=cli.positive_float,
+        default=None,
+        help="resolution PDF pages are rendered at (default: the one the model's training pages "
+        f"were rendered at, from its export; {DEFAULT_DPI:g} for a training folder)",
     )
     run.add_argument(
         "--max_page_pixels",
@@ -171,7 +190,6 @@ def get_args_parser() -> argparse.ArgumentParser:
         default=8,
         help="pages per model call (default 8)",
     )
-    return parser
 
 
 def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -179,8 +197,6 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         parser.error(f"--overlay_alpha must be between 0 and 1, got {args.overlay_alpha}")
     if args.batch_size < 1:
         parser.error(f"--batch_size must be >= 1, got {args.batch_size}")
-    if args.pdf_dpi <= 0:
-        parser.error(f"--pdf_dpi must be > 0, got {args.pdf_dpi}")
     if args.max_page_pixels < 1:
         parser.error(f"--max_page_pixels must be >= 1, got {args.max_page_pixels}")
     if args.max_pages < 0:
@@ -204,6 +220,7 @@ def run(args: argparse.Namespace) -> tuple[int, list[str]]:
     pdf = PdfOptions(dpi=args.pdf_dpi, max_pixels=args.max_page_pixels)
     inputs = find_inputs(args.input, args.output, pdf, args.max_pages)
     check_output_folders(inputs, args.data_path)
+    check_output_files(inputs.sources, options_from_args(args))
     LOGGER.info("[predict] %d page(s) from %s", len(inputs), args.input)
     predictor = load_predictor(
         saved_model=args.saved_model,
@@ -243,7 +260,7 @@ def main(argv=None) -> int:
         len(written),
         time.monotonic() - started,
     )
-    return 0
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from sciencebeam_gym.serving.inference import ModelInfo
+from sciencebeam_gym.serving.metadata import ModelInfo
 
 
 def connected_regions(classes: np.ndarray) -> tuple[np.ndarray, list[dict]]:

@@ -2,5 +2,6 @@
 
 Modules: config (defaults, presets), data (tf.data), model + losses (pix2pix), metrics,
 summaries, class_weights, distribute (strategy, precision), model_dir (load a trained model),
-task (the training CLI), evaluate (the evaluation CLI).
+task (the training CLI), evaluate_checkpoint (the evaluation CLI, eval.sh), evaluation (the
+scoring pass it and training share).
 """

@@ -21,13 +21,14 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import (
     BACKGROUND_LABEL,
     UNKNOWN_INDEX,
     ColorMapError,
     load_color_map,
 )
+from sciencebeam_gym.storage import fs
 
 DEFAULT_MAX_WEIGHT = 50.0
 METHODS = ("median_frequency", "inverse_frequency", "none")
@@ -274,7 +275,7 @@ def main(argv=None) -> int:
     )
     for label, weight in zip(document["labels"], document["weights"], strict=True):
         print(f"  {label:28s} {weight:8.3f}", file=sys.stderr)
-    return 0
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

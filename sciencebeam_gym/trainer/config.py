@@ -14,8 +14,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import CONFIG_CLASSES_KEY, ColorMap
+from sciencebeam_gym.model_contract import DEFAULT_LOGIT_ADJUSTMENT, image_size_of, width_height
+from sciencebeam_gym.records import DEFAULT_IMAGE_SIZE
+from sciencebeam_gym.storage import fs
 
 CONFIG_FILENAME = "config.json"
 
@@ -36,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     # sides (square); image_width / image_height, when not 0, set their side and win over it.
     # Both must be multiples of SIZE_MULTIPLE. Resolved: image_size is the side when square,
     # else 0; a config.json with image_size alone (older models) is square.
-    "image_size": 256,
+    "image_size": DEFAULT_IMAGE_SIZE,
     "image_width": 0,
     "image_height": 0,
     "shuffle_buffer": 256,  # examples held for shuffling
@@ -58,7 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "class_weights_power": 0.5,  # weights ** power: 0.5 softens median-frequency weights
     # predictions subtract adjustment x log(class weight) from the logits: 1 undoes the bias the
     # weights give towards small classes (macro F1 0.818 -> 0.859, doc/measurements.md); 0: off
-    "logit_adjustment": 1.0,
+    "logit_adjustment": DEFAULT_LOGIT_ADJUSTMENT,
     # --- optimiser --------------------------------------------------------------------------
     "lr": 0.0002,
     "beta1": 0.5,
@@ -236,24 +238,6 @@ def validate(config: dict) -> dict:
         if not ok:
             raise ConfigError(message)
     return config
-
-
-def width_height(size: int | Sequence[int]) -> tuple[int, int]:
-    """(width, height) of a size given as one side (square) or as (width, height)."""
-    if isinstance(size, int):
-        return size, size
-    width, height = size
-    return int(width), int(height)
-
-
-def image_size_of(config: dict) -> tuple[int, int]:
-    """(width, height) of the model input; a config with image_size alone is square.
-    KeyError when it holds neither."""
-    side = config.get("image_size") or 0
-    width, height = config.get("image_width") or side, config.get("image_height") or side
-    if not (width and height):
-        raise KeyError("image_size")
-    return int(width), int(height)
 
 
 def size_problem(size: int | Sequence[int]) -> str:

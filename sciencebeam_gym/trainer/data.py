@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from sciencebeam_gym import fs, weighted_sources
+from sciencebeam_gym import weighted_sources
 from sciencebeam_gym.color_map import UNKNOWN_COLOR
+from sciencebeam_gym.model_contract import to_unit_range, width_height
 from sciencebeam_gym.records import (
     ANNOTATION_IMAGE,
     COMPLETION_REPORT_NAME,
@@ -32,7 +33,7 @@ from sciencebeam_gym.records import (
     IncompleteDataError,
     check_completion_reports,
 )
-from sciencebeam_gym.trainer.config import width_height
+from sciencebeam_gym.storage import fs
 from sciencebeam_gym.trainer.losses import UNKNOWN_TARGET
 from sciencebeam_gym.weighted_sources import Source
 
@@ -60,9 +61,7 @@ def find_files(
         raise DataError(f"no {what} given: pass {flag} (a glob of *.tfrecord.gz files)")
     files = fs.glob_many(patterns)
     if not files:
-        from sciencebeam_gym.gcs import explain_no_match
-
-        hints = [hint for hint in (explain_no_match(p) for p in patterns) if hint]
+        hints = [hint for hint in (fs.explain_no_match(p) for p in patterns) if hint]
         raise DataError(
             f"no {what} files match {', '.join(patterns)} ({flag}); "
             "run ./preprocess.sh first, or check PREPROC_PATH"
@@ -74,6 +73,11 @@ def find_files(
         except IncompleteDataError as error:
             raise DataError(f"{flag}: {error}") from error
     return files
+
+
+# A source's smallest share of the mix: tf.data draws by float32 shares, and a source drawn
+# less than once in a million examples is a weight typed wrong.
+MIN_SHARE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,13 @@ def find_sources(
     sources = [parse_source(value, flag) for value in values]
     if not sources:
         find_files([], what, flag)  # raises: no data given
-    total = sum(source.weight for source in sources)
+    source_shares = shares([source.weight for source in sources])
+    for source, share in zip(sources, source_shares, strict=True):
+        if share < MIN_SHARE:
+            raise DataError(
+                f"{flag} {source.text}: its weight is too small beside the others (a share of "
+                f"{share:.3g}, below {MIN_SHARE:g}); give it a larger weight or leave it out"
+            )
     return [
         SourceFiles(
             source,
@@ -112,10 +122,31 @@ def find_sources(
                     require_complete,
                 )
             ),
-            source.weight / total,
+            share,
         )
-        for source in sources
+        for source, share in zip(sources, source_shares, strict=True)
     ]
+
+
+def find_run_files(config: dict) -> tuple[list[SourceFiles], list[str]]:
+    """The training sources and the evaluation files of a training config, as found."""
+    complete = not config["allow_incomplete_data"]
+    sources = find_sources(config["train_data_paths"], "training", "--train_data_paths", complete)
+    eval_files = []
+    if config["eval_data_paths"]:
+        eval_files = find_files(
+            config["eval_data_paths"], "evaluation", "--eval_data_paths", complete
+        )
+    return sources, eval_files
+
+
+def shares(weights: Sequence[float]) -> list[float]:
+    """Each weight's share of their sum; the weights are divided by the largest first, so that
+    huge ones (1e308 twice) do not overflow the sum to infinity and every share to 0."""
+    largest = max(weights)
+    scaled = [weight / largest for weight in weights]
+    total = sum(scaled)
+    return [weight / total for weight in scaled]
 
 
 def estimate_records(files: Sequence[str]) -> int | None:
@@ -152,11 +183,6 @@ def separate_channels(annotation: tf.Tensor, colors: np.ndarray) -> tf.Tensor:
     channels = tf.cast(tf.equal(packed[..., None], packed_colors), tf.float32)
     unknown = tf.equal(packed, pack_rgb(tf.constant(UNKNOWN_COLOR)))[..., None]
     return tf.where(unknown, UNKNOWN_TARGET, channels)
-
-
-def to_unit_range(image: tf.Tensor) -> tf.Tensor:
-    """uint8 [0, 255] -> float32 [-1, 1]."""
-    return tf.cast(image, tf.float32) / 127.5 - 1.0
 
 
 def parse_example(serialized: tf.Tensor) -> dict:

@@ -4,6 +4,8 @@
 - several GPUs -> MirroredStrategy
 - otherwise the default strategy (one device)
 
+`is_chief` tells the one process of a cluster that writes the shared outputs.
+
 Precision `auto`: GPUs train in mixed float16 (bfloat16 on Ampere and newer), CPUs with native
 bfloat16 instructions (AVX512_BF16 / AMX) in mixed bfloat16, other CPUs in float32.
 """
@@ -27,6 +29,27 @@ def choose_strategy() -> tf.distribute.Strategy:
     if len(gpus) > 1:
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
+
+
+def is_chief(env: dict | None = None) -> bool:
+    """Whether this process writes the shared outputs (checkpoints, summaries) of a run.
+
+    True without TF_CONFIG; with it, for the `chief` (or `master`) task, or for worker 0 when
+    the cluster has no chief (as with local multi-worker runs). Vertex AI names its first
+    worker pool `chief`. The other workers should write to a folder of their own.
+    """
+    env = os.environ if env is None else env
+    text = env.get("TF_CONFIG", "")
+    if not text:
+        return True
+    config = json.loads(text)
+    task = config.get("task", {})
+    task_type, index = task.get("type", ""), int(task.get("index", 0))
+    if task_type in ("chief", "master"):
+        return True
+    cluster = config.get("cluster", {})
+    has_chief = bool(cluster.get("chief") or cluster.get("master"))
+    return task_type == "worker" and index == 0 and not has_chief
 
 
 def cpu_flags() -> set[str]:

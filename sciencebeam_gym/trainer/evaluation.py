@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import BACKGROUND_LABEL
+from sciencebeam_gym.model_contract import image_size_of, logit_offsets, predict_class_index
+from sciencebeam_gym.storage import fs
 from sciencebeam_gym.trainer import data, metrics, summaries
-from sciencebeam_gym.trainer.config import image_size_of
-from sciencebeam_gym.trainer.model import logit_offsets, predict_class_index, target_class_index
+from sciencebeam_gym.trainer.model import target_class_index
 
 SAMPLE_PAGES = 3
 

@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-CROSS_ENTROPY_LOSSES = ("cross_entropy", "weighted_cross_entropy")
+from sciencebeam_gym.model_contract import is_cross_entropy
+
 # The value of every class channel of an unknown pixel in a separate-channels target.
 UNKNOWN_TARGET = -1.0
-
-
-def is_cross_entropy(base_loss: str) -> bool:
-    return base_loss in CROSS_ENTROPY_LOSSES
 
 
 def unknown_mask(target: tf.Tensor, separate_channels: bool = True) -> tf.Tensor:

@@ -13,7 +13,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from sciencebeam_gym.color_map import UNKNOWN_INDEX, palette
+from sciencebeam_gym.color_map import UNKNOWN_INDEX
+from sciencebeam_gym.model_contract import (
+    image_size_of,
+    is_cross_entropy,
+    nearest_color_index,
+    width_height,
+)
 from sciencebeam_gym.trainer import config as config_module
 from sciencebeam_gym.trainer import losses
 
@@ -164,7 +170,7 @@ def generator_depth(image_size: int | tuple[int, int]) -> int:
     problem = config_module.size_problem(image_size)
     if problem:
         raise config_module.ConfigError(problem)
-    common = math.gcd(*config_module.width_height(image_size))
+    common = math.gcd(*width_height(image_size))
     return min(MAX_DEPTH, (common & -common).bit_length() - 1)
 
 
@@ -208,7 +214,7 @@ def build_generator(
         name="output",
     )  # (256, 256, output_channels)
 
-    width, height = config_module.width_height(image_size)
+    width, height = width_height(image_size)
     inputs = keras.layers.Input(shape=(height, width, input_channels), name="page")
     x = last(connect_u_net(inputs, down_stack, up_stack))
     if output_activation:
@@ -233,7 +239,7 @@ def build_discriminator(
 ) -> keras.Model:
     """70 x 70 PatchGAN: one real/fake logit per patch of (page, target) pairs."""
     init = keras.initializers.RandomNormal(0.0, 0.02)
-    width, height = config_module.width_height(image_size)
+    width, height = width_height(image_size)
     page = keras.layers.Input(shape=(height, width, input_channels), name="page")
     target = keras.layers.Input(shape=(height, width, target_channels), name="target")
     x = keras.layers.Concatenate()([page, target])  # (256, 256, 3 + C)
@@ -253,11 +259,11 @@ def output_channels_for(base_loss: str, separate_channels: bool, num_classes: in
     """Classes (+ background for softmax losses) with separate channels, else RGB."""
     if not separate_channels:
         return 3
-    return num_classes + 1 if losses.is_cross_entropy(base_loss) else num_classes
+    return num_classes + 1 if is_cross_entropy(base_loss) else num_classes
 
 
 def output_activation_for(base_loss: str) -> str | None:
-    return None if losses.is_cross_entropy(base_loss) else "tanh"
+    return None if is_cross_entropy(base_loss) else "tanh"
 
 
 def build_models(config: dict, num_classes: int) -> tuple[keras.Model, keras.Model]:
@@ -266,64 +272,15 @@ def build_models(config: dict, num_classes: int) -> tuple[keras.Model, keras.Mod
         config["base_loss"], config["use_separate_channels"], num_classes
     )
     generator = build_generator(
-        config_module.image_size_of(config),
+        image_size_of(config),
         3,
         channels,
         ngf=config["ngf"],
         output_activation=output_activation_for(config["base_loss"]),
     )
-    size = config_module.image_size_of(config)
+    size = image_size_of(config)
     discriminator = build_discriminator(size, 3, channels, ndf=config["ndf"])
     return generator, discriminator
-
-
-def logit_offsets(config: dict) -> np.ndarray | None:
-    """(1 + C,) float32 added to a weighted cross-entropy model's logits before use, or None.
-
-    Class weights in the loss act as a prior that favours the small classes: the trained
-    softmax estimates p(class | page) x weight, normalised, so borders bleed into small classes
-    (recall above precision). Adding -logit_adjustment x log(weight) to the logits undoes that
-    prior ("logit adjustment", Menon et al., 2021): the model keeps what the weights taught it,
-    and its argmax and probabilities estimate the unweighted posterior again.
-    """
-    weights = config.get("class_weight_values")
-    adjustment = float(config.get("logit_adjustment", config_module.DEFAULTS["logit_adjustment"]))
-    if config.get("base_loss") != "weighted_cross_entropy" or not weights or adjustment == 0:
-        return None
-    return (-adjustment * np.log(np.asarray(weights, dtype=np.float64))).astype(np.float32)
-
-
-def adjusted_logits(output: tf.Tensor, offsets: np.ndarray | None) -> tf.Tensor:
-    """float32 logits with the logit offsets (if any) added."""
-    output = tf.cast(output, tf.float32)
-    return output if offsets is None else output + tf.constant(offsets, tf.float32)
-
-
-def predict_class_index(
-    output: tf.Tensor,
-    base_loss: str,
-    separate_channels: bool,
-    colors: np.ndarray,
-    offsets: np.ndarray | None = None,
-) -> tf.Tensor:
-    """Generator output -> (…, H, W) int32 class index: 0 background, i + 1 for class i.
-
-    `offsets` (from `logit_offsets`) shift a cross-entropy model's logits before the argmax.
-    """
-    output = tf.cast(output, tf.float32)
-    if losses.is_cross_entropy(base_loss):
-        return tf.argmax(adjusted_logits(output, offsets), axis=-1, output_type=tf.int32)
-    if separate_channels:
-        best = tf.argmax(output, axis=-1, output_type=tf.int32) + 1
-        return tf.where(tf.reduce_max(output, axis=-1) > 0.0, best, 0)
-    return nearest_color_index((output + 1.0) * 127.5, colors)
-
-
-def nearest_color_index(rgb: tf.Tensor, colors: np.ndarray) -> tf.Tensor:
-    """(…, 3) RGB values -> index of the nearest of [black] + colours."""
-    colors = tf.constant(palette(colors).astype(np.float32))
-    distances = tf.reduce_sum(tf.square(tf.cast(rgb, tf.float32)[..., None, :] - colors), -1)
-    return tf.argmin(distances, axis=-1, output_type=tf.int32)
 
 
 def target_class_index(target: tf.Tensor, separate_channels: bool, colors: np.ndarray):

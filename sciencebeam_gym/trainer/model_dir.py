@@ -19,8 +19,8 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import color_map_of_config
+from sciencebeam_gym.storage import fs
 from sciencebeam_gym.trainer import config as config_module
 
 CHECKPOINT_DIR = "checkpoints"

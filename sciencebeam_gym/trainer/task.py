@@ -12,12 +12,13 @@ evaluation, checkpoints). Arguments are parsed before TensorFlow is imported, so
 answers at once.
 On Vertex AI, `AIP_MODEL_DIR`, `AIP_CHECKPOINT_DIR` and `AIP_TENSORBOARD_LOG_DIR` are the
 defaults of --output_path, --checkpoint_path and --tensorboard_path (a flag given wins).
-A local output path is locked for the run (`sciencebeam_gym.folder_lock`): a second training
-on the same folder is refused with the holder's host and PID.
-gs:// paths go through `sciencebeam_gym.staging.GcsStaging` (staged locally with a storage
-emulator, the /gcs mount on Vertex AI, or TensorFlow's own Cloud Storage support). In a
-multi-worker run only the chief writes checkpoints and summaries to the output path; the other
-workers resume from it but write to a temporary folder of their own.
+A local output path is locked for the run (`sciencebeam_gym.storage.folder_lock`): a second
+training on the same folder is refused with the holder's host and PID.
+gs:// paths are mapped here, before the run, by `sciencebeam_gym.storage.tensorflow_paths`
+(staged locally with a storage emulator, the /gcs mount on Vertex AI, or TensorFlow's own Cloud
+Storage support); the Trainer receives the mapped paths. In a multi-worker run only the chief
+writes checkpoints and summaries to the output path; the other workers resume from it but write
+to a temporary folder of their own.
 Exit status: 0 done (or nothing to do), 1 stopped on a non-finite loss, 2 bad input (or the
 folder in use, or its disk full), 130/143 interrupted (checkpoint saved).
 """
@@ -25,13 +26,15 @@ folder in use, or its disk full), 130/143 interrupted (checkpoint saved).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
 import tempfile
 
-from sciencebeam_gym import cli, folder_lock
-from sciencebeam_gym.gcs import StorageError
+from sciencebeam_gym import cli
+from sciencebeam_gym.storage import folder_lock
+from sciencebeam_gym.storage.errors import StorageError
 from sciencebeam_gym.trainer import config as config_module
 from sciencebeam_gym.trainer.config import DEFAULTS, ConfigError
 
@@ -118,35 +121,83 @@ def config_from_args(args: argparse.Namespace, env=None) -> dict:
 # --- the run --------------------------------------------------------------------------------------
 
 
-def train(config: dict, write_predictions: bool = False, gcs=None) -> int:
-    """Train to config["max_steps"]; gs:// paths go through `gcs` (a GcsStaging)."""
-    from sciencebeam_gym.staging import GcsStaging, is_chief
+def train(config: dict, write_predictions: bool = False) -> int:
+    """Train to config["max_steps"]; gs:// paths are mapped for TensorFlow here, at the edge,
+    and the Trainer receives the mapped paths (see `training.RunPaths`)."""
+    from sciencebeam_gym.storage.tensorflow_paths import TensorflowPaths
+    from sciencebeam_gym.trainer.distribute import is_chief
 
-    if gcs is not None:
-        return train_with(config, write_predictions, gcs, is_chief())
-    with GcsStaging() as own_gcs:
-        return train_with(config, write_predictions, own_gcs, is_chief())
-
-
-def train_with(config: dict, write_predictions: bool, gcs, chief: bool) -> int:
-    if chief:
-        with folder_lock.hold(config["output_path"], "training"):
-            tf_output = gcs.output_dir(config["output_path"])
-            return train_to(config, write_predictions, gcs, tf_output, True)
-    # Checkpoints are saved by every worker (saving is collective), but only the chief's go to
-    # the output path: two workers writing the same checkpoint files break each other's saves.
-    scratch = tempfile.mkdtemp(prefix="gym-worker-")
-    try:
-        return train_to(config, False, gcs, scratch, False)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    with TensorflowPaths() as tf_paths:
+        if is_chief():
+            with folder_lock.hold(config["output_path"], "training"):
+                return train_in(config, chief_paths(config, tf_paths), True, write_predictions)
+        # Checkpoints are saved by every worker (saving is collective), but only the chief's go
+        # to the output path: two workers writing the same checkpoint files break each other's
+        # saves. The others write to a folder of their own and resume from the chief's.
+        scratch = tempfile.mkdtemp(prefix="gym-worker-")
+        try:
+            return train_in(config, worker_paths(config, tf_paths, scratch), False, False)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
-def train_to(config: dict, write_predictions: bool, gcs, tf_output: str, chief: bool) -> int:
-    """The training run; TensorFlow writes checkpoints and summaries under `tf_output`."""
+def chief_paths(config: dict, tf_paths):
+    """The chief's paths: the output, checkpoint and TensorBoard folders, synced after saves."""
+    from sciencebeam_gym.trainer import model_dir
+    from sciencebeam_gym.trainer.training import RunPaths
+
+    output = tf_paths.writable_folder(config["output_path"])
+    checkpoints = model_dir.checkpoint_dir(output)
+    if config.get("checkpoint_path"):
+        checkpoints = tf_paths.writable_folder(config["checkpoint_path"])
+    events = output
+    if config.get("tensorboard_path"):
+        events = tf_paths.writable_folder(config["tensorboard_path"])
+    return RunPaths(
+        *readable_data(config, tf_paths),
+        output=output,
+        checkpoints=checkpoints,
+        events=events,
+        resume_from=checkpoints,
+        sync=tf_paths.sync,
+    )
+
+
+def worker_paths(config: dict, tf_paths, scratch: str):
+    """Another worker's paths: everything it writes goes to `scratch`; it reads the chief's
+    checkpoints."""
+    from sciencebeam_gym.trainer import model_dir
+    from sciencebeam_gym.trainer.training import RunPaths
+
+    chief_checkpoints = config.get("checkpoint_path") or model_dir.checkpoint_dir(
+        config["output_path"]
+    )
+    return RunPaths(
+        *readable_data(config, tf_paths),
+        output=scratch,
+        checkpoints=model_dir.checkpoint_dir(scratch),
+        events=scratch,
+        resume_from=tf_paths.readable_folder(chief_checkpoints),
+    )
+
+
+def readable_data(config: dict, tf_paths) -> tuple[tuple, tuple, tuple[str, ...]]:
+    """(training sources as found, the same readable by TensorFlow, evaluation files)."""
+    from sciencebeam_gym.trainer import data
+
+    sources, eval_files = data.find_run_files(config)
+    readable = tuple(
+        dataclasses.replace(found, files=tuple(tf_paths.readable_files(found.files)))
+        for found in sources
+    )
+    return tuple(sources), readable, tuple(tf_paths.readable_files(eval_files))
+
+
+def train_in(config: dict, paths, chief: bool, write_predictions: bool) -> int:
+    """The training run; TensorFlow reads and writes where `paths` (a RunPaths) say."""
     from sciencebeam_gym.trainer.training import Trainer
 
-    return Trainer(config, gcs, tf_output, chief, write_predictions).run()
+    return Trainer(config, paths, chief, write_predictions).run()
 
 
 def main(argv=None) -> int:
@@ -168,7 +219,7 @@ def main(argv=None) -> int:
         StorageError,
         ModelDirError,
         OutputFullError,
-        folder_lock.FolderLockedError,
+        folder_lock.LockError,
     ) as error:
         return cli.report_error(error, EXIT_BAD_INPUT)
     except NonFiniteLossError as error:

@@ -1,6 +1,6 @@
 """The training run as named stages: config, data, devices, model, checkpoint, train loop.
 
-    status = Trainer(config, gcs, tf_output, chief=True).run()
+    status = Trainer(config, paths, chief=True).run()   # paths: a RunPaths, made by task.py
 
 Each stage is a method that announces itself in the log. The loop runs our own compiled step
 (Pix2Pix.train_step under the distribution strategy) and, between steps, the timed hooks:
@@ -18,13 +18,15 @@ import math
 import signal
 import sys
 import time
+from collections.abc import Callable
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import CONFIG_CLASSES_KEY, default_color_map_path, load_color_map
+from sciencebeam_gym.model_contract import image_size_of
+from sciencebeam_gym.storage import fs
 from sciencebeam_gym.trainer import config as config_module
 from sciencebeam_gym.trainer import (
     data,
@@ -179,7 +181,7 @@ def training_batches(config, train_sources, target_colors, seed, augment=0.0, sh
     return data.make_dataset(
         train_sources,
         config["batch_size"],
-        config_module.image_size_of(config),
+        image_size_of(config),
         target_colors,
         training=True,
         shuffle_buffer=shuffle_buffer or config["shuffle_buffer"],
@@ -228,7 +230,7 @@ def make_batch_norm_recalibration(config, train_sources, target_colors, generato
 
 def channel_images(output: np.ndarray, config: dict) -> dict:
     """Per-class channel tiles of one generator output (values in [0, 1])."""
-    from sciencebeam_gym.trainer.losses import is_cross_entropy
+    from sciencebeam_gym.model_contract import is_cross_entropy
 
     if not config["use_separate_channels"]:
         return {}
@@ -270,17 +272,39 @@ def eval_scalars(summary: dict) -> dict:
     return scalars
 
 
+def nothing_to_sync() -> None:
+    """The `sync` of a run whose outputs TensorFlow writes in place."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RunPaths:
+    """Where one run reads and writes, as TensorFlow can use them.
+
+    The command line maps each gs:// path (a local copy, the /gcs mount or the URL itself, see
+    `storage.tensorflow_paths`) and hands the result here; `sync` sends what TensorFlow wrote
+    to its gs:// folders, and is called after each checkpoint.
+    """
+
+    found_sources: tuple[data.SourceFiles, ...]  # the training files as found (for the log)
+    train_sources: tuple[data.SourceFiles, ...]  # the same files, as TensorFlow reads them
+    eval_files: tuple[str, ...]
+    output: str  # the output path, or its stand-in (a worker's: a folder of its own)
+    checkpoints: str  # where this run's checkpoints are written
+    events: str  # TensorBoard summaries go to <events>/train and <events>/eval
+    resume_from: str  # the checkpoints a run resumes from (another worker's: the chief's)
+    sync: Callable[[], object] = nothing_to_sync
+
+
 class Trainer:
     """One training run; `run()` calls the stages in order and returns the exit status.
 
-    TensorFlow writes checkpoints and summaries under `tf_output` (the output path itself,
-    or its local stand-in for gs://); only the chief saves config.json and syncs.
+    TensorFlow writes checkpoints and summaries under `paths` (see RunPaths); only the chief
+    saves config.json and syncs.
     """
 
-    def __init__(self, config: dict, gcs, tf_output: str, chief: bool, write_predictions=False):
+    def __init__(self, config: dict, paths: RunPaths, chief: bool, write_predictions=False):
         self.config = config
-        self.gcs = gcs
-        self.tf_output = tf_output
+        self.paths = paths
         self.chief = chief
         self.write_predictions = write_predictions
         self.step = 0
@@ -317,25 +341,13 @@ class Trainer:
         log("config", f"{self.color_map.num_classes} classes from {config['color_map']}")
 
     def set_up_data(self) -> None:
-        config, gcs = self.config, self.gcs
-        complete = not config["allow_incomplete_data"]
-        sources = data.find_sources(
-            config["train_data_paths"], "training", "--train_data_paths", complete
-        )
-        self.train_sources = [
-            dataclasses.replace(found, files=tuple(gcs.local_files(found.files)))
-            for found in sources
-        ]
+        paths = self.paths
+        self.train_sources = list(paths.train_sources)
         self.train_files = data.all_files(self.train_sources)
-        if len(sources) > 1:
-            for found in sources:
+        if len(paths.found_sources) > 1:
+            for found in paths.found_sources:
                 log("data", describe_source(found))
-        self.eval_files = []
-        if config["eval_data_paths"]:
-            found = data.find_files(
-                config["eval_data_paths"], "evaluation", "--eval_data_paths", complete
-            )
-            self.eval_files = gcs.local_files(found)
+        self.eval_files = list(paths.eval_files)
         log(
             "data",
             f"{len(self.train_files)} training file(s), {len(self.eval_files)} evaluation file(s)",
@@ -379,28 +391,21 @@ class Trainer:
         )
         log(
             "model",
-            "input {} x {} (W x H), ".format(*config_module.image_size_of(config))
+            "input {} x {} (W x H), ".format(*image_size_of(config))
             + f"generator {self.generator.count_params():,} parameters, discriminator "
             f"{discriminator.count_params():,}; loss {config['gan_weight']} x GAN + "
             f"{config['l1_weight']} x {config['base_loss']}",
         )
 
-    def checkpoint_folder(self) -> str:
-        """Where TensorFlow writes this run's checkpoints."""
-        path = self.config.get("checkpoint_path")
-        if path and self.chief:
-            return self.gcs.output_dir(path)
-        return model_dir.checkpoint_dir(self.tf_output)
-
     def restore(self) -> None:
         config = self.config
-        folder = self.checkpoint_folder()
+        folder = self.paths.checkpoints
         if self.chief:
             model_dir.remove_partial_saves(folder)
         self.manager = tf.train.CheckpointManager(
             self.checkpoint, folder, config["save_max_to_keep"], checkpoint_name="ckpt"
         )
-        latest = self.latest_checkpoint(folder)
+        latest = self.latest_checkpoint()
         if latest:
             model_dir.restore_checkpoint(self.checkpoint, latest, ConfigError)
             log("checkpoint", f"resuming from step {int(self.step_var.numpy())} ({latest})")
@@ -413,16 +418,11 @@ class Trainer:
         if self.chief:
             config_module.save_config(config["output_path"], config)
 
-    def latest_checkpoint(self, folder: str) -> str | None:
-        """The newest readable checkpoint; other workers read the chief's."""
-        if self.chief:
-            return model_dir.readable_checkpoint(folder)
-        if not self.saved:
+    def latest_checkpoint(self) -> str | None:
+        """The newest readable checkpoint; other workers read the chief's, once it saved."""
+        if not self.chief and not self.saved:
             return None
-        chief_dir = self.config.get("checkpoint_path") or model_dir.checkpoint_dir(
-            self.config["output_path"]
-        )
-        return model_dir.readable_checkpoint(self.gcs.input_dir(chief_dir))
+        return model_dir.readable_checkpoint(self.paths.resume_from)
 
     def shown_checkpoint_dir(self) -> str:
         return self.config.get("checkpoint_path") or model_dir.checkpoint_dir(
@@ -456,9 +456,7 @@ class Trainer:
         )
         self.train_step = self.compiled_step()
         self.predict_fn = evaluation.make_predict_fn(self.generator, config, self.colors)
-        events = config.get("tensorboard_path") or self.tf_output
-        if config.get("tensorboard_path") and self.chief:
-            events = self.gcs.output_dir(events)
+        events = self.paths.events
         self.train_writer = tf.summary.create_file_writer(fs.join(events, "train"))
         self.eval_writer = tf.summary.create_file_writer(fs.join(events, "eval"))
 
@@ -515,7 +513,7 @@ class Trainer:
             raise data.explain_data_error(
                 error,
                 self.train_files,
-                config_module.image_size_of(self.config),
+                image_size_of(self.config),
                 self.target_colors,
             ) from error
 
@@ -579,7 +577,7 @@ class Trainer:
         if self.chief:
             self.train_writer.flush()
             self.eval_writer.flush()
-            self.gcs.sync()
+            self.paths.sync()
             log("checkpoint", f"saved {path}")
 
     def evaluate(self, predictions_dir: str = "") -> dict | None:
@@ -629,6 +627,6 @@ class Trainer:
     def disk_full_message(self) -> str:
         return (
             f"no space left on the device of {self.config['output_path']} (while writing "
-            f"under {self.tf_output}); free some space there and re-run: the checkpoints saved "
+            f"under {self.paths.output}); free some space there and re-run: the checkpoints saved "
             f"before (step {self.last_saved}) are intact and training resumes from them"
         )

@@ -20,8 +20,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sciencebeam_gym import fs
+from sciencebeam_gym import class_labels
 from sciencebeam_gym.color_map import UNKNOWN_LABEL
+from sciencebeam_gym.storage import fs
 from sciencebeam_gym.words.features import FEATURE_VERSION
 
 WORD_MODEL_FOLDER = "word-model"
@@ -38,7 +39,7 @@ class WordModelError(ValueError):
 # Classes whose instances the word model marks where they begin (`B-<class>` on the first word
 # of each affiliation, reference, section title), so that the fields can be cut into instances
 # where no label or indent shows it.
-START_CLASSES = ("author_aff", "reference", "section_title")
+START_CLASSES = (class_labels.AUTHOR_AFF, class_labels.REFERENCE, class_labels.SECTION_TITLE)
 START_PREFIX = "B-"
 
 

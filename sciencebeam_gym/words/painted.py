@@ -17,9 +17,9 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.document.tokens import PageTokens, page_base
 from sciencebeam_gym.document.words import class_shares
+from sciencebeam_gym.storage import fs
 
 PAINT_BATCH = 8
 

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sciencebeam_gym import cli, fs
+from sciencebeam_gym import cli
 from sciencebeam_gym.color_map import UNKNOWN_LABEL, default_color_map_path, load_color_map
 from sciencebeam_gym.document.tokens import (
     NO_INSTANCE,
@@ -36,6 +36,7 @@ from sciencebeam_gym.document.tokens import (
     find_token_files,
     read_tokens,
 )
+from sciencebeam_gym.storage import fs
 from sciencebeam_gym.weighted_sources import parse_source
 from sciencebeam_gym.words.features import PageInfo, page_features, reading_sequence
 from sciencebeam_gym.words.model import (
@@ -228,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", required=True, help="the word model's folder")
     painted = parser.add_mutually_exclusive_group()
     painted.add_argument("--saved_model", default="", help="the vision model's export")
+    parser.add_argument(
+        "--export_path", default="", help="the configured export, used without --saved_model"
+    )
     painted.add_argument(
         "--no_painted", action="store_true", help="without the vision model's classes"
     )
@@ -305,11 +309,25 @@ def evaluate_pages(model, pages: list[TokenPage], reader: PageReader) -> dict:
     return scores(count_labels(pairs))
 
 
+def check_vision_model(args: argparse.Namespace) -> None:
+    """Settle `args.saved_model` (else the configured export); TrainError when painted classes
+    are wanted and there is no export to paint them."""
+    if args.no_painted:
+        return
+    args.saved_model = args.saved_model or args.export_path
+    if not args.saved_model:
+        raise TrainError("pass --saved_model EXPORT (the vision model) or --no_painted")
+    if not fs.is_gcs(args.saved_model) and not fs.exists(args.saved_model):
+        raise TrainError(
+            f"no vision model export at {args.saved_model} to read the painted classes from; "
+            "export one with ./save-model.sh, or train without them: --no_painted"
+        )
+
+
 def run(argv: Sequence[str] | None = None, log=print) -> dict:
     """Train, save and (with --eval_tokens) score a word model; its description."""
     args = build_parser().parse_args(argv)
-    if not args.no_painted and not args.saved_model:
-        raise TrainError("pass --saved_model EXPORT (the vision model) or --no_painted")
+    check_vision_model(args)
     color_map = load_color_map(args.color_map or default_color_map_path())
     labels = model_labels(color_map.labels)
     excluded = [g for g in args.exclude_groups.split(",") if g]
@@ -371,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sciencebeam_gym.words.evaluate import format_scores
 
         print(format_scores(info["evaluation"]))
-    return 0
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from sciencebeam_gym.cloud.dataflow import (
     extra_requirements,
 )
 from sciencebeam_gym.preprocess import pipeline
-from tests.cloud.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT
 
 ENV = {
     "PROJECT": "my-project",

@@ -1,7 +1,7 @@
 """The --cloud data path end to end on the emulator: sample data -> upload -> preprocess on
 gs:// (Beam DirectRunner) -> gzipped TFRecords on gs:// -> the trainer's input pipeline, and a
 short training run whose checkpoints land on gs:// (TensorFlow reaches the emulator's files
-through `GcsStaging`)."""
+through `storage.tensorflow_paths`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import sys
 
 import pytest
 
-from sciencebeam_gym import fs, staging
-from tests.cloud.conftest import REPO_ROOT, TEST_BUCKET
+from sciencebeam_gym.storage import fs
+from sciencebeam_gym.storage.tensorflow_paths import TensorflowPaths
+from tests.conftest import REPO_ROOT, TEST_BUCKET
 
 GCS_PATH = f"gs://{TEST_BUCKET}/sciencebeam/pix2pix/v4"
 IMAGE_SIZE = 64
@@ -69,8 +70,8 @@ def test_sample_data_to_gcs_records_to_training_batches(script_env, tmp_path):
     from sciencebeam_gym.trainer import data
 
     colors = load_color_map(str(REPO_ROOT / "color_map.conf")).color_array
-    with staging.GcsStaging() as stage:
-        files = stage.local_files(data.find_files([f"{GCS_PATH}/preproc/train/*tfrecord*"]))
+    with TensorflowPaths() as tf_paths:
+        files = tf_paths.readable_files(data.find_files([f"{GCS_PATH}/preproc/train/*tfrecord*"]))
         dataset = data.make_dataset(files, 3, IMAGE_SIZE, colors, training=False)
         pages, targets = next(iter(dataset))
     assert tuple(pages.shape) == (3, IMAGE_SIZE, IMAGE_SIZE, 3)
@@ -80,9 +81,9 @@ def test_sample_data_to_gcs_records_to_training_batches(script_env, tmp_path):
 
     from sciencebeam_gym.trainer import task
 
-    with staging.GcsStaging() as stage:
-        train_files = stage.local_files(fs.glob(f"{GCS_PATH}/preproc/train/*tfrecord*"))
-        model_dir = stage.output_dir(f"{GCS_PATH}-default/training")
+    with TensorflowPaths() as tf_paths:
+        train_files = tf_paths.readable_files(fs.glob(f"{GCS_PATH}/preproc/train/*tfrecord*"))
+        model_dir = tf_paths.writable_folder(f"{GCS_PATH}-default/training")
         code = task.main(
             ["--preset", "smoke", "--image_size", str(IMAGE_SIZE), "--precision", "float32"]
             + ["--max_steps", "2", "--save_freq", "2", "--output_path", model_dir]

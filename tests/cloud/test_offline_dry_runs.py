@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from tests.cloud.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT
 
 PROJECT = "some-project"
 CLOSED = "127.0.0.1:9"
@@ -79,6 +79,7 @@ def test_preprocess_prints_both_dataflow_jobs_without_reading_the_bucket(tmp_pat
         assert options["region"]
         assert options["dataflow_endpoint"].startswith("https://")
         assert options["setup_file"] == f"{REPO_ROOT}/setup.py"
+        assert options["job_name"] == f"offline-job-preprocess-{split}"  # one job per split
 
 
 @pytest.mark.parametrize("script", ["train.sh", "eval.sh", "save-model.sh"])

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
-from tests.cloud.conftest import TEST_BUCKET
+from sciencebeam_gym.storage import fs
 from tests.cloud.test_distributed import COLOR_MAP, IMAGE_SIZE, write_tiny_records
+from tests.conftest import TEST_BUCKET
 
 ROOT = f"gs://{TEST_BUCKET}/trainer-gcs"
 MODEL = f"{ROOT}/training"
@@ -46,7 +46,7 @@ def test_no_match_on_gcs_names_what_is_there(storage_client, tmp_path):
 
 @pytest.mark.slow
 def test_train_resume_and_evaluate_on_gcs(storage_client, tmp_path, capfd):
-    from sciencebeam_gym.trainer import evaluate, task
+    from sciencebeam_gym.trainer import evaluate_checkpoint, task
 
     write_tiny_records(str(tmp_path / "train.tfrecord.gz"), 6)
     write_tiny_records(str(tmp_path / "test.tfrecord.gz"), 2)
@@ -77,7 +77,7 @@ def test_train_resume_and_evaluate_on_gcs(storage_client, tmp_path, capfd):
     assert "training from step 2 to 4" in log
     assert f"{MODEL}/checkpoints/ckpt-4.index" in fs.glob(f"{MODEL}/checkpoints/*")
 
-    code = evaluate.main(
+    code = evaluate_checkpoint.main(
         ["--model_path", MODEL, "--eval_data_paths", f"{ROOT}/preproc/test/*.tfrecord.gz"]
     )
     assert code == 0

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from sciencebeam_gym.cloud import vertex_job
-from tests.cloud.conftest import REPO_ROOT, TEST_BUCKET, TEST_PROJECT
+from tests.conftest import REPO_ROOT, TEST_BUCKET, TEST_PROJECT
 
 MODULE = "sciencebeam_gym.trainer.task"
 TRAIN_MODEL_PATH = f"gs://{TEST_BUCKET}/sciencebeam/pix2pix/v4-default/training"
@@ -424,7 +424,7 @@ def dry_run_job(tmp_path, script: str, *args: str, **settings: str) -> dict:
     ("script", "module", "path_flag"),
     [
         ("train.sh", "sciencebeam_gym.trainer.task", "--output_path"),
-        ("eval.sh", "sciencebeam_gym.trainer.evaluate", "--model_path"),
+        ("eval.sh", "sciencebeam_gym.trainer.evaluate_checkpoint", "--model_path"),
     ],
 )
 def test_scripts_with_cloud_submit_their_module(tmp_path, script, module, path_flag):
@@ -454,3 +454,55 @@ def test_save_model_cloud_submits_the_export_module(tmp_path):
     assert args[args.index("--model_path") + 1] == TRAIN_MODEL_PATH
     assert args[args.index("--export_path") + 1] == TRAIN_MODEL_PATH.rsplit("/", 1)[0] + "/export"
     assert "acceleratorCount" not in pool["machineSpec"]  # a CPU job
+    assert args[args.index("--dpi") + 1] == "100"  # GENERATE_DPI: the training pages' dpi
+
+
+def test_save_model_passes_the_configured_dpi_of_the_training_pages(tmp_path):
+    job = dry_run_job(tmp_path, "save-model.sh", GENERATE_DPI="72")
+    args = job["jobSpec"]["workerPoolSpecs"][0]["pythonPackageSpec"]["args"]
+    assert args[args.index("--dpi") + 1] == "72"
+
+
+def test_train_sh_reads_quoted_paths_in_its_settings(tmp_path):
+    job = dry_run_job(
+        tmp_path,
+        "train.sh",
+        TRAIN_DATA_PATHS="'/data/my records/*tfrecord*':2 \"/other data/*tfrecord*\" /plain/*",
+        TRAINING_ARGS="--class_weights '/my dir/w.json' --ngf=16",
+    )
+    args = job["jobSpec"]["workerPoolSpecs"][0]["pythonPackageSpec"]["args"]
+    sources = [args[i + 1] for i, arg in enumerate(args) if arg == "--train_data_paths"]
+    assert sources == ["/data/my records/*tfrecord*:2", "/other data/*tfrecord*", "/plain/*"]
+    assert args[args.index("--class_weights") + 1] == "/my dir/w.json"
+    assert "--ngf=16" in args
+
+
+def test_train_sh_record_flags_replace_the_configured_ones(tmp_path):
+    job = dry_run_job(
+        tmp_path,
+        "train.sh",
+        "--train_data_paths",
+        "/given/*:3",
+        "--eval-data-paths=/given-eval/*",
+        TRAIN_DATA_PATHS="/configured/*",
+        EVAL_DATA_PATHS="/configured-eval/*",
+    )
+    args = job["jobSpec"]["workerPoolSpecs"][0]["pythonPackageSpec"]["args"]
+    assert [a for a in args if "configured" in a] == []
+    sources = [args[i + 1] for i, arg in enumerate(args) if arg == "--train_data_paths"]
+    assert sources == ["/given/*:3"]
+    assert "--eval-data-paths=/given-eval/*" in args
+
+
+def test_an_unclosed_quote_in_a_setting_is_named(tmp_path):
+    env = dict(os.environ, PROJECT=TEST_PROJECT, GYM_QUIET="true", JOB_ID=JOB_ID)
+    env.update(GYM_CONFIG_FILE=str(tmp_path / "no.config"), TRAINING_ARGS="--class_weights '/a b")
+    result = subprocess.run(
+        [str(REPO_ROOT / "train.sh"), "--cloud", "--dry-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "TRAINING_ARGS cannot be split into words: unmatched single quote" in result.stderr

@@ -11,7 +11,7 @@ import textwrap
 import pypdfium2 as pdfium
 import pytest
 
-from sciencebeam_gym.document.pdf import PdfError, count_pages, fit_dpi, render_pages
+from sciencebeam_gym.document.pdf import PdfError, count_pages, fit_dpi, open_pdf, render_pages
 
 
 def blank_pdf(pages: int, width: float, height: float) -> bytes:
@@ -88,3 +88,16 @@ def test_unusable_pdfs_name_the_file_and_the_reason(data, reason):
     with pytest.raises(PdfError) as error:
         next(render_pages(data, "bad.pdf"))
     assert error.value.reason == reason and str(error.value).startswith("bad.pdf: ")
+
+
+def test_a_pdf_refused_right_after_an_encrypted_one_is_not_called_encrypted():
+    from tests.generate.factory import pdf_bytes
+
+    for data, reason in [
+        (pdf_bytes([(72, 700, 12, "secret")], encrypt=True), "encrypted PDF"),
+        (blank_pdf(0, 612, 792), "corrupt PDF"),  # pdfium sets no error of its own for it
+        (pdf_bytes([(72, 700, 12, "secret")], encrypt=True), "encrypted PDF"),
+    ]:
+        with pytest.raises(PdfError) as error:
+            open_pdf(data)
+        assert error.value.reason == reason

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -48,7 +49,7 @@ def test_a_folder_with_bad_documents_extracts_the_good_ones_and_reports_the_rest
     out = tmp_path / "out"
     status = main([str(inputs), str(out), "--saved_model", str(tiny_export), "--format", "json"])
     captured = capsys.readouterr()
-    assert status == 0
+    assert status == 1  # some documents could not be extracted
     assert sorted(p.name for p in out.iterdir()) == ["good.json", "scan.json"]
     good = json.loads((out / "good.json").read_text())
     assert good["pages"] == 2 and good["source"].endswith("good.pdf")
@@ -82,7 +83,7 @@ def test_a_file_list_names_pdfs_relative_to_itself(tmp_path, tiny_export):
     listing = tmp_path / "in" / "list.txt"
     listing.write_text("# the good one\ngood.pdf\n")
     assert main([str(listing), "--saved_model", str(tiny_export)]) == 0
-    root = etree.parse(str(inputs / "good.xml")).getroot()
+    root = etree.parse(str(inputs / "list-extracted" / "good.xml")).getroot()
     assert root.tag == "article" and root.find("front/article-meta") is not None
 
 
@@ -130,7 +131,8 @@ def test_the_beam_pipeline_extracts_on_the_direct_runner(tmp_path, tiny_export):
     out = tmp_path / "out"
     settings = JobSettings(str(tiny_export), "", str(out), "xml", (1,), 50.0)
     pdfs = sorted(str(p) for p in inputs.iterdir())
-    results = run_beam(pdfs, settings, ["--runner", "DirectRunner"])
+    jobs = [(pdf, str(out / os.path.basename(pdf).replace(".pdf", ".xml"))) for pdf in pdfs]
+    results = run_beam(jobs, settings, ["--runner", "DirectRunner"])
     by_name = {os.path.basename(r["pdf"]): r for r in results}
     assert [n for n, r in sorted(by_name.items()) if r["status"] == "ok"] == [
         "good.pdf",
@@ -139,3 +141,22 @@ def test_the_beam_pipeline_extracts_on_the_direct_runner(tmp_path, tiny_export):
     assert by_name["empty.pdf"]["reason"] == "empty PDF"
     assert etree.parse(str(out / "good.xml")).getroot().tag == "article"
     assert (out / REPORT_NAME).exists()
+
+
+def test_pages_are_rendered_at_the_dpi_of_the_model_unless_one_is_given(tmp_path, tiny_export):
+    from sciencebeam_gym.document.pdf import DEFAULT_DPI
+    from sciencebeam_gym.extract import load_model
+    from sciencebeam_gym.serving import export
+    from sciencebeam_gym.serving.metadata import METADATA_FILENAME
+
+    assert load_model(str(tiny_export)).dpi == DEFAULT_DPI
+    assert load_model(str(tiny_export), dpi=50).dpi == 50
+    source = json.loads((tiny_export / METADATA_FILENAME).read_text())["source_checkpoint"]
+    training = Path(source).parents[1]  # <training>/checkpoints/ckpt-N
+    at_36 = tmp_path / "export"
+    args = ["--model_path", str(training), "--export_path", str(at_36), "--dpi", "36"]
+    assert export.main(args) == 0
+    assert load_model(str(at_36)).dpi == 36
+    assert load_model(str(at_36), dpi=72).dpi == 72
+    # a training folder records no dpi: the one default
+    assert load_model(str(training)).dpi == DEFAULT_DPI

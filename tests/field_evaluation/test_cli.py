@@ -56,7 +56,7 @@ def _summary(output) -> dict:
 
 def test_scores_good_documents_and_skips_each_bad_one_with_its_reason(corpus, capsys):
     source, extracted, output = corpus
-    assert _run(source, extracted, output, "--workers", "1") == 0
+    assert _run(source, extracted, output, "--workers", "1") == 1  # some were skipped
     summary = _summary(output)
     assert summary["documents"]["scored"] == 2 and summary["documents"]["skipped"] == 4
     reasons = {s["doc_id"]: s["reason"] for s in summary["skipped"]}
@@ -115,7 +115,7 @@ def test_a_model_or_extracted_folder_is_required_and_a_missing_model_is_named(co
 
 def test_pictures_show_the_page_and_the_texts(corpus):
     source, extracted, output = corpus
-    assert _run(source, extracted, output, "--pictures", "--workers", "1") == 0
+    assert _run(source, extracted, output, "--pictures", "--workers", "1") == 1
     folder = os.path.join(output, "evaluation", "pictures")
     assert sorted(os.listdir(folder)) == ["good.png", "perturbed.png"]
     with Image.open(os.path.join(folder, "perturbed.png")) as picture:
@@ -157,9 +157,10 @@ def test_a_misspelt_flag_is_refused_with_the_closest_name(corpus, capsys):
 @pytest.mark.slow
 def test_beam_direct_runner_and_process_pool_agree_with_one_process(corpus):
     source, extracted, output = corpus
-    assert _run(source, extracted, output + "-1", "--workers", "1") == 0
-    assert _run(source, extracted, output + "-pool", "--workers", "2") == 0
-    assert _run(source, extracted, output + "-beam", "--runner", "DirectRunner") == 0
+    # 1: the corpus holds bad documents, skipped alike by each runner
+    assert _run(source, extracted, output + "-1", "--workers", "1") == 1
+    assert _run(source, extracted, output + "-pool", "--workers", "2") == 1
+    assert _run(source, extracted, output + "-beam", "--runner", "DirectRunner") == 1
     expected = _summary(output + "-1")
     for other in (output + "-pool", output + "-beam"):
         summary = _summary(other)
@@ -177,3 +178,25 @@ def test_the_script_answers_help_at_once():
     )
     assert result.returncode == 0 and "--extracted" in result.stdout
     assert time.monotonic() - started < 10
+
+
+def _chosen_model(capsys, *args) -> str | None:
+    assert main([*args, "--dry_run"]) == 0
+    return json.loads(capsys.readouterr().out)["evaluation"]["model"]
+
+
+def test_the_model_is_the_export_when_there_is_one_else_the_training_folder(
+    corpus, tmp_path, capsys
+):
+    source, extracted, output = corpus
+    export, training = tmp_path / "export", tmp_path / "training"
+    base = ["--source", source, "--output", output]
+    configured = [*base, "--export_path", str(export), "--model_path", str(training)]
+    assert _chosen_model(capsys, *configured) == str(training)
+    export.mkdir()
+    assert _chosen_model(capsys, *configured) == str(export)
+    assert _chosen_model(capsys, *configured, "--model", "/given") == "/given"
+    assert _chosen_model(capsys, *configured, "--extracted", extracted) is None
+    # a bucket's export is taken as it is: a cloud run reads it there
+    remote = [*base, "--export_path", "gs://bucket/export", "--model_path", str(training)]
+    assert _chosen_model(capsys, *remote) == "gs://bucket/export"

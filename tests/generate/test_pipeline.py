@@ -242,8 +242,8 @@ def image_size(path: Path) -> tuple[int, int]:
 def test_a_killed_rerun_never_pairs_a_page_with_a_label_of_another_run(
     tmp_path, monkeypatch, writes_before_kill
 ):
-    from sciencebeam_gym import fs
     from sciencebeam_gym.generate.document import process_pair
+    from sciencebeam_gym.storage import fs
 
     pair = two_page_document(tmp_path / "source")
     output = tmp_path / "data"
@@ -338,9 +338,9 @@ def test_a_page_of_too_many_words_keeps_the_first_in_its_token_file_with_a_warni
 def test_a_killed_rerun_never_leaves_a_token_file_of_another_run_beside_a_page(
     tmp_path, monkeypatch
 ):
-    from sciencebeam_gym import fs
     from sciencebeam_gym.document.tokens import read_tokens
     from sciencebeam_gym.generate.document import process_pair
+    from sciencebeam_gym.storage import fs
 
     pair = two_page_document(tmp_path / "source", pages=1)
     output = tmp_path / "data"

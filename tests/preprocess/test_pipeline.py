@@ -14,15 +14,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sciencebeam_gym import fs, records
-from sciencebeam_gym.folder_lock import LOCK_NAME
+from sciencebeam_gym import records
+from sciencebeam_gym.cli import EXIT_NO_INPUT
 from sciencebeam_gym.preprocess import images, pairing
 from sciencebeam_gym.preprocess.pipeline import (
-    EXIT_NO_INPUT,
     REPORT_NAME,
     TEMP_FOLDER_PREFIX,
     main,
 )
+from sciencebeam_gym.storage import fs
+from sciencebeam_gym.storage.folder_lock import LOCK_NAME
 from tests.preprocess.conftest import (
     decompression_bomb_png,
     draw_label,
@@ -399,3 +400,16 @@ def test_second_run_on_a_busy_output_folder_is_refused_and_the_first_completes(t
     assert first.returncode == 0, first_err[-2000:]
     assert len(read_records(output)) == 30
     assert not (output / LOCK_NAME).exists()
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_a_read_only_output_folder_is_one_line_naming_it(tmp_path, capsys, inside):
+    from tests.read_only import read_only
+
+    write_pair(str(tmp_path / "data" / "g" / "a"), "a")
+    with read_only(tmp_path / "out") as folder:
+        output = folder / "records" if inside else folder
+        assert preprocess(tmp_path / "data" / "*" / "*" / "*.png", output) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "OSError" not in err
+    assert str(output) in err and "cannot be written" in err

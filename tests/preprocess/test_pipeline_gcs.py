@@ -2,9 +2,10 @@
 
 import pytest
 
-from sciencebeam_gym import fs, records
+from sciencebeam_gym import records
 from sciencebeam_gym.color_map import default_color_map_path
 from sciencebeam_gym.preprocess.pipeline import REPORT_NAME, main
+from sciencebeam_gym.storage import fs
 from tests.preprocess.conftest import draw_label, draw_page, png_bytes
 
 BUCKET = "preprocess-test"

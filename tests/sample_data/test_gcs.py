@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.color_map import default_color_map_path
 from sciencebeam_gym.sample_data.cli import generate_corpus
+from sciencebeam_gym.storage import fs
 
 pytest.importorskip("gcp_storage_emulator")
 

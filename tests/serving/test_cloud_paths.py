@@ -8,9 +8,9 @@ import json
 import pytest
 from PIL import Image
 
-from sciencebeam_gym import fs
 from sciencebeam_gym.serving import export, predict
-from sciencebeam_gym.serving.inference import METADATA_FILENAME
+from sciencebeam_gym.serving.metadata import METADATA_FILENAME
+from sciencebeam_gym.storage import fs
 
 BUCKET = "gym-export-test"
 

@@ -15,11 +15,12 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from sciencebeam_gym import records
+from sciencebeam_gym import model_contract, records
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
 from sciencebeam_gym.records import COMPLETION_REPORT_NAME as REPORT_NAME
-from sciencebeam_gym.serving.inference import ModelInfo, class_probabilities
-from sciencebeam_gym.trainer import model, model_dir
+from sciencebeam_gym.serving.inference import class_probabilities
+from sciencebeam_gym.serving.metadata import ModelInfo
+from sciencebeam_gym.trainer import model_dir
 
 from .conftest import REPO_ROOT, assert_same_classes, draw_page, run_module
 from .test_export import FRESH_PROCESS_PREDICT, run_module_script
@@ -132,12 +133,12 @@ def test_train_export_predict(tmp_path):
     generator, config, step = model_dir.load_generator(str(training))
     assert step == 2
     raw = generator(tf.cast(pages, tf.float32) / 127.5 - 1.0, training=False)
-    classes = model.predict_class_index(
+    classes = model_contract.predict_class_index(
         raw,
         config["base_loss"],
         config["use_separate_channels"],
         model_dir.classes_colors(config),
-        model.logit_offsets(config),
+        model_contract.logit_offsets(config),
     ).numpy()
     probabilities = class_probabilities(raw, ModelInfo.from_config(config)).numpy()
     assert_same_classes(served["classes"], classes, probabilities)

@@ -11,9 +11,10 @@ import time
 import numpy as np
 import pytest
 
+from sciencebeam_gym import model_contract
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map
 from sciencebeam_gym.serving import export
-from sciencebeam_gym.serving.inference import METADATA_FILENAME, ModelInfo
+from sciencebeam_gym.serving.metadata import METADATA_FILENAME, ModelInfo
 from sciencebeam_gym.trainer import model, model_dir
 
 from .conftest import (
@@ -37,7 +38,7 @@ def test_export_writes_a_saved_model_and_its_metadata(exported, trained_dir):
     assert metadata["training_step"] == 7
     assert metadata["source_checkpoint"] == model_dir.latest_checkpoint(str(trained_dir))
     assert export.is_complete_export(str(exported))
-    # nothing staged is left beside it
+    # no partial export is left beside it
     assert sorted(p.name for p in exported.parent.iterdir()) == ["export"]
 
 
@@ -151,7 +152,7 @@ def test_saved_model_in_a_fresh_process_equals_the_checkpoint(tmp_path, base_los
     generator, config, _step = model_dir.load_generator(str(training))
     raw = generator(tf.cast(pages, tf.float32) / 127.5 - 1.0, training=False)
     colors = model_dir.classes_colors(config)
-    classes = model.predict_class_index(raw, base_loss, separate, colors).numpy()
+    classes = model_contract.predict_class_index(raw, base_loss, separate, colors).numpy()
     info = ModelInfo.from_config(config)
     probabilities = class_probabilities(raw, info).numpy()
 
@@ -183,21 +184,47 @@ def dead_pid() -> int:
     return process.pid
 
 
-def test_leftovers_of_killed_exports_are_removed_and_live_ones_kept(tmp_path, trained_dir):
-    from sciencebeam_gym.serving import leftovers
+def test_partial_exports_of_killed_runs_are_removed_and_live_ones_kept(tmp_path, trained_dir):
+    from sciencebeam_gym.serving import temp_folders
 
     export_path = tmp_path / "export"
-    host = leftovers._host()
+    host = temp_folders._host()
     dead = tmp_path / f".export.tmp-{host}-{dead_pid()}-0123abcd"
     live = tmp_path / f".export.tmp-{host}-{os.getppid()}-0123abcd"
     legacy_old, legacy_new = tmp_path / ".export.tmp-aaaa1111", tmp_path / ".export.tmp-bbbb2222"
     replaced = tmp_path / f"export.old-{host}-{dead_pid()}-0123abcd"
     for folder in (dead, live, legacy_old, legacy_new, replaced):
         (folder / "variables").mkdir(parents=True)
-    old = time.time() - leftovers.STALE_AGE_S - 60
+    old = time.time() - temp_folders.STALE_AGE_S - 60
     os.utime(legacy_old, (old, old))
     args = ["--model_path", str(trained_dir), "--export_path", str(export_path)]
     assert export.main(args) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["export", live.name, legacy_new.name]
     )
+
+
+def test_the_dpi_of_the_training_pages_is_kept_in_the_metadata(tmp_path, exported, trained_dir):
+    from sciencebeam_gym.document.pdf import DEFAULT_DPI
+
+    assert read_json(exported / METADATA_FILENAME)["dpi"] == DEFAULT_DPI
+    target = tmp_path / "export"
+    args = ["--model_path", str(trained_dir), "--export_path", str(target), "--dpi", "72"]
+    assert export.main(args) == 0
+    metadata = read_json(target / METADATA_FILENAME)
+    assert metadata["dpi"] == 72
+    assert ModelInfo.from_metadata(metadata).dpi == 72
+    # an export made before the dpi was kept was rendered at the one default
+    older = {key: value for key, value in metadata.items() if key != "dpi"}
+    assert ModelInfo.from_metadata(older).dpi == DEFAULT_DPI
+
+
+@pytest.mark.parametrize("dpi", ["0", "-5", "many", "nan", "inf"])
+def test_a_dpi_that_is_not_a_positive_number_is_refused(tmp_path, trained_dir, dpi, capsys):
+    target = tmp_path / "export"
+    args = ["--model_path", str(trained_dir), "--export_path", str(target), "--dpi", dpi]
+    with pytest.raises(SystemExit) as stopped:
+        export.main(args)
+    assert stopped.value.code == 2
+    assert "--dpi" in capsys.readouterr().err
+    assert not target.exists()

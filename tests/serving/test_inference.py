@@ -11,14 +11,10 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from sciencebeam_gym import model_contract
 from sciencebeam_gym.color_map import default_color_map_path, load_color_map, parse_color_map
-from sciencebeam_gym.serving.inference import (
-    InferenceError,
-    ModelInfo,
-    PagePredictor,
-    check_same_classes,
-    resize_to_model,
-)
+from sciencebeam_gym.serving.inference import PagePredictor, resize_to_model
+from sciencebeam_gym.serving.metadata import InferenceError, ModelInfo, check_same_classes
 from sciencebeam_gym.trainer import model
 
 from .conftest import IMAGE_SIZE, assert_same_classes, draw_page, png_bytes, sharpen_output
@@ -73,7 +69,7 @@ def test_outputs_agree_with_each_other_and_the_trainer(base_loss, separate):
     np.testing.assert_array_equal(colors, palette[classes])
     # the trainer's own decoding of the raw generator output gives the same classes
     raw = predictor.generator(tf.cast(pages, tf.float32) / 127.5 - 1.0, training=False)
-    expected = model.predict_class_index(
+    expected = model_contract.predict_class_index(
         raw, base_loss, separate, predictor.info.color_map.color_array, predictor.info.offsets
     ).numpy()
     assert_same_classes(classes, expected, probabilities)
@@ -85,7 +81,9 @@ def test_weighted_model_predictions_use_the_logit_offsets():
     classes = predictor.predict_images(tf.constant(pages))["classes"].numpy()
     raw = predictor.generator(tf.cast(pages, tf.float32) / 127.5 - 1.0, training=False)
     colors = predictor.info.color_map.color_array
-    unadjusted = model.predict_class_index(raw, "weighted_cross_entropy", True, colors).numpy()
+    unadjusted = model_contract.predict_class_index(
+        raw, "weighted_cross_entropy", True, colors
+    ).numpy()
     assert (classes != unadjusted).mean() > 0.01
 
 

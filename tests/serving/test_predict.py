@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from sciencebeam_gym.serving import predict
-from sciencebeam_gym.serving.inference import METADATA_FILENAME, ModelInfo
+from sciencebeam_gym.serving.metadata import METADATA_FILENAME, ModelInfo
 from sciencebeam_gym.serving.regions import class_boxes, connected_regions
 
 from .conftest import draw_page, read_json
@@ -283,30 +283,47 @@ def test_a_giant_pdf_page_is_predicted_within_the_pixel_cap(exported, tmp_path, 
     assert "--max_page_pixels" in caplog.text
 
 
-def test_staging_folders_of_killed_runs_are_removed_and_live_ones_kept(
+def test_pending_output_folders_of_killed_runs_are_removed_and_live_ones_kept(
     exported, page_file, tmp_path, monkeypatch
 ):
     import tempfile
 
-    from sciencebeam_gym.serving import leftovers
-    from sciencebeam_gym.serving.outputs import STAGING_PREFIX
+    from sciencebeam_gym.serving import temp_folders
+    from sciencebeam_gym.serving.outputs import PENDING_PREFIX
 
     from .test_export import dead_pid
 
     temp = tmp_path / "tmp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    host = leftovers._host()
-    dead = temp / f"{STAGING_PREFIX}{host}-{dead_pid()}-0123abcd"
-    live = temp / f"{STAGING_PREFIX}{host}-{os.getppid()}-0123abcd"
-    legacy = temp / "predict-ab12cd34"  # an earlier version's: numbered staged files
+    host = temp_folders._host()
+    dead = temp / f"{PENDING_PREFIX}{host}-{dead_pid()}-0123abcd"
+    live = temp / f"{PENDING_PREFIX}{host}-{os.getppid()}-0123abcd"
+    legacy = temp / "predict-ab12cd34"  # an earlier version's: numbered pending files
     not_ours = temp / "predict-zz12cd34"  # same kind of name, other files: someone else's
     for folder in (dead, live, legacy, not_ours):
         folder.mkdir()
     (legacy / "0").write_bytes(b"png")
     (not_ours / "notes.txt").write_text("keep")
-    old = time.time() - leftovers.STALE_AGE_S - 60
+    old = time.time() - temp_folders.STALE_AGE_S - 60
     for folder in (legacy, not_ours):
         os.utime(folder, (old, old))
     assert predict.main([str(page_file), "--saved_model", str(exported)]) == 0
     assert sorted(p.name for p in temp.iterdir()) == sorted([live.name, not_ours.name])
+
+
+def test_pdf_pages_are_rendered_at_the_dpi_the_model_was_trained_at(trained_dir, tmp_path):
+    from sciencebeam_gym.serving import export
+
+    exported_at_36 = tmp_path / "export"
+    args = ["--model_path", str(trained_dir), "--export_path", str(exported_at_36), "--dpi", "36"]
+    assert export.main(args) == 0
+    pdf = tmp_path / "article.pdf"
+    make_pdf(pdf, pages=1)
+    assert predict.main([str(pdf), str(tmp_path / "a"), "--saved_model", str(exported_at_36)]) == 0
+    # 200 x 260 points at the export's 36 dpi
+    assert Image.open(tmp_path / "a" / "article-page1.out.png").size == (100, 130)
+    # an explicit --pdf_dpi wins
+    args = [str(pdf), str(tmp_path / "b"), "--saved_model", str(exported_at_36), "--pdf_dpi", "72"]
+    assert predict.main(args) == 0
+    assert Image.open(tmp_path / "b" / "article-page1.out.png").size == (200, 260)

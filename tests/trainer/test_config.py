@@ -1,5 +1,6 @@
 import pytest
 
+from sciencebeam_gym import model_contract
 from sciencebeam_gym.trainer import config
 from sciencebeam_gym.trainer.config import ConfigError
 
@@ -79,7 +80,7 @@ def test_image_size_is_the_square_shorthand_and_width_height_win(overrides, reso
     assert (resolved["image_size"], resolved["image_width"], resolved["image_height"]) == (
         resolved_size
     )
-    assert config.image_size_of(resolved) == resolved_size[1:]
+    assert model_contract.image_size_of(resolved) == resolved_size[1:]
 
 
 def test_a_size_off_the_stride_is_refused_naming_both_settings():
@@ -92,13 +93,13 @@ def test_a_size_off_the_stride_is_refused_naming_both_settings():
 def test_an_older_config_with_image_size_alone_is_square():
     resolved = config.resolve_config("smoke", {"image_size": 64})
     older = {k: v for k, v in resolved.items() if k not in ("image_width", "image_height")}
-    assert config.image_size_of(older) == (64, 64)
+    assert model_contract.image_size_of(older) == (64, 64)
     config.check_resumable(older, resolved, "model")
     portrait = config.resolve_config("smoke", {"image_width": 64, "image_height": 96})
     with pytest.raises(ConfigError, match="image_height=64 but this run asks for image_height=96"):
         config.check_resumable(older, portrait, "model")
     with pytest.raises(KeyError, match="image_size"):
-        config.image_size_of({"ngf": 4})
+        model_contract.image_size_of({"ngf": 4})
 
 
 @pytest.mark.parametrize("size", [{}, {"image_width": 64, "image_height": 96}])

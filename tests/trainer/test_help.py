@@ -23,7 +23,7 @@ print("TENSORFLOW_IMPORTED" if "tensorflow" in sys.modules else "NO_TENSORFLOW")
     "module",
     [
         "sciencebeam_gym.trainer.task",
-        "sciencebeam_gym.trainer.evaluate",
+        "sciencebeam_gym.trainer.evaluate_checkpoint",
         "sciencebeam_gym.trainer.class_weights",
     ],
 )

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from sciencebeam_gym import model_contract
 from sciencebeam_gym.color_map import UNKNOWN_COLOR, UNKNOWN_INDEX
 from sciencebeam_gym.trainer import data, losses
 from sciencebeam_gym.trainer.model import target_class_index
@@ -71,7 +72,7 @@ def test_unknown_pixels_are_no_class_and_not_background_in_the_target():
     np.testing.assert_array_equal(one_hot[0], [[1, 0, 0], [0, 1, 0], [0, 0, 0], [0, 0, 1]])
     index = target_class_index(target, True, COLORS).numpy()
     assert index.tolist() == [[0, 1, UNKNOWN_INDEX, 2]]
-    rgb = data.to_unit_range(tf.constant(_annotation_with_unknown()))
+    rgb = model_contract.to_unit_range(tf.constant(_annotation_with_unknown()))
     assert target_class_index(rgb, False, COLORS).numpy().tolist() == [[0, 1, UNKNOWN_INDEX, 2]]
     # L1 compares unknown pixels with background (-1 in every channel / black)
     np.testing.assert_array_equal(losses.prepare_target(target, "L1", True)[0, 2], [-1, -1])

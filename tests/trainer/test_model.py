@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from sciencebeam_gym import model_contract
 from sciencebeam_gym.trainer import losses, model
 
 
@@ -72,37 +73,40 @@ def test_class_index_from_outputs():
     colors = np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8)
     logits = tf.constant([[[[5.0, 1.0, 0.0], [0.0, 1.0, 9.0]]]])
     np.testing.assert_array_equal(
-        model.predict_class_index(logits, "cross_entropy", True, colors).numpy(), [[[0, 2]]]
+        model_contract.predict_class_index(logits, "cross_entropy", True, colors).numpy(),
+        [[[0, 2]]],
     )
     tanh = tf.constant([[[[-0.5, -0.9], [0.3, 0.8]]]])
     np.testing.assert_array_equal(
-        model.predict_class_index(tanh, "L1", True, colors).numpy(), [[[0, 2]]]
+        model_contract.predict_class_index(tanh, "L1", True, colors).numpy(), [[[0, 2]]]
     )
     rgb = tf.constant([[[[0.9, -1.0, -0.9], [-1.0, -1.0, -1.0]]]])
     np.testing.assert_array_equal(
-        model.predict_class_index(rgb, "L1", False, colors).numpy(), [[[1, 0]]]
+        model_contract.predict_class_index(rgb, "L1", False, colors).numpy(), [[[1, 0]]]
     )
 
 
 def test_logit_offsets_undo_the_class_weights():
     weights = [0.5, 2.0, 4.0]
     config = {"base_loss": "weighted_cross_entropy", "class_weight_values": weights}
-    np.testing.assert_allclose(model.logit_offsets(config), -np.log(weights), rtol=1e-6)
-    half = model.logit_offsets({**config, "logit_adjustment": 0.5})
+    np.testing.assert_allclose(model_contract.logit_offsets(config), -np.log(weights), rtol=1e-6)
+    half = model_contract.logit_offsets({**config, "logit_adjustment": 0.5})
     np.testing.assert_allclose(half, -0.5 * np.log(weights), rtol=1e-6)
-    assert model.logit_offsets({**config, "logit_adjustment": 0.0}) is None
-    assert model.logit_offsets({**config, "base_loss": "cross_entropy"}) is None
-    assert model.logit_offsets({"base_loss": "weighted_cross_entropy"}) is None
+    assert model_contract.logit_offsets({**config, "logit_adjustment": 0.0}) is None
+    assert model_contract.logit_offsets({**config, "base_loss": "cross_entropy"}) is None
+    assert model_contract.logit_offsets({"base_loss": "weighted_cross_entropy"}) is None
 
 
 def test_logit_offsets_move_the_argmax_away_from_heavily_weighted_classes():
     colors = np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8)
     logits = tf.constant([[[[0.0, 1.0, 1.2]]]])
-    offsets = model.logit_offsets(
+    offsets = model_contract.logit_offsets(
         {"base_loss": "weighted_cross_entropy", "class_weight_values": [1.0, 1.0, 2.0]}
     )
-    plain = model.predict_class_index(logits, "weighted_cross_entropy", True, colors)
-    adjusted = model.predict_class_index(logits, "weighted_cross_entropy", True, colors, offsets)
+    plain = model_contract.predict_class_index(logits, "weighted_cross_entropy", True, colors)
+    adjusted = model_contract.predict_class_index(
+        logits, "weighted_cross_entropy", True, colors, offsets
+    )
     assert plain.numpy().tolist() == [[[2]]]
     assert adjusted.numpy().tolist() == [[[1]]]
 

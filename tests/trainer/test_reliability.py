@@ -10,14 +10,14 @@ import sys
 
 import pytest
 
-from sciencebeam_gym.trainer import class_weights, evaluate, model_dir, task
+from sciencebeam_gym.trainer import class_weights, evaluate_checkpoint, model_dir, task
 from sciencebeam_gym.trainer.data import DataError
 from tests.trainer import fixtures
 from tests.trainer.conftest import IMAGE_SIZE, train_args
 
 HOLD_SCRIPT = """
 import sys, time
-from sciencebeam_gym import folder_lock
+from sciencebeam_gym.storage import folder_lock
 folder_lock.acquire(sys.argv[1], "training")
 print("held", flush=True)
 time.sleep(600)
@@ -101,11 +101,11 @@ def test_damaged_checkpoint_eval_falls_back_and_all_damaged_is_one_clear_error(
     model = copy_of(trained, tmp_path)
     overwrite_middle(data_file(model, 4))
     args = ["--model_path", str(model), "--eval_data_paths", tiny_data["test"]]
-    assert evaluate.main(args) == 0
+    assert evaluate_checkpoint.main(args) == 0
     err = capsys.readouterr().err
     assert "ckpt-4 is damaged" in err and "[eval] step 2 of" in err
     truncate(data_file(model, 2))
-    assert evaluate.main(args) == 2
+    assert evaluate_checkpoint.main(args) == 2
     err = capsys.readouterr().err
     assert "every checkpoint" in err and "ckpt-2" in err and "Traceback" not in err
 
@@ -198,3 +198,13 @@ def test_full_disk_stops_with_one_line_naming_the_folder(tiny_data, small_disk, 
     assert len(lines) == 1 and "no space left" in lines[0] and str(output) in lines[0]
     latest = model_dir.latest_checkpoint(str(output))  # the old checkpoint is intact
     assert latest is not None
+
+
+def test_training_into_a_read_only_folder_is_one_line_naming_it(tiny_data, tmp_path, capsys):
+    from tests.read_only import read_only
+
+    with read_only(tmp_path / "models") as folder:
+        assert task.main(train_args(tiny_data, folder / "model")) == 2
+    error = capsys.readouterr().err
+    assert "Traceback" not in error and "OSError" not in error
+    assert f"{folder / 'model'}" in error and "cannot be written" in error

@@ -173,3 +173,18 @@ def test_bad_weight_exits_2_naming_the_flag(tiny_data, tmp_path, capsys):
     args[args.index("--train_data_paths") + 1] = tiny_data["train"] + ":abc"
     assert task.main(args) == 2
     assert f"weight 'abc' of --train_data_paths {tiny_data['train']}:abc" in capsys.readouterr().err
+
+
+def test_huge_weights_give_their_shares_not_an_overflow(two_sources):
+    # 1e308 + 1e308 is infinity: every share was 0 and the run found "no readable records"
+    found = data.find_sources([two_sources["many"] + ":1e308", two_sources["few"] + ":1e308"])
+    assert [source.share for source in found] == [0.5, 0.5]
+    found = data.find_sources([two_sources["many"] + ":5e307", two_sources["few"] + ":1.5e308"])
+    assert [source.share for source in found] == [0.25, 0.75]
+    assert data.shares([5e-324, 5e-324]) == [0.5, 0.5]
+
+
+def test_a_weight_too_small_beside_the_others_is_named(two_sources):
+    with pytest.raises(DataError) as error:
+        data.find_sources([two_sources["many"] + ":1e300", two_sources["few"] + ":1"])
+    assert f"{two_sources['few']}:1: its weight is too small" in str(error.value)

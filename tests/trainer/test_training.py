@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from sciencebeam_gym.trainer import evaluate, model_dir, task
+from sciencebeam_gym.trainer import evaluate_checkpoint, model_dir, task
 from tests.trainer import fixtures
 from tests.trainer.conftest import IMAGE_SIZE, train_args
 
@@ -96,7 +96,7 @@ def test_rerun_resumes_and_max_steps_reached_exits_0(trained, tiny_data, capsys)
 
 def test_eval_writes_metrics_in_the_issue_format(trained, tiny_data, tmp_path):
     output = tmp_path / "eval"
-    status = evaluate.main(
+    status = evaluate_checkpoint.main(
         [
             "--model_path",
             str(trained),
@@ -141,7 +141,7 @@ def test_eval_scores_each_group_and_the_groups_add_up(trained, tiny_data, tmp_pa
         )
     output = tmp_path / "eval"
     args = ["--model_path", str(trained), "--output_path", str(output), "--batch_size", "4"]
-    assert evaluate.main([*args, "--eval_data_paths", str(folder / "*tfrecord*")]) == 0
+    assert evaluate_checkpoint.main([*args, "--eval_data_paths", str(folder / "*tfrecord*")]) == 0
     summary = json.loads((output / "metrics.json").read_text())
     groups = summary["groups"]
     assert {group: values["pages"] for group, values in groups.items()} == {"hindawi": 3, "plos": 2}
@@ -166,7 +166,7 @@ def test_eval_scores_each_group_and_the_groups_add_up(trained, tiny_data, tmp_pa
     excluded = tmp_path / "eval-excluded"
     args[args.index("--output_path") + 1] = str(excluded)
     data_args = ["--eval_data_paths", str(folder / "*tfrecord*"), "--exclude_groups", "hindawi"]
-    assert evaluate.main([*args, *data_args]) == 0
+    assert evaluate_checkpoint.main([*args, *data_args]) == 0
     unseen = json.loads((excluded / "metrics.json").read_text())
     assert list(unseen["groups"]) == ["plos"] and unseen["excluded_groups"] == ["hindawi"]
     assert unseen["macro_f1"] == pytest.approx(groups["plos"]["macro_f1"])
