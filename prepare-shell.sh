@@ -235,12 +235,15 @@ gym_run_module() {
 # globs, no variables): gym_words SETTING_NAME "$VALUE". Exit status 2, naming the setting, when
 # a quote is not closed.
 gym_words() {
-  local name="$1" value="$2" words
+  local name="$1" value="$2" words reason
   GYM_WORDS=()
   [ -n "${value//[[:space:]]/}" ] || return 0
-  if ! words="$(xargs printf '%s\n' <<< "$value" 2>&1)"; then
-    words="${words##*xargs: }"
-    echo "error: $name cannot be split into words: ${words%%;*} ($name=$value)" >&2
+  if ! words="$(xargs printf '%s\n' <<< "$value" 2>/dev/null)"; then
+    # xargs's reason, asked again with a command that prints nothing (printf's words and
+    # xargs's message would interleave)
+    reason="$(xargs true <<< "$value" 2>&1 || true)"
+    reason="${reason##*xargs: }"
+    echo "error: $name cannot be split into words: ${reason%%;*} ($name=$value)" >&2
     echo "  close each quote, or write a path with spaces in quotes (see .config.example)" >&2
     return 2
   fi

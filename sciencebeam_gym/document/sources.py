@@ -222,3 +222,21 @@ def find_pdfs(source: str) -> list[str]:
         f"{source}: neither a PDF ({', '.join(PDF_SUFFIXES)}), a folder, nor a file list "
         f"({', '.join(LIST_SUFFIXES)})"
     )
+
+
+SOURCE_HELP = (
+    "folder of PDF + JATS XML pairs matched by name (x.pdf + x.xml/.nxml, optionally .gz; "
+    f"subfolders up to {MAX_DEPTH} levels down too), or a TSV/CSV file list with pdf and xml "
+    "columns"
+)
+
+
+def add_source(parser, repeatable: bool = False) -> None:
+    """--source: where the PDF + JATS pairs are (`find_pairs`); a list of them when
+    `repeatable` (the flag given once per source)."""
+    if repeatable:
+        parser.add_argument(
+            "--source", required=True, action="append", help=f"{SOURCE_HELP}; repeat for several"
+        )
+    else:
+        parser.add_argument("--source", required=True, help=SOURCE_HELP)

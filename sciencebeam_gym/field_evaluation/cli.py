@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from sciencebeam_gym import cli
 from sciencebeam_gym.document.limits import DEFAULT_TIMEOUT
 from sciencebeam_gym.document.pages import add_pages
+from sciencebeam_gym.document.sources import add_source
 
 OUTPUT_FOLDER = "evaluation"
 
@@ -35,13 +36,7 @@ def build_parser() -> cli.ArgumentParser:
         description=__doc__.split("\n\n")[2],
         epilog="Any Beam flag (e.g. --runner DirectRunner) runs the evaluation as a Beam pipeline.",
     )
-    parser.add_argument(
-        "--source",
-        required=True,
-        action="append",
-        help="folder of PDF + JATS XML pairs matched by name (as generate-data finds them), "
-        "or a TSV/CSV file list with pdf and xml columns; repeat for several",
-    )
+    add_source(parser, repeatable=True)
     parser.add_argument("--output", required=True, help="results go to OUTPUT/evaluation/")
     what = parser.add_mutually_exclusive_group()
     what.add_argument(

@@ -31,7 +31,13 @@ from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, loa
 from sciencebeam_gym.document.limits import DEFAULT_TIMEOUT
 from sciencebeam_gym.document.pages import add_pages, as_selection, page_selection
 from sciencebeam_gym.document.pdf import DEFAULT_DPI, DEFAULT_MAX_PAGE_PIXELS
-from sciencebeam_gym.document.sources import SourceError, SourcePair, find_pairs, safe_id
+from sciencebeam_gym.document.sources import (
+    SourceError,
+    SourcePair,
+    add_source,
+    find_pairs,
+    safe_id,
+)
 from sciencebeam_gym.document.xml_mapping import (
     MappingError,
     default_xml_mapping_path,
@@ -114,12 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[0],
         epilog="Apache Beam's own flags are passed to Beam (e.g. --runner, --direct_num_workers).",
     )
-    parser.add_argument(
-        "--source",
-        required=True,
-        help="folder with PDF + XML pairs matched by name (x.pdf + x.xml/.nxml, optionally .gz; "
-        "subfolders up to 3 levels down too), or a TSV/CSV file list with pdf and xml columns",
-    )
+    add_source(parser)
     parser.add_argument("--output_path", required=True, help="data folder ($DATA_PATH)")
     cli.add_color_map(parser)
     parser.add_argument(

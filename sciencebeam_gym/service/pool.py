@@ -33,7 +33,8 @@ from sciencebeam_gym.service.limits import BUSY, TIMED_OUT, WORKER_STOPPED, Serv
 
 LOGGER = logging.getLogger(__name__)
 
-DEFAULT_LOADER = "sciencebeam_gym.extract.model:load_model"
+# the model with its word model beside it when there is one, as extract.sh loads it
+DEFAULT_LOADER = "sciencebeam_gym.extract.words:load_model"
 # Loading TensorFlow and a model takes seconds, more on a busy machine.
 START_TIMEOUT = 300.0
 RESTART_DELAY = 5.0
