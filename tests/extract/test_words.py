@@ -62,6 +62,19 @@ def test_auto_takes_the_word_model_beside_the_export_and_pixels_without_one(tiny
         choose_labeller(str(run / "export"), labeller="guess")
 
 
+def test_the_services_workers_load_the_word_model_beside_the_export(
+    tiny_export, word_model, tmp_path
+):
+    from sciencebeam_gym.service.pool import WorkerSpec, load_labeller
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_export, run / "export")
+    assert not isinstance(load_labeller(WorkerSpec(str(run / "export"))), WordLabeller)
+    shutil.copytree(word_model, run / "word-model")
+    labeller = load_labeller(WorkerSpec(str(run / "export")))
+    assert isinstance(labeller, WordLabeller) and labeller.word_model.path.endswith("word-model")
+
+
 def test_a_word_model_of_another_vision_model_is_refused(tiny_export, word_model, tmp_path):
     import json
 
