@@ -385,11 +385,14 @@ def _line_names_a_place(line: Line) -> bool:
 
 # A year as references print it (1998, 2015a, (2020)).
 YEAR = re.compile(r"\b(1[89]|20)\d\d[a-z]?\b")
+# What only a reference has: a bracketed number opening it ("[23] R. Lee"), a title in quotes,
+# "et al." (a reference whose year went to its next block is still a reference).
+REFERENCE_MARK = re.compile(r"^\s*\[\d{1,3}\]|[\u201c\u201d\"]|\bet al\b")
 
 
 def affiliations_among_references(pages: list[list[Block]]) -> None:
-    """Reference blocks without a year that name an institution or a country are
-    affiliations: the author details some publishers print at an article's end, among the
+    """Reference blocks without a year and without a reference's marks (`REFERENCE_MARK`) that
+    name an institution or a country are affiliations: the author details some publishers print at an article's end, among the
     references, look like a reference list to a reader of layouts. Such blocks in a row are
     joined into one, which their labels ("1", "2") cut into affiliations."""
     for blocks in pages:
@@ -397,6 +400,7 @@ def affiliations_among_references(pages: list[list[Block]]) -> None:
         joined = False
         for block in blocks:
             moved = block.label == REFERENCE and not YEAR.search(block.text)
+            moved = moved and not REFERENCE_MARK.search(block.text)
             moved = moved and _names_a_place(block)
             if moved and joined:
                 for line in block.lines:

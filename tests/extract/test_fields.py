@@ -146,13 +146,18 @@ def test_author_details_taken_for_references_are_affiliations_cut_at_their_numbe
         ],
         "reference",
     )
-    references = [Text(72, 200, 9, "Lee A. Frogs of Oslo. J Herp. 2001;1:2.", "reference")]
+    references = [
+        Text(72, 200, 9, "Lee A. Frogs of Oslo. J Herp. 2001;1:2.", "reference"),
+        # a reference whose year is in the next column: its number and quotes keep it one
+        Text(72, 220, 9, "[7] R. Roe, \"Toads of Lund University, Sweden,", "reference"),
+    ]
     article = article_of(first, [*details, *references])
     assert [(a.label, a.text) for a in article.affiliations] == [
         ("1", "Department of Botany, Uni X, Oslo, Norway"),
         ("2", "School of Biology, Uni Y, Lund, Sweden"),
     ]
-    assert article.references == ["Lee A. Frogs of Oslo. J Herp. 2001;1:2."]  # it has a year
+    assert article.references[0] == "Lee A. Frogs of Oslo. J Herp. 2001;1:2."  # it has a year
+    assert len(article.references) == 2 and len(article.affiliations) == 2
 
 
 def test_affiliations_listed_at_the_end_join_the_first_pages_once_each():
