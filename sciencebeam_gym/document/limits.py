@@ -195,3 +195,15 @@ def check_glyph_count(count: int, max_glyphs: int | None = None) -> None:
             TOO_MANY_GLYPHS,
             f"a page holds {count} glyphs, beyond the cap of {max_glyphs} (not an article page)",
         )
+
+
+def add_timeout(parser, what: str = "one document") -> None:
+    """--timeout: the seconds `what` may take before it is skipped (`DEFAULT_TIMEOUT`)."""
+    from sciencebeam_gym.cli import positive_float
+
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds {what} may take before it is skipped ({DEFAULT_TIMEOUT:g})",
+    )

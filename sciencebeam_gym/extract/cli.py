@@ -27,7 +27,7 @@ import time
 from collections.abc import Sequence
 
 from sciencebeam_gym import cli
-from sciencebeam_gym.document.limits import DEFAULT_TIMEOUT
+from sciencebeam_gym.document.limits import add_timeout
 from sciencebeam_gym.document.pages import add_pages
 from sciencebeam_gym.document.pdf import DEFAULT_DPI
 from sciencebeam_gym.extract.words import LABELLERS
@@ -60,12 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="render resolution (default: the one the model's training pages were rendered at, "
         f"from its export; {DEFAULT_DPI:g} for a training folder)",
     )
-    parser.add_argument(
-        "--timeout",
-        type=cli.positive_float,
-        default=DEFAULT_TIMEOUT,
-        help=f"seconds one document may take before it is skipped ({DEFAULT_TIMEOUT:g})",
-    )
+    add_timeout(parser)
     add_labeller(parser)
     cli.add_cloud(parser, "Dataflow job name (--cloud; default extract)")
     cli.add_dry_run(parser, "print the Beam job (options, documents, settings) and stop")

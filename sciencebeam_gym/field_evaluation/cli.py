@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from sciencebeam_gym import cli
-from sciencebeam_gym.document.limits import DEFAULT_TIMEOUT
+from sciencebeam_gym.document.limits import add_timeout
 from sciencebeam_gym.document.pages import add_pages
 from sciencebeam_gym.document.sources import add_source
 
@@ -68,13 +68,7 @@ def build_parser() -> cli.ArgumentParser:
     parser.add_argument(
         "--workers", type=cli.positive_int, default=None, help="processes (all cores)"
     )
-    parser.add_argument(
-        "--timeout",
-        type=cli.positive_float,
-        default=DEFAULT_TIMEOUT,
-        help=f"seconds one document's extraction may take before it is skipped "
-        f"({DEFAULT_TIMEOUT:g})",
-    )
+    add_timeout(parser, "one document's extraction")
     parser.add_argument(
         "--limit", type=cli.positive_int, default=None, help="only the first N pairs"
     )

@@ -28,7 +28,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from sciencebeam_gym import cli
 from sciencebeam_gym.beam_steps import each_then_report
 from sciencebeam_gym.color_map import ColorMapError, default_color_map_path, load_color_map
-from sciencebeam_gym.document.limits import DEFAULT_TIMEOUT
+from sciencebeam_gym.document.limits import add_timeout
 from sciencebeam_gym.document.pages import add_pages, as_selection, page_selection
 from sciencebeam_gym.document.pdf import DEFAULT_DPI, DEFAULT_MAX_PAGE_PIXELS
 from sciencebeam_gym.document.sources import (
@@ -190,12 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--limit", type=cli.positive_int, default=None, help="only the first N documents"
     )
-    parser.add_argument(
-        "--timeout",
-        type=cli.positive_float,
-        default=DEFAULT_TIMEOUT,
-        help=f"seconds one document may take before it is skipped ({DEFAULT_TIMEOUT:g})",
-    )
+    add_timeout(parser)
     cli.add_cloud(parser)
     return parser
 

@@ -149,7 +149,7 @@ def test_author_details_taken_for_references_are_affiliations_cut_at_their_numbe
     references = [
         Text(72, 200, 9, "Lee A. Frogs of Oslo. J Herp. 2001;1:2.", "reference"),
         # a reference whose year is in the next column: its number and quotes keep it one
-        Text(72, 400, 9, "[7] R. Roe, \"Toads of Lund University, Sweden,", "reference"),
+        Text(72, 400, 9, '[7] R. Roe, "Toads of Lund University, Sweden,', "reference"),
     ]
     article = article_of(first, [*details, *references])
     assert [(a.label, a.text) for a in article.affiliations] == [
