@@ -22,6 +22,7 @@ The work is O(G log G) in the page's glyphs.
 from __future__ import annotations
 
 import bisect
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,8 @@ COLUMN_GAP_HEIGHTS = 2.0
 # Share of a block's width it may reach past a column's edge and still be of its column (an
 # author line a little past the gutter).
 GUTTER_SLACK = 0.1
+# class_shares reads box by box while the boxes cover at most this many times the class map
+SHARES_BY_BOX = 2
 # pages with more blocks than this are ordered without the slack (pairs would be quadratic)
 MAX_PAIRED_BOXES = 1000
 # A glyph whose bottom is this share of the line height above the line's baseline is raised.
@@ -95,7 +98,8 @@ def page_words(page: PageText) -> list[PageWord]:
 def _word_size(page: PageText, start: int, end: int, line_box) -> float:
     heights = page.glyph_heights[start:end]
     if heights.size:
-        return float(np.median(heights))
+        # statistics.median: a word's few glyphs, where numpy's median costs 80 us a call
+        return float(statistics.median(heights.tolist()))
     return float(line_box[3] - line_box[1])
 
 
@@ -219,21 +223,41 @@ def class_shares(
     words: list[PageWord], class_map: np.ndarray, page_size: tuple[float, float], classes: int
 ) -> np.ndarray:
     """(W, classes + 1) float32: per word the share of its box (`word_pixel_boxes`) painted with
-    each value 0..classes of the class map (0: background). Summed-area tables, one per value,
-    so a page costs O(pixels x classes + W x classes) whatever the word count."""
+    each value 0..classes of the class map (0: background). Read box by box while the boxes
+    cover at most `SHARES_BY_BOX` times the map, else from summed-area tables (bounded whatever
+    the boxes)."""
     class_map = np.asarray(class_map)
     boxes = word_pixel_boxes(words, class_map.shape, page_size)
     if not len(boxes):
         return np.zeros((0, classes + 1), dtype=np.float32)
     values = np.minimum(class_map.astype(np.int64), classes + 1)  # other values: one extra bin
-    one_hot = np.zeros((*class_map.shape, classes + 2), dtype=np.int32)
-    np.put_along_axis(one_hot, values[..., None], 1, axis=2)
-    table = np.zeros((class_map.shape[0] + 1, class_map.shape[1] + 1, classes + 2), np.int32)
-    table[1:, 1:] = one_hot.cumsum(0).cumsum(1)
     left, upper, right, lower = boxes.T
-    counts = table[lower, right] - table[upper, right] - table[lower, left] + table[upper, left]
-    area = ((right - left) * (lower - upper)).astype(np.float32)
-    return (counts[:, : classes + 1] / area[:, None]).astype(np.float32)
+    area = (right - left) * (lower - upper)
+    if area.sum() <= SHARES_BY_BOX * values.size:
+        counts = _counts_by_box(values, boxes, classes + 2)
+    else:
+        counts = _counts_by_table(values, boxes, classes + 2)
+    return (counts[:, : classes + 1] / area[:, None].astype(np.float32)).astype(np.float32)
+
+
+def _counts_by_box(values: np.ndarray, boxes: np.ndarray, bins: int) -> np.ndarray:
+    """Per box the count of each value under it, read box by box: what a page of words costs
+    (their boxes cover a small part of the map)."""
+    counts = np.empty((len(boxes), bins), dtype=np.int64)
+    for index, (left, upper, right, lower) in enumerate(boxes.tolist()):
+        counts[index] = np.bincount(values[upper:lower, left:right].ravel(), minlength=bins)
+    return counts
+
+
+def _counts_by_table(values: np.ndarray, boxes: np.ndarray, bins: int) -> np.ndarray:
+    """`_counts_by_box` from summed-area tables, one per value: O(pixels x values + boxes x
+    values) whatever the boxes cover (a page of many large boxes)."""
+    one_hot = (values[None] == np.arange(bins)[:, None, None]).astype(np.int32)
+    table = np.zeros((bins, values.shape[0] + 1, values.shape[1] + 1), np.int32)
+    table[:, 1:, 1:] = one_hot.cumsum(1).cumsum(2)
+    left, upper, right, lower = boxes.T
+    counts = table[:, lower, right] - table[:, upper, right] - table[:, lower, left]
+    return (counts + table[:, upper, left]).T.astype(np.int64)
 
 
 def reading_order(boxes: list[Box]) -> list[int]:

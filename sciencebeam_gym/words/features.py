@@ -47,6 +47,7 @@ another version is refused at load.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -125,7 +126,13 @@ def label_form(text: str) -> str:
 
 def lexical_features(word: PageWord) -> dict:
     """The word's own lexical features (see the module docstring)."""
-    text = word.plain or word.text
+    return dict(_lexical_features(word.plain or word.text, word.text))
+
+
+# Words repeat (a page of 800 words holds some 400 distinct ones, an article's pages many of the
+# same): their features are computed once per process.
+@functools.lru_cache(maxsize=1 << 16)
+def _lexical_features(text: str, raw: str) -> dict:
     key = lexicon.key(text)
     features: dict = {"w": key, "shape": word_shape(text), "case": word_case(text)}
     if len(key) > 3:
@@ -141,9 +148,9 @@ def lexical_features(word: PageWord) -> dict:
         ("country", key in lexicon.COUNTRY_WORDS),
         ("head", key in lexicon.HEADING_WORDS),
         ("month", key in lexicon.MONTH_WORDS),
-        ("email", bool(lexicon.EMAIL.search(word.text))),
-        ("url", bool(lexicon.URL.search(word.text))),
-        ("doi", bool(lexicon.DOI.search(word.text))),
+        ("email", bool(lexicon.EMAIL.search(raw))),
+        ("url", bool(lexicon.URL.search(raw))),
+        ("doi", bool(lexicon.DOI.search(raw))),
     )
     features.update((name, True) for name, present in flags if present)
     if text and text[-1] in ".,;:":

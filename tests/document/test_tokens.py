@@ -106,3 +106,19 @@ def test_class_shares_give_each_word_the_share_of_its_box_painted_with_each_clas
     expected = (np.ceil(right[2]) - 360) / (np.ceil(right[2]) - int(right[0]))
     assert shares[2, 1] == pytest.approx(expected, abs=1e-6)
     assert shares[2, 0] == pytest.approx(1 - expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_class_shares_read_box_by_box_or_from_tables_agree(seed):
+    from sciencebeam_gym.document.words import _counts_by_box, _counts_by_table
+
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 7, size=(40, 30))  # 6 classes and one bin for other values
+    corners = rng.integers(0, 30, size=(50, 2)), rng.integers(0, 40, size=(50, 2))
+    left, right = np.sort(corners[0], axis=1).T
+    upper, lower = np.sort(corners[1], axis=1).T
+    boxes = np.stack([left, upper, right + 1, lower + 1], axis=1)
+    by_box, by_table = _counts_by_box(values, boxes, 7), _counts_by_table(values, boxes, 7)
+    assert by_box.sum() > 0 and np.array_equal(by_box, by_table)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    assert np.array_equal(by_box.sum(axis=1), areas)
