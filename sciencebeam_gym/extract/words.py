@@ -13,6 +13,8 @@ the word model and the rest by the pixels, with a warning.
 
 from __future__ import annotations
 
+import dataclasses
+
 from sciencebeam_gym import class_labels
 from sciencebeam_gym.color_map import UNKNOWN_LABEL
 from sciencebeam_gym.document.tokens import MAX_PAGE_TOKENS
@@ -56,6 +58,16 @@ class WordLabeller:
     def label_pages(self, images):
         return self.pixels.label_pages(images)
 
+    def _pixels_first(self, words: list[PageWord], class_map, size) -> None:
+        """Words the pixels paint with a class of `FROM_PIXELS_FIRST` take it."""
+        from sciencebeam_gym.extract.layout import vote_word_labels
+
+        votes = [dataclasses.replace(w, label="") for w in words]
+        vote_word_labels(votes, class_map, size, self.labels_by_value)
+        for word, vote in zip(words, votes, strict=True):
+            if vote.label in FROM_PIXELS_FIRST:
+                word.label = vote.label
+
     def label_words(self, words: list[PageWord], class_map, page: PageInfo) -> list[str]:
         """Set each word's label: the word model's, a text block's majority class for the
         unlabelled words of the block (`fill_blocks`), the painted class under the words still
@@ -73,6 +85,7 @@ class WordLabeller:
         for word, label in zip(shown, self.word_model.label_page(features), strict=True):
             label, word.start = split_label(label)
             word.label = "" if label == UNKNOWN_LABEL else label
+        self._pixels_first(shown, class_map, size)
         fill_blocks(shown)
         # what the word model leaves unknown, the painted pixels decide (rule 2 of the layout),
         # but for references, which the pixels paint over declarations and author details
@@ -90,6 +103,11 @@ class WordLabeller:
         ]
 
 
+# Classes the pixels give a word whatever the word model says: a title is the page's largest
+# text, which the picture sees, where the word model, on a layout it never saw, often takes a
+# title's words for another class (leave-publisher-out, first two pages: title 89.6 by the word
+# model, 97.1 by the pixels).
+FROM_PIXELS_FIRST = frozenset({class_labels.MANUSCRIPT_TITLE})
 # Classes the pixels may not give a word the word model left unknown: they paint the last
 # pages' declarations and author details as references (references 60.7 -> 54.9 when they may).
 NOT_FROM_PIXELS = frozenset({class_labels.REFERENCE})
