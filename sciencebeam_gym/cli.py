@@ -22,7 +22,9 @@ import argparse
 import difflib
 import logging
 import math
+import signal
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 
 EXIT_OK = 0
@@ -62,6 +64,35 @@ def report_interrupted(state: str) -> int:
     """Print `interrupted: <state>` (what Ctrl-C left behind, what to do) on stderr; exit 130."""
     print(f"interrupted: {state}", file=sys.stderr)
     return EXIT_INTERRUPTED
+
+
+class Interrupts:
+    """Ctrl-C raised as KeyboardInterrupt and also remembered: Python ignores an exception raised
+    inside a finalizer (a PDF object closed by the garbage collector while the signal arrives),
+    so a batch calls `check()` between documents to honour an interrupt that was lost there.
+    Outside the main thread it changes nothing."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, _signum, _frame) -> None:
+        self.requested = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt when Ctrl-C came, even if its first raise was swallowed."""
+        if self.requested:
+            raise KeyboardInterrupt
 
 
 def batch_exit_code(done: int, failed: int) -> int:

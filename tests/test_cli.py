@@ -1,7 +1,9 @@
 """cli.py: kebab-case aliases, unknown flags refused with a suggestion, Beam's flags pass."""
 
 import logging
+import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -177,3 +179,22 @@ def test_every_cli_of_the_package_builds_its_parser_with_cli():
         ):
             offenders.append(str(path.relative_to(package)))
     assert offenders == [], "use cli.ArgumentParser and cli.add_color_map"
+
+
+class _SignalledOnCollection:
+    """An object whose finalizer receives Ctrl-C (as a PDF object closed by the collector may)."""
+
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_interrupt_lost_in_a_finalizer_is_honoured_between_documents():
+    previous = signal.getsignal(signal.SIGINT)
+    with cli.Interrupts() as interrupts:
+        interrupts.check()  # nothing yet
+        item = _SignalledOnCollection()
+        del item  # the KeyboardInterrupt raised in __del__ is ignored by Python
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.check()
+    assert signal.getsignal(signal.SIGINT) is previous

@@ -188,9 +188,11 @@ def run_local(args: argparse.Namespace, jobs: list[tuple[str, str]], output: str
     Ctrl-C, after the summary of what was written)."""
     tally = Tally(len(jobs), output)
     try:
-        model = load_labeller(args)
-        for index, (pdf_path, target) in enumerate(jobs, start=1):
-            extract_one(args, model, pdf_path, target, f"{index}/{len(jobs)}", tally)
+        with cli.Interrupts() as interrupts:
+            model = load_labeller(args)
+            for index, (pdf_path, target) in enumerate(jobs, start=1):
+                interrupts.check()
+                extract_one(args, model, pdf_path, target, f"{index}/{len(jobs)}", tally)
     except KeyboardInterrupt:
         left = tally.total - tally.done - tally.failed
         return cli.report_interrupted(
