@@ -52,3 +52,19 @@ def script_env(gcs, tmp_path):
     )
     env.pop("BUCKET", None)
     return env
+
+
+@pytest.fixture(scope="session")
+def tiny_export(tmp_path_factory) -> Path:
+    """An export of an untrained 32-pixel generator: real TensorFlow, meaningless classes (the
+    extraction, word-model and service tests share it)."""
+    import keras
+
+    from sciencebeam_gym.serving import export
+    from tests.serving.conftest import make_model_dir
+
+    keras.mixed_precision.set_dtype_policy("float32")  # whatever an earlier test left
+    trained = make_model_dir(tmp_path_factory.mktemp("tiny-training"))
+    path = tmp_path_factory.mktemp("tiny-exports") / "export"
+    assert export.main(["--model_path", str(trained), "--export_path", str(path)]) == 0
+    return path

@@ -1,13 +1,12 @@
 """real-data.sh: the recipe's data stages on tiny PDFs made in code (its training stage is
 train.sh with TRAIN_DATA_PATHS, tested with the trainer)."""
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.generate.factory import article_lines, pdf_bytes, publisher_xml
+from tests.scripts import run_script as run_toolkit_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,16 +20,7 @@ def write_source(folder: Path, docs: dict[str, str]) -> Path:
 
 
 def run_script(tmp_path: Path, *args: str, **env_extra: str):
-    env = {**os.environ, "LOCAL_PATH_ROOT": str(tmp_path / "models"), "GYM_QUIET": "true"}
-    env["GYM_CONFIG_FILE"] = str(tmp_path / "no-config")
-    env.update(env_extra)
-    return subprocess.run(
-        [str(ROOT / "real-data.sh"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return run_toolkit_script("real-data.sh", tmp_path, *args, **env_extra)
 
 
 @pytest.mark.slow

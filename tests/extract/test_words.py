@@ -152,50 +152,46 @@ def test_unlabelled_words_take_the_class_holding_most_of_their_text_block():
     ]
 
 
-def test_words_the_word_model_leaves_unknown_take_the_painted_class(tmp_path):
+def extract_with_one_label(tmp_path, page: list, label: str):
+    """The page's article, its words labelled by the painted page's pixels and a word model
+    trained to give every word `label`."""
     from sciencebeam_gym.document.pdf import open_pdf
     from sciencebeam_gym.document.text_layer import extract_page_text
     from sciencebeam_gym.document.words import page_words
     from sciencebeam_gym.words.features import PageInfo, page_features
     from sciencebeam_gym.words.model import save_word_model, train_crf
-    from tests.extract.pages import Text, make_pdf, painted
+    from tests.extract.pages import make_pdf, painted
+
+    pdf = make_pdf([page])
+    words = page_words(extract_page_text(open_pdf(pdf)[0]))
+    features = page_features(words, PageInfo(612.0, 792.0))
+    data, _ = train_crf([(features, [label] * len(words))], {"max_iterations": 5})
+    save_word_model(str(tmp_path / "m"), data, {"labels": LABELS, "painted": False})
+    word_model = load_word_model(str(tmp_path / "m"), LABELS)
+    pixels = PaintedLabeller(painted([page]), labels_by_value())
+    return extract_document(pdf, WordLabeller(pixels, word_model))
+
+
+def test_words_the_word_model_leaves_unknown_take_the_painted_class(tmp_path):
+    from tests.extract.pages import Text
 
     page = [
         Text(72, 80, 20, "A Painted Title", "manuscript_title"),
         Text(72, 400, 9, "Competing interests: none declared.", "reference"),
     ]
-    pdf = make_pdf([page])
-    words = page_words(extract_page_text(open_pdf(pdf)[0]))
-    features = page_features(words, PageInfo(612.0, 792.0))
-    data, _ = train_crf([(features, ["unknown"] * len(words))], {"max_iterations": 5})
-    save_word_model(str(tmp_path / "m"), data, {"labels": LABELS, "painted": False})
-    unsure = load_word_model(str(tmp_path / "m"), LABELS)  # it says unknown to every word
-    pixels = PaintedLabeller(painted([page]), labels_by_value())
-    article = extract_document(pdf, WordLabeller(pixels, unsure))
+    article = extract_with_one_label(tmp_path, page, "unknown")  # unknown to every word
     assert article.title == "A Painted Title"
     assert article.references == []  # references are the word model's to find
 
 
 def test_the_painted_title_wins_over_the_word_models_class(tmp_path):
-    from sciencebeam_gym.document.pdf import open_pdf
-    from sciencebeam_gym.document.text_layer import extract_page_text
-    from sciencebeam_gym.document.words import page_words
-    from sciencebeam_gym.words.features import PageInfo, page_features
-    from sciencebeam_gym.words.model import save_word_model, train_crf
-    from tests.extract.pages import Text, make_pdf, painted
+    from tests.extract.pages import Text
 
     page = [
         Text(72, 80, 20, "A Painted Title", "manuscript_title"),
         Text(72, 300, 10, "Plain words of a paragraph here.", "section_paragraph"),
     ]
-    pdf = make_pdf([page])
-    words = page_words(extract_page_text(open_pdf(pdf)[0]))
-    features = page_features(words, PageInfo(612.0, 792.0))
-    labels = ["abstract"] * len(words)  # a word model that takes every word for the abstract
-    data, _ = train_crf([(features, labels)], {"max_iterations": 5})
-    save_word_model(str(tmp_path / "m"), data, {"labels": LABELS, "painted": False})
-    wrong = load_word_model(str(tmp_path / "m"), LABELS)
-    pixels = PaintedLabeller(painted([page]), labels_by_value())
-    article = extract_document(pdf, WordLabeller(pixels, wrong))
+    # a word model that takes every word for the abstract
+    article = extract_with_one_label(tmp_path, page, "abstract")
     assert article.title == "A Painted Title"
     assert article.abstract == "Plain words of a paragraph here."  # the other words keep its class

@@ -21,7 +21,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.extract.conftest import tiny_export  # noqa: F401  (a fixture, used by tf_server)
 from tests.extract.pages import Text, make_pdf, painted, paragraph
 from tests.service.oracle import paint_answers, painted_answers
 
@@ -193,7 +192,7 @@ def tight_server(tmp_path_factory, answers):
 
 
 @pytest.fixture(scope="session")
-def tf_server(tmp_path_factory, tiny_export):  # noqa: F811
+def tf_server(tmp_path_factory, tiny_export):
     folder = tmp_path_factory.mktemp("tf-server")
     with running_server(["--model", str(tiny_export), "--workers", "1"], folder) as server:
         yield server

@@ -43,18 +43,3 @@ def token_data(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("token-data")
     groups = {"a1": "alpha", "a2": "alpha", "b1": "beta"}
     return generate(root / "source", root / "data", groups)
-
-
-@pytest.fixture(scope="session")
-def words_export(tmp_path_factory) -> Path:
-    """An export of an untrained 32-pixel generator: real TensorFlow, meaningless classes."""
-    import keras
-
-    from sciencebeam_gym.serving import export
-    from tests.serving.conftest import make_model_dir
-
-    keras.mixed_precision.set_dtype_policy("float32")  # whatever an earlier test left
-    trained = make_model_dir(tmp_path_factory.mktemp("words-training"))
-    path = tmp_path_factory.mktemp("words-exports") / "export"
-    assert export.main(["--model_path", str(trained), "--export_path", str(path)]) == 0
-    return path

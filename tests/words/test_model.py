@@ -167,18 +167,18 @@ def test_the_command_refuses_sources_without_token_files_naming_them(tmp_path, c
 
 @pytest.mark.slow
 def test_the_painted_classes_come_from_the_vision_model_once_per_page(
-    token_data, words_export, tmp_path
+    token_data, tiny_export, tmp_path
 ):
     from sciencebeam_gym.serving.labeller import load_labeller
     from sciencebeam_gym.words.painted import labels_of
 
     output = tmp_path / "run" / "word-model"
-    arguments = ["--tokens", f"{token_data}/train", "--saved_model", str(words_export)]
+    arguments = ["--tokens", f"{token_data}/train", "--saved_model", str(tiny_export)]
     arguments += ["--output", str(output), "--max_iterations", "5"]
     info = run(arguments, log=lambda _: None)
-    expected = labels_of(load_labeller(saved_model=str(words_export)))
+    expected = labels_of(load_labeller(saved_model=str(tiny_export)))
     assert info["painted"] is True and info["painted_labels"] == expected and len(expected) == 24
-    assert info["vision_model"] == str(words_export)
+    assert info["vision_model"] == str(tiny_export)
     cached = sorted((tmp_path / "run" / "painted-cache").glob("*/*.npy"))
     assert len(cached) == 6  # one class map per page, beside the model's folder
     stamps = [p.stat().st_mtime_ns for p in cached]
@@ -188,7 +188,7 @@ def test_the_painted_classes_come_from_the_vision_model_once_per_page(
 
 @pytest.mark.slow
 def test_a_page_whose_png_is_missing_is_refused_naming_it(
-    token_data, words_export, tmp_path, capsys
+    token_data, tiny_export, tmp_path, capsys
 ):
     import shutil
 
@@ -198,7 +198,7 @@ def test_a_page_whose_png_is_missing_is_refused_naming_it(
     png.unlink()
     code = main(
         [
-            *("--tokens", str(copy), "--saved_model", str(words_export)),
+            *("--tokens", str(copy), "--saved_model", str(tiny_export)),
             *("--output", str(tmp_path / "m"), "--max_iterations", "5"),
         ]
     )

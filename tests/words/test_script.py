@@ -1,24 +1,13 @@
 """train-word-model.sh: the configuration's token sources, the model beside the export."""
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.scripts import run_script as run_toolkit_script
 
 
 def run_script(tmp_path: Path, *args: str, **env_extra: str):
-    env = {**os.environ, "LOCAL_PATH_ROOT": str(tmp_path / "models"), "GYM_QUIET": "true"}
-    env["GYM_CONFIG_FILE"] = str(tmp_path / "no-config")
-    env.update(env_extra)
-    return subprocess.run(
-        [str(ROOT / "train-word-model.sh"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return run_toolkit_script("train-word-model.sh", tmp_path, *args, **env_extra)
 
 
 def test_the_word_model_goes_beside_the_export_from_the_configured_token_files(
