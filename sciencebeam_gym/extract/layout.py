@@ -105,14 +105,30 @@ def vote_word_labels(
     labels_by_value: dict[int, str],
 ) -> None:
     """Set each word's label from the classes painted under its box (rule 2)."""
+    for word, label in zip(
+        words, pixel_votes(words, class_map, page_size, labels_by_value), strict=True
+    ):
+        word.label = label
+
+
+def pixel_votes(
+    words: list[PageWord],
+    class_map: np.ndarray,
+    page_size: tuple[float, float],
+    labels_by_value: dict[int, str],
+) -> list[str]:
+    """Per word the class painted under most of its box, when it covers `MIN_WORD_SHARE` of
+    it; else "" (rule 2). The words are left as they are."""
     if not words:
-        return
+        return []
     shares = class_shares(words, class_map, page_size, max(labels_by_value, default=0))
     shares[:, 0] = 0.0
     best = shares.argmax(axis=1)
     won = shares[np.arange(len(words)), best] >= MIN_WORD_SHARE
-    for word, value, is_label in zip(words, best.tolist(), won.tolist(), strict=True):
-        word.label = labels_by_value.get(value, "") if is_label else ""
+    return [
+        labels_by_value.get(value, "") if is_label else ""
+        for value, is_label in zip(best.tolist(), won.tolist(), strict=True)
+    ]
 
 
 # --- 3. lines -----------------------------------------------------------------------------------

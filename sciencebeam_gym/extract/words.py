@@ -13,8 +13,6 @@ the word model and the rest by the pixels, with a warning.
 
 from __future__ import annotations
 
-import dataclasses
-
 from sciencebeam_gym import class_labels
 from sciencebeam_gym.color_map import UNKNOWN_LABEL
 from sciencebeam_gym.document.tokens import MAX_PAGE_TOKENS
@@ -58,22 +56,12 @@ class WordLabeller:
     def label_pages(self, images):
         return self.pixels.label_pages(images)
 
-    def _pixels_first(self, words: list[PageWord], class_map, size) -> None:
-        """Words the pixels paint with a class of `FROM_PIXELS_FIRST` take it."""
-        from sciencebeam_gym.extract.layout import vote_word_labels
-
-        votes = [dataclasses.replace(w, label="") for w in words]
-        vote_word_labels(votes, class_map, size, self.labels_by_value)
-        for word, vote in zip(words, votes, strict=True):
-            if vote.label in FROM_PIXELS_FIRST:
-                word.label = vote.label
-
     def label_words(self, words: list[PageWord], class_map, page: PageInfo) -> list[str]:
         """Set each word's label: the word model's, a text block's majority class for the
         unlabelled words of the block (`fill_blocks`), the painted class under the words still
         unlabelled (on a layout it never saw the word model says unknown where it is unsure,
         and the pixels often know); the warnings of the page."""
-        from sciencebeam_gym.extract.layout import vote_word_labels
+        from sciencebeam_gym.extract.layout import pixel_votes, vote_word_labels
 
         size = (page.width, page.height)
         shown = words[:MAX_PAGE_TOKENS]
@@ -85,15 +73,16 @@ class WordLabeller:
         for word, label in zip(shown, self.word_model.label_page(features), strict=True):
             label, word.start = split_label(label)
             word.label = "" if label == UNKNOWN_LABEL else label
-        self._pixels_first(shown, class_map, size)
+        votes = pixel_votes(shown, class_map, size, self.labels_by_value)
+        for word, vote in zip(shown, votes, strict=True):  # the title: the pixels' first
+            if vote in FROM_PIXELS_FIRST:
+                word.label = vote
         fill_blocks(shown)
         # what the word model leaves unknown, the painted pixels decide (rule 2 of the layout),
         # but for references, which the pixels paint over declarations and author details
-        unlabelled = [w for w in shown if not w.label]
-        vote_word_labels(unlabelled, class_map, size, self.labels_by_value)
-        for word in unlabelled:
-            if word.label in NOT_FROM_PIXELS:
-                word.label = ""
+        for word, vote in zip(shown, votes, strict=True):
+            if not word.label and vote not in NOT_FROM_PIXELS:
+                word.label = vote
         if len(words) <= MAX_PAGE_TOKENS:
             return []
         vote_word_labels(words[MAX_PAGE_TOKENS:], class_map, size, self.labels_by_value)
