@@ -40,12 +40,18 @@ class PaintedLabeller:
         return maps
 
 
-def load_model(path: str, dpi: float | None = None) -> ModelLabeller:
-    """A labeller from an export (a folder with metadata.json) or a training folder; pages
-    rendered at `dpi` when given, else at the model's."""
+def model_flags(path: str) -> dict[str, str]:
+    """A model path as the loaders take it: `saved_model` for an export (a folder with
+    metadata.json, or gs://), else `model_path` (a training folder)."""
     if os.path.exists(os.path.join(path, METADATA_FILENAME)) or path.startswith("gs://"):
-        return load_labeller(saved_model=path, dpi=dpi)
-    return load_labeller(model_path=path, dpi=dpi)
+        return {"saved_model": path}
+    return {"model_path": path}
+
+
+def load_model(path: str, dpi: float | None = None) -> ModelLabeller:
+    """A labeller from an export or a training folder (`model_flags`); pages rendered at `dpi`
+    when given, else at the model's."""
+    return load_labeller(**model_flags(path), dpi=dpi)
 
 
 def connected_regions(class_map: np.ndarray) -> list[dict]:

@@ -134,11 +134,9 @@ def word_model_path(saved_model: str = "", export_path: str = "", model_path: st
 def load_model(path: str, dpi: float | None = None):
     """The labeller extract.sh uses for a model path (an export or a training folder): with the
     word model beside it when there is one (serve.sh's workers load this)."""
-    from sciencebeam_gym.serving.metadata import METADATA_FILENAME
+    from sciencebeam_gym.extract.model import model_flags
 
-    if fs.exists(fs.join(path, METADATA_FILENAME)) or fs.is_gcs(path):
-        return choose_labeller(saved_model=path, dpi=dpi)
-    return choose_labeller(model_path=path, dpi=dpi)
+    return choose_labeller(**model_flags(path), dpi=dpi)
 
 
 def choose_labeller(
